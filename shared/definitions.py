@@ -1,0 +1,108 @@
+"""Resource definitions written once: the CDK stack and local mode both build from these.
+
+Plain data on purpose: the Lambda functions import this module, so it must not pull in CDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FunctionName = Literal["tracking", "admin"]
+Auth = Literal["none", "admin"]
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    logical_id: str
+    env_var: str
+    partition_key: str
+    sort_key: str
+    ttl_attribute: str | None = None
+    local_name: str = ""
+
+
+@dataclass(frozen=True)
+class BucketDefinition:
+    logical_id: str
+    env_var: str
+    local_name: str
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway syntax: /r/{code}
+    function: FunctionName
+    auth: Auth = "none"
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+# Raw tracking events, partitioned by campaign, day and shard (see shared.keys); they expire.
+EVENTS_TABLE = TableDefinition(
+    logical_id="EventsTable",
+    env_var="WOM_EVENTS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    local_name="wom-events",
+)
+
+# Campaigns, advocates, codes and the visitor salts (which expire after 48 hours).
+REFERRALS_TABLE = TableDefinition(
+    logical_id="ReferralsTable",
+    env_var="WOM_REFERRALS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    local_name="wom-referrals",
+)
+
+TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)
+
+METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/r/{code}", "tracking"),
+    Route("HEAD", "/r/{code}", "tracking"),
+    Route("GET", "/p.gif", "tracking"),
+    Route("POST", "/v1/events", "tracking"),
+    Route("OPTIONS", "/v1/events", "tracking"),
+    Route("GET", "/openapi.json", "admin"),
+    Route("POST", "/v1/campaigns", "admin", auth="admin"),
+    Route("GET", "/v1/campaigns/{campaign_id}", "admin", auth="admin"),
+    Route("POST", "/v1/campaigns/{campaign_id}/advocates", "admin", auth="admin"),
+)
+
+
+@dataclass(frozen=True)
+class FunctionDefinition:
+    name: FunctionName
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+    tables: tuple[TableDefinition, ...] = field(default_factory=tuple)
+    description: str = ""
+
+
+FUNCTIONS: tuple[FunctionDefinition, ...] = (
+    FunctionDefinition(
+        name="tracking",
+        handler="functions.tracking.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=5,
+        tables=(EVENTS_TABLE, REFERRALS_TABLE),
+        description="Records shares, views and clicks; answers referral redirects and the pixel",
+    ),
+    FunctionDefinition(
+        name="admin",
+        handler="functions.admin.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=10,
+        tables=(REFERRALS_TABLE,),
+        description="Admin API: campaigns and advocates; serves the OpenAPI document",
+    ),
+)
