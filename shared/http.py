@@ -1,0 +1,59 @@
+"""What every function's HTTP layer shares: the resolver, the error shape and the client's identity."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
+
+from shared.errors import WomError, error_body
+from shared.privacy import tracking_opted_out
+from shared.tracking import Visitor
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=error_body(code, message))
+
+
+def _describe(errors: list[dict]) -> str:
+    parts = []
+    for error in errors[:5]:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{location}: {error.get('msg')}" if location else str(error.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolver:
+    cors = None
+    if cors_origins:
+        cors = CORSConfig(allow_origin=cors_origins[0], extra_origins=list(cors_origins[1:]), max_age=600)
+    app = APIGatewayHttpResolver(enable_validation=True, cors=cors)
+
+    @app.exception_handler(WomError)
+    def _domain_error(error: WomError) -> Response:
+        return json_error(error.status, error.code, error.message)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(error: RequestUnsupportedContentType) -> Response:
+        return json_error(415, "unsupported_media_type", "send the body as application/json")
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return json_error(400, "malformed_json", "the body is not valid JSON")
+        return json_error(400, "invalid_request", _describe(errors))
+
+    @app.not_found
+    def _no_route(error: NotFoundError) -> Response:
+        return json_error(404, "route_not_found", "no such route")
+
+    return app
+
+
+def visitor_of(app: APIGatewayHttpResolver) -> Visitor:
+    """The caller as API Gateway saw it: the connection's address (never a forwarded header) and user agent."""
+    event = app.current_event
+    http = event.request_context.http
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    return Visitor(ip=http.source_ip or "", user_agent=http.user_agent or "", opted_out=tracking_opted_out(headers))

@@ -1,0 +1,128 @@
+"""The one place that builds DynamoDB keys.
+
+Events table: `pk = <campaign_id>#<YYYY-MM-DD>#<shard>`, `sk = <type>#<event key>`.
+A day of a campaign is EVENT_SHARDS partitions that hold nothing else, so a metrics run reads exactly
+that day; spreading a campaign's day over EVENT_SHARDS partitions keeps any one partition far below
+DynamoDB's 1,000 writes per second at 10,000 events per second (see `partition_write_rate`).
+The shard is a hash of the event key, so a retried or repeated event lands on the same item: that is
+how deduplication is folded into the single write of each event.
+
+Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, SALT#).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from shared.codes import CODE_ALPHABET, CODE_LENGTH
+
+EVENT_SHARDS = 32
+PARTITION_WRITE_LIMIT_PER_SECOND = 1000
+
+Key = dict[str, str]
+
+
+def _digest(text: str, size: int) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=size).digest()
+
+
+def shard_of(event_key: str) -> int:
+    return int.from_bytes(_digest(event_key, 4), "big") % EVENT_SHARDS
+
+
+def event_partition(campaign_id: str, day: date, shard: int) -> str:
+    return f"{campaign_id}#{day.isoformat()}#{shard:02d}"
+
+
+def day_partitions(campaign_id: str, day: date) -> list[str]:
+    return [event_partition(campaign_id, day, shard) for shard in range(EVENT_SHARDS)]
+
+
+def event_key(campaign_id: str, day: date, event_type: str, key: str) -> Key:
+    return {"pk": event_partition(campaign_id, day, shard_of(key)), "sk": f"{event_type}#{key}"}
+
+
+def partition_write_rate(events_per_second: float) -> float:
+    """Writes per second that the busiest partition of one campaign's day takes, keys spreading evenly."""
+    return events_per_second / EVENT_SHARDS
+
+
+# Click ids: `<code>.<YYYYMMDDHH><token>`. They name their own item (code → campaign, hour → day,
+# token → shard), so a conversion finds its click with one read and without an index.
+_TOKEN_ALPHABET = CODE_ALPHABET
+CLICK_ID_PATTERN = re.compile(rf"^([{CODE_ALPHABET}]{{{CODE_LENGTH}}})\.(\d{{10}})([{_TOKEN_ALPHABET}]{{16}})$")
+
+
+def _encode_token(raw: bytes, length: int = 16) -> str:
+    number = int.from_bytes(raw, "big")
+    out = []
+    for _ in range(length):
+        number, index = divmod(number, len(_TOKEN_ALPHABET))
+        out.append(_TOKEN_ALPHABET[index])
+    return "".join(out)
+
+
+def visitor_click_token(visitor: str, hour: datetime) -> str:
+    """The same visitor on the same link in the same clock hour gets the same token, hence the same item."""
+    return _encode_token(_digest(f"{visitor}|{hour:%Y%m%d%H}", 12))
+
+
+def dedupe_token(*parts: str) -> str:
+    """A client's `event_id` (with its type and code) names one item, so retries overwrite, not add."""
+    return _encode_token(_digest("|".join(parts), 12))
+
+
+def click_id(code: str, at: datetime, token: str) -> str:
+    return f"{code}.{at:%Y%m%d%H}{token}"
+
+
+@dataclass(frozen=True)
+class ClickReference:
+    code: str
+    day: date
+    click_id: str
+
+
+def parse_click_id(value: str) -> ClickReference | None:
+    match = CLICK_ID_PATTERN.match(value)
+    if not match:
+        return None
+    stamp = match.group(2)
+    try:
+        day = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
+    except ValueError:
+        return None
+    if int(stamp[8:10]) > 23:
+        return None
+    return ClickReference(code=match.group(1), day=day, click_id=value)
+
+
+def click_key(campaign_id: str, reference: ClickReference) -> Key:
+    return event_key(campaign_id, reference.day, "click", reference.click_id)
+
+
+def campaign_key(campaign_id: str) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+
+
+def rules_key(campaign_id: str, version: int) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"RULES#{version:06d}"}
+
+
+def enrolment_key(campaign_id: str, customer_id: str) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"CUSTOMER#{customer_id}"}
+
+
+def advocate_key(advocate_id: str) -> Key:
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": "META"}
+
+
+def code_key(code: str) -> Key:
+    return {"pk": f"CODE#{code}", "sk": "META"}
+
+
+def salt_key(day: date) -> Key:
+    return {"pk": f"SALT#{day.isoformat()}", "sk": "META"}

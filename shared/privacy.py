@@ -1,0 +1,30 @@
+"""Keyed hashes: visitors under a daily salt, emails under the deployment's hash key.
+
+Neither the raw IP, the user agent nor the email is ever stored; only these digests are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+_SEPARATOR = "\x1f"
+
+
+def visitor_hash(salt: bytes, ip: str, user_agent: str, code: str) -> str:
+    """Same visitor, same link, same day: same hash. A new day's salt unlinks it from yesterday's."""
+    message = _SEPARATOR.join((ip, user_agent, code)).encode()
+    return hmac.new(salt, message, hashlib.sha256).hexdigest()[:32]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_hash(key: bytes, email: str) -> str:
+    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def tracking_opted_out(headers: dict[str, str]) -> bool:
+    """`DNT: 1` or `Sec-GPC: 1`: the click still counts, but no visitor hash is made."""
+    return headers.get("dnt", "").strip() == "1" or headers.get("sec-gpc", "").strip() == "1"

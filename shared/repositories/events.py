@@ -1,0 +1,63 @@
+"""Writes tracked events: exactly one DynamoDB write per event."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared.repositories.dynamo import serialise
+from shared.tracking import EventRecord
+
+_BATCH_LIMIT = 25
+_BATCH_ATTEMPTS = 5
+
+
+class EventRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def record(self, record: EventRecord) -> None:
+        if record.repeatable:
+            self._record_repeatable(record)
+        else:
+            self._client.put_item(TableName=self._table, Item=serialise({**record.key, **record.attributes}))
+
+    def _record_repeatable(self, record: EventRecord) -> None:
+        # First occurrence sets the item, later ones only add a hit and move last_at: one UpdateItem either way.
+        names = {f"#{name}": name for name in record.attributes}
+        sets = [f"#{name} = if_not_exists(#{name}, :{name})" for name in record.attributes]
+        names["#last_at"] = "last_at"
+        names["#hits"] = "hits"
+        values = {f":{name}": value for name, value in record.attributes.items()}
+        values[":last_at"] = record.attributes["at"]
+        values[":one"] = 1
+        self._client.update_item(
+            TableName=self._table,
+            Key=serialise(record.key),
+            UpdateExpression=f"SET {', '.join(sets)}, #last_at = :last_at ADD #hits :one",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialise(values),
+        )
+
+    def record_many(self, records: list[EventRecord]) -> None:
+        """Puts go in batches; a batch holds one item per key, so a retried event_id within a batch counts once."""
+        puts: dict[tuple[str, str], EventRecord] = {}
+        for record in records:
+            if record.repeatable:
+                self._record_repeatable(record)
+            else:
+                puts.setdefault((record.key["pk"], record.key["sk"]), record)
+        pending = [{"PutRequest": {"Item": serialise({**r.key, **r.attributes})}} for r in puts.values()]
+        for start in range(0, len(pending), _BATCH_LIMIT):
+            self._write_batch(pending[start : start + _BATCH_LIMIT])
+
+    def _write_batch(self, requests: list[dict]) -> None:
+        for attempt in range(_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(0.02 * 2**attempt)
+            response = self._client.batch_write_item(RequestItems={self._table: requests})
+            requests = response.get("UnprocessedItems", {}).get(self._table, [])
+            if not requests:
+                return
+        raise RuntimeError(f"{len(requests)} events left unprocessed after {_BATCH_ATTEMPTS} attempts")

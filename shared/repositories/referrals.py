@@ -1,0 +1,169 @@
+"""Campaigns, advocates, codes and visitor salts in the referrals table."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared import keys
+from shared.codes import new_advocate_id, new_code
+from shared.errors import Conflict
+from shared.models import Advocate, Campaign, LinkTarget
+from shared.repositories.dynamo import cancellation_reasons, deserialise, is_conditional_failure, serialise
+
+# A day's visitor salt is destroyed 48 hours after that day began.
+SALT_LIFETIME = timedelta(hours=48)
+_NOT_EXISTS = "attribute_not_exists(pk)"
+
+
+class CampaignRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _get(self, key: keys.Key, consistent: bool = False) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table, Key=serialise(key), ConsistentRead=consistent)
+        item = response.get("Item")
+        return deserialise(item) if item else None
+
+    def _put(self, key: keys.Key, attributes: dict[str, Any], condition: str | None = None) -> dict:
+        put: dict[str, Any] = {"TableName": self._table, "Item": serialise({**key, **attributes})}
+        if condition:
+            put["ConditionExpression"] = condition
+        return {"Put": put}
+
+    def create_campaign(self, campaign: Campaign) -> None:
+        """The campaign and its first rules version, together or not at all."""
+        body = campaign.model_dump(mode="json")
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    self._put(keys.campaign_key(campaign.campaign_id), {"kind": "campaign", **body}, _NOT_EXISTS),
+                    self._put(
+                        keys.rules_key(campaign.campaign_id, campaign.rules_version),
+                        {"kind": "rules", "rewards": body["rewards"], "created_at": campaign.created_at},
+                        _NOT_EXISTS,
+                    ),
+                ]
+            )
+        except ClientError as error:
+            if "ConditionalCheckFailed" in cancellation_reasons(error):
+                raise Conflict(f"campaign {campaign.campaign_id!r} already exists", code="campaign_exists") from error
+            raise
+
+    def get_campaign(self, campaign_id: str) -> Campaign | None:
+        item = self._get(keys.campaign_key(campaign_id))
+        return Campaign.model_validate(item) if item else None
+
+    def find_enrolment(self, campaign_id: str, customer_id: str) -> Advocate | None:
+        enrolment = self._get(keys.enrolment_key(campaign_id, customer_id), consistent=True)
+        if not enrolment:
+            return None
+        return self.get_advocate(enrolment["advocate_id"])
+
+    def get_advocate(self, advocate_id: str) -> Advocate | None:
+        item = self._get(keys.advocate_key(advocate_id), consistent=True)
+        return Advocate.model_validate(item) if item else None
+
+    def enrol_advocate(self, campaign_id: str, customer_id: str, email_hash: str | None, now: datetime) -> tuple[Advocate, bool]:
+        """(advocate, created). The same customer twice in a campaign is the same advocate, even when racing."""
+        existing = self.find_enrolment(campaign_id, customer_id)
+        if existing:
+            return existing, False
+        for _ in range(3):
+            advocate = Advocate(
+                advocate_id=new_advocate_id(),
+                campaign_id=campaign_id,
+                customer_id=customer_id,
+                code=new_code(),
+                created_at=now.isoformat(),
+                email_hash=email_hash,
+            )
+            try:
+                self._client.transact_write_items(TransactItems=self._advocate_writes(advocate))
+                return advocate, True
+            except ClientError as error:
+                reasons = cancellation_reasons(error)
+                if not reasons:
+                    raise
+                if reasons[0] == "ConditionalCheckFailed":
+                    winner = self.find_enrolment(campaign_id, customer_id)
+                    if winner:
+                        return winner, False
+                # Otherwise a code or id collided: draw new ones.
+        raise Conflict("could not allocate a unique referral code; retry", code="code_collision")
+
+    def _advocate_writes(self, advocate: Advocate) -> list[dict]:
+        body = advocate.model_dump(exclude_none=True)
+        return [
+            self._put(
+                keys.enrolment_key(advocate.campaign_id, advocate.customer_id),
+                {"kind": "enrolment", "advocate_id": advocate.advocate_id},
+                _NOT_EXISTS,
+            ),
+            self._put(keys.advocate_key(advocate.advocate_id), {"kind": "advocate", **body}, _NOT_EXISTS),
+            self._put(
+                keys.code_key(advocate.code),
+                {"kind": "code", "campaign_id": advocate.campaign_id, "advocate_id": advocate.advocate_id, "status": "active"},
+                _NOT_EXISTS,
+            ),
+        ]
+
+    def find_link_target(self, code: str) -> LinkTarget | None:
+        """What an active code leads to, or None for an unknown or disabled one."""
+        code_item = self._get(keys.code_key(code))
+        if not code_item or code_item.get("status") != "active":
+            return None
+        campaign = self._get(keys.campaign_key(code_item["campaign_id"]))
+        if not campaign or campaign.get("status") != "active":
+            return None
+        return LinkTarget(
+            code=code,
+            campaign_id=code_item["campaign_id"],
+            advocate_id=code_item["advocate_id"],
+            destination_url=campaign["destination_url"],
+        )
+
+
+class VisitorSaltRepository:
+    """One random salt per UTC day, shared by every function instance, expiring 48 hours after the day began."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+        self._cache: dict[date, bytes] = {}
+
+    def salt_for(self, day: date) -> bytes:
+        if day not in self._cache:
+            self._cache = {day: self._load_or_create(day)}
+        return self._cache[day]
+
+    def _read(self, day: date) -> bytes | None:
+        response = self._client.get_item(TableName=self._table, Key=serialise(keys.salt_key(day)), ConsistentRead=True)
+        item = response.get("Item")
+        return bytes.fromhex(item["salt"]["S"]) if item else None
+
+    def _load_or_create(self, day: date) -> bytes:
+        salt = self._read(day)
+        if salt:
+            return salt
+        fresh = secrets.token_bytes(32)
+        expires = datetime.combine(day, time.min, tzinfo=UTC) + SALT_LIFETIME
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialise({**keys.salt_key(day), "kind": "salt", "salt": fresh.hex(), "expires_at": int(expires.timestamp())}),
+                ConditionExpression=_NOT_EXISTS,
+            )
+            return fresh
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+            # Another instance made today's salt first: use theirs.
+            salt = self._read(day)
+            if salt is None:
+                raise
+            return salt

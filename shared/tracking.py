@@ -1,0 +1,116 @@
+"""Tracking decisions: what a share, view or click becomes when recorded. Pure: no AWS, no clock of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from shared import keys
+from shared.bots import is_bot
+from shared.channels import normalise_channel
+from shared.clock import iso
+from shared.codes import new_token
+from shared.errors import InvalidRequest
+from shared.models import LinkTarget
+from shared.privacy import visitor_hash
+
+# How far a client's `occurred_at` may stray from the time wom receives the event.
+OCCURRED_AT_PAST = timedelta(hours=24)
+OCCURRED_AT_FUTURE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is asking, as the request shows it. Used for hashing and bot checks, then dropped."""
+
+    ip: str
+    user_agent: str
+    opted_out: bool
+
+    @property
+    def bot(self) -> bool:
+        return is_bot(self.user_agent)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One item to write. `repeatable` records (clicks) add to `hits` on the same item instead of overwriting."""
+
+    key: keys.Key
+    attributes: dict[str, object] = field(default_factory=dict)
+    repeatable: bool = False
+
+
+def _expiry(now: datetime, retention_days: int) -> int:
+    return int((now + timedelta(days=retention_days)).timestamp())
+
+
+def _base_attributes(event_type: str, target: LinkTarget, now: datetime, bot: bool, source: str, retention_days: int) -> dict:
+    return {
+        "type": event_type,
+        "campaign_id": target.campaign_id,
+        "advocate_id": target.advocate_id,
+        "code": target.code,
+        "at": iso(now),
+        "bot": bot,
+        "source": source,
+        "expires_at": _expiry(now, retention_days),
+    }
+
+
+def plan_click(
+    target: LinkTarget,
+    visitor: Visitor,
+    salt_for: Callable[[date], bytes],
+    now: datetime,
+    source: str,
+    retention_days: int,
+    channel: str | None = None,
+) -> tuple[str, EventRecord]:
+    """A click's id and record. A human visitor's repeat within the clock hour maps to the same item
+    (counted once, `hits` grows); bots and opted-out visitors get an item per request, bots flagged."""
+    bot = visitor.bot
+    hashed = None if (bot or visitor.opted_out) else visitor_hash(salt_for(now.date()), visitor.ip, visitor.user_agent, target.code)
+    token = keys.visitor_click_token(hashed, now) if hashed else new_token()
+    click_id = keys.click_id(target.code, now, token)
+    attributes = _base_attributes("click", target, now, bot, source, retention_days)
+    attributes["click_id"] = click_id
+    if hashed:
+        attributes["visitor"] = hashed
+    if channel := normalise_channel(channel):
+        attributes["channel"] = channel
+    return click_id, EventRecord(keys.event_key(target.campaign_id, now.date(), "click", click_id), attributes, repeatable=True)
+
+
+def event_time(occurred_at: datetime | None, now: datetime) -> datetime:
+    """The moment an event is filed under: the client's `occurred_at` if plausible, else receipt time."""
+    if occurred_at is None:
+        return now
+    if not (now - OCCURRED_AT_PAST <= occurred_at <= now + OCCURRED_AT_FUTURE):
+        raise InvalidRequest("occurred_at must lie within the last 24 hours", code="occurred_at_out_of_range")
+    return occurred_at
+
+
+def plan_share_or_view(
+    event_type: str,
+    target: LinkTarget,
+    visitor: Visitor,
+    now: datetime,
+    source: str,
+    retention_days: int,
+    channel: str | None = None,
+    occurred_at: datetime | None = None,
+    event_id: str | None = None,
+) -> EventRecord:
+    """With an `event_id`, a client's retry names the same item and overwrites it: recorded once."""
+    at = event_time(occurred_at, now)
+    token = keys.dedupe_token(event_type, target.code, event_id) if event_id else new_token()
+    attributes = _base_attributes(event_type, target, at, visitor.bot, source, retention_days)
+    if channel := normalise_channel(channel):
+        attributes["channel"] = channel
+    if event_id:
+        attributes["event_id"] = event_id
+    if occurred_at is not None:
+        attributes["received_at"] = iso(now)
+    return EventRecord(keys.event_key(target.campaign_id, at.date(), event_type, token), attributes)
