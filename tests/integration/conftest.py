@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.admin import handler as admin_handler
+from functions.tracking import handler as tracking_handler
+from local.emulator import create_bucket, create_table
+from shared import services
+from shared.definitions import METRICS_BUCKET, TABLES
+from tests.support.http_events import LambdaContext, http_event
+
+ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json")
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for table in TABLES:
+        monkeypatch.setenv(table.env_var, table.local_name)
+    with mock_aws():
+        services.reset()
+        dynamodb = boto3.client("dynamodb")
+        for table in TABLES:
+            create_table(dynamodb, table)
+        create_bucket(boto3.client("s3"), METRICS_BUCKET)
+        yield dynamodb
+    services.reset()
+
+
+class Api:
+    """Calls the function API Gateway would route to, with the event it would send."""
+
+    def __call__(self, method: str, path: str, **kwargs) -> dict:
+        module = admin_handler if path.startswith(ADMIN_ROUTES_PREFIX) else tracking_handler
+        response = module.lambda_handler(http_event(method, path, **kwargs), LambdaContext())
+        if response.get("headers", {}).get("Content-Type", "").startswith("application/json") and response.get("body"):
+            response["json"] = json.loads(response["body"])
+        return response
+
+
+@pytest.fixture
+def api(aws) -> Api:
+    return Api()
+
+
+CAMPAIGN = {
+    "campaign_id": "spring",
+    "name": "Spring referrals",
+    "destination_url": "https://shop.example.com/landing?utm_source=wom&x=a%20b#offer",
+    "rewards": {"advocate": {"type": "percent", "value": 10}},
+}
+
+
+@pytest.fixture
+def advocate(api) -> dict:
+    assert api("POST", "/v1/campaigns", body=CAMPAIGN)["statusCode"] == 201
+    response = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "cust-1", "email": "Ada@Example.com"})
+    assert response["statusCode"] == 201
+    return response["json"]
+
+
+def all_items(dynamodb) -> dict[str, list[dict]]:
+    out = {}
+    for table in TABLES:
+        out[table.local_name] = dynamodb.scan(TableName=table.local_name)["Items"]
+    return out
+
+
+def event_items(dynamodb) -> list[dict]:
+    from shared.repositories.dynamo import deserialise
+
+    events = next(t for t in TABLES if t.logical_id == "EventsTable")
+    return [deserialise(i) for i in dynamodb.scan(TableName=events.local_name)["Items"]]

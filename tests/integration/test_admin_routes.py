@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+
+from tests.integration.conftest import CAMPAIGN
+
+
+def test_campaign_is_created_with_defaults_and_read_back(api):
+    created = api("POST", "/v1/campaigns", body=CAMPAIGN)
+    assert created["statusCode"] == 201
+    assert created["json"]["attribution_window_days"] == 30
+    assert created["json"]["currency"] == "USD"
+    assert created["json"]["rewards"]["holding_days"] == 14
+    assert created["json"]["rewards"]["first_purchase_only"] is True
+    assert created["json"]["rewards"]["friend"] is None
+    read = api("GET", "/v1/campaigns/spring")
+    assert read["statusCode"] == 200
+    assert read["json"] == created["json"]
+
+
+def test_existing_campaign_id_is_a_conflict_and_keeps_the_first(api):
+    api("POST", "/v1/campaigns", body=CAMPAIGN)
+    again = api("POST", "/v1/campaigns", body={**CAMPAIGN, "name": "Other"})
+    assert again["statusCode"] == 409
+    assert again["json"]["error"]["code"] == "campaign_exists"
+    assert api("GET", "/v1/campaigns/spring")["json"]["name"] == "Spring referrals"
+
+
+def test_unknown_campaign_is_404_with_the_error_shape(api):
+    response = api("GET", "/v1/campaigns/nope")
+    assert response["statusCode"] == 404
+    assert set(response["json"]["error"]) == {"code", "message"}
+
+
+def test_bad_campaign_bodies_are_400_and_store_nothing(api, aws):
+    bad_bodies = [
+        {**CAMPAIGN, "destination_url": "http://shop.example.com/"},
+        {**CAMPAIGN, "destination_url": "javascript:alert(1)"},
+        {**CAMPAIGN, "destination_url": "https://user:pw@shop.example.com/"},
+        {**CAMPAIGN, "campaign_id": "Has Spaces"},
+        {**CAMPAIGN, "rewards": {"advocate": {"type": "percent", "value": 150}}},
+        {**CAMPAIGN, "rewards": {"advocate": {"type": "bogus", "value": 1}}},
+        {**CAMPAIGN, "currency": "usd"},
+        {**CAMPAIGN, "surprise": True},
+        {k: v for k, v in CAMPAIGN.items() if k != "name"},
+        [],
+        "text",
+    ]
+    for body in bad_bodies:
+        response = api("POST", "/v1/campaigns", body=body)
+        assert response["statusCode"] == 400, body
+        assert response["json"]["error"]["code"] == "invalid_request"
+    malformed = api("POST", "/v1/campaigns", raw_body="{not json", headers={"content-type": "application/json"})
+    assert malformed["statusCode"] == 400
+    assert malformed["json"]["error"]["code"] == "malformed_json"
+    assert aws.scan(TableName="wom-referrals")["Items"] == []
+
+
+def test_enrolling_the_same_customer_twice_returns_the_same_advocate(api):
+    api("POST", "/v1/campaigns", body=CAMPAIGN)
+    first = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "c-9"})
+    second = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "c-9"})
+    assert (first["statusCode"], second["statusCode"]) == (201, 200)
+    assert first["json"] == second["json"]
+    assert first["json"]["link"] == f"https://wom.example.com/r/{first['json']['code']}"
+    other = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "c-10"})
+    assert other["json"]["code"] != first["json"]["code"]
+
+
+def test_advocate_for_unknown_campaign_is_404(api):
+    response = api("POST", "/v1/campaigns/ghost/advocates", body={"customer_id": "c"})
+    assert response["statusCode"] == 404
+    assert response["json"]["error"]["code"] == "campaign_not_found"
+
+
+def test_bad_advocate_bodies_are_400(api, aws):
+    api("POST", "/v1/campaigns", body=CAMPAIGN)
+    before = aws.scan(TableName="wom-referrals")["Count"]
+    for body in ({}, {"customer_id": ""}, {"customer_id": "x" * 129}, {"customer_id": "c", "email": "nope"}, {"customer_id": 5}):
+        response = api("POST", "/v1/campaigns/spring/advocates", body=body)
+        assert response["statusCode"] == 400, body
+    assert aws.scan(TableName="wom-referrals")["Count"] == before
+
+
+def test_email_is_kept_only_as_a_keyed_hash(api, aws, advocate):
+    dump = json.dumps(aws.scan(TableName="wom-referrals")["Items"]).lower()
+    assert "ada@example.com" not in dump
+    assert "example.com" not in dump.replace("shop.example.com", "")
+
+
+def test_openapi_document_lists_every_route(api):
+    from shared.definitions import ROUTES
+
+    response = api("GET", "/openapi.json")
+    assert response["statusCode"] == 200
+    document = json.loads(response["body"])
+    for route in ROUTES:
+        if route.method == "OPTIONS" or route.path == "/openapi.json":
+            continue
+        assert route.method.lower() in document["paths"][route.path], route
