@@ -98,3 +98,19 @@ def test_openapi_document_lists_every_route(api):
         if route.method == "OPTIONS" or route.path == "/openapi.json":
             continue
         assert route.method.lower() in document["paths"][route.path], route
+
+
+def test_in_aws_the_email_hash_key_comes_from_secrets_manager(api, aws, monkeypatch):
+    import boto3
+
+    from shared import services
+    from shared.privacy import email_hash
+
+    arn = boto3.client("secretsmanager").create_secret(Name="wom/hash-key", SecretString="s3cr3t-key")["ARN"]
+    monkeypatch.setenv("WOM_HASH_KEY_SECRET_ARN", arn)
+    services.reset()
+    api("POST", "/v1/campaigns", body=CAMPAIGN)
+    created = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "c-1", "email": "Bo@Example.com"})
+    stored = services.admin().campaigns.get_advocate(created["json"]["advocate_id"])
+    assert stored.email_hash == email_hash(b"s3cr3t-key", "bo@example.com")
+    assert stored.email_hash != email_hash(b"local-hash-key", "bo@example.com")
