@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from cachetools import TTLCache
@@ -23,11 +24,16 @@ class Tracking:
         self.campaigns = CampaignRepository(client, settings.referrals_table)
         self.salts = VisitorSaltRepository(client, settings.referrals_table)
         self._targets: TTLCache = TTLCache(maxsize=4096, ttl=LINK_TARGET_TTL_SECONDS)
+        self._targets_lock = threading.Lock()  # local mode serves requests from several threads
 
     def link_target(self, code: str) -> LinkTarget | None:
-        if code not in self._targets:
-            self._targets[code] = self.campaigns.find_link_target(code)
-        return self._targets[code]
+        with self._targets_lock:
+            if code in self._targets:
+                return self._targets[code]
+        target = self.campaigns.find_link_target(code)
+        with self._targets_lock:
+            self._targets[code] = target
+        return target
 
 
 class Admin:
