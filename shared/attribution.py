@@ -1,0 +1,89 @@
+"""Attribution (SPEC §4): which advocate, if any, a purchase is credited to. Pure: callers supply the facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+Status = Literal["attributed", "unattributed", "self_referral", "not_first_purchase"]
+Method = Literal["click_id", "referral_code", "none"]
+
+# A storefront's clock may run a little behind ours.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """An advocate in a campaign, with what the decision needs of both."""
+
+    campaign_id: str
+    advocate_id: str
+    advocate_customer_id: str
+    advocate_email_hash: str | None
+    attribution_window_days: int
+    first_purchase_only: bool
+
+
+@dataclass(frozen=True)
+class ClickEvidence:
+    click_id: str
+    at: datetime
+    bot: bool
+    referrer: Referrer
+
+
+@dataclass(frozen=True)
+class Buyer:
+    customer_id: str
+    email_hash: str | None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    status: Status
+    method: Method
+    referrer: Referrer | None = None
+    click_id: str | None = None
+
+    @property
+    def earns_rewards(self) -> bool:
+        return self.status == "attributed"
+
+
+def click_counts(click: ClickEvidence, purchased_at: datetime) -> bool:
+    window = timedelta(days=click.referrer.attribution_window_days)
+    return not click.bot and click.at - CLOCK_SKEW <= purchased_at <= click.at + window
+
+
+def choose_referrer(purchased_at: datetime, click: ClickEvidence | None, code_referrer: Referrer | None) -> Attribution:
+    """A non-bot click inside its campaign's window wins; else a valid referral code; else nobody."""
+    if click is not None and click_counts(click, purchased_at):
+        return Attribution("attributed", "click_id", click.referrer, click.click_id)
+    if code_referrer is not None:
+        return Attribution("attributed", "referral_code", code_referrer)
+    return Attribution("unattributed", "none")
+
+
+def is_self_referral(buyer: Buyer, referrer: Referrer) -> bool:
+    if buyer.customer_id == referrer.advocate_customer_id:
+        return True
+    return bool(buyer.email_hash) and buyer.email_hash == referrer.advocate_email_hash
+
+
+def attribute_conversion(
+    buyer: Buyer,
+    purchased_at: datetime,
+    click: ClickEvidence | None,
+    code_referrer: Referrer | None,
+    prior_purchase: bool,
+) -> Attribution:
+    """`prior_purchase`: the buyer already has a referred purchase in the chosen referrer's campaign."""
+    chosen = choose_referrer(purchased_at, click, code_referrer)
+    if chosen.referrer is None:
+        return chosen
+    if is_self_referral(buyer, chosen.referrer):
+        return Attribution("self_referral", chosen.method, chosen.referrer, chosen.click_id)
+    if chosen.referrer.first_purchase_only and prior_purchase:
+        return Attribution("not_first_purchase", chosen.method, chosen.referrer, chosen.click_id)
+    return chosen
