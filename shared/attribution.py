@@ -23,6 +23,7 @@ class Referrer:
     advocate_email_hash: str | None
     attribution_window_days: int
     first_purchase_only: bool
+    rules_version: int = 1
 
 
 @dataclass(frozen=True)

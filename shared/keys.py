@@ -126,3 +126,20 @@ def code_key(code: str) -> Key:
 
 def salt_key(day: date) -> Key:
     return {"pk": f"SALT#{day.isoformat()}", "sk": "META"}
+
+
+def order_key(order_id: str) -> Key:
+    return {"pk": f"ORDER#{order_id}", "sk": "META"}
+
+
+def buyer_key(campaign_id: str, customer_id: str) -> Key:
+    """Claimed by a customer's first referred purchase in a campaign (first_purchase_only)."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BUYER#{customer_id}"}
+
+
+def refund_key(refund_id: str) -> Key:
+    return {"pk": f"REFUND#{refund_id}", "sk": "META"}
+
+
+def conversion_id(order_id: str) -> str:
+    return "cnv_" + _encode_token(_digest(f"order|{order_id}", 12), 20)

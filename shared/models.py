@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -144,3 +145,56 @@ class PixelQuery(BaseModel):
     t: Literal["share", "view"]
     c: Annotated[str, Field(min_length=1, max_length=64)]
     ch: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ConversionRequest(_Strict):
+    order_id: Annotated[str, Field(min_length=1, max_length=128)]
+    amount: Annotated[int, Field(strict=True, ge=0, description="minor units")]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO-4217 code")]
+    customer_id: Annotated[str, Field(min_length=1, max_length=128)]
+    customer_email: Annotated[str, Field(max_length=254)] | None = None
+    click_id: Annotated[str, Field(max_length=128)] | None = None
+    referral_code: Annotated[str, Field(max_length=64)] | None = None
+    occurred_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+    _email = field_validator("customer_email")(AdvocateEnrolment._email_shape.__func__)
+    _utc = field_validator("occurred_at")(TrackedEvent._as_utc.__func__)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value, separators=(",", ":")).encode()) > 4096:
+            raise ValueError("metadata is larger than 4 KB")
+        return value
+
+
+class ConversionAttribution(BaseModel):
+    method: Literal["click_id", "referral_code", "none"]
+    click_id: str | None = None
+
+
+class ConversionResult(BaseModel):
+    conversion_id: str
+    order_id: str
+    status: Literal["attributed", "unattributed", "self_referral", "not_first_purchase"]
+    campaign_id: str | None = None
+    advocate_id: str | None = None
+    attribution: ConversionAttribution
+
+
+class RefundRequest(_Strict):
+    refund_id: Annotated[str, Field(min_length=1, max_length=128)]
+    order_id: Annotated[str, Field(min_length=1, max_length=128)]
+    amount: Annotated[int, Field(strict=True, gt=0, description="minor units")]
+    occurred_at: datetime | None = None
+
+    _utc = field_validator("occurred_at")(TrackedEvent._as_utc.__func__)
+
+
+class RefundResult(BaseModel):
+    refund_id: str
+    order_id: str
+    conversion_id: str
+    amount: int
+    refunded_total: int

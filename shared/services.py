@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from cachetools import TTLCache
 
+from shared.clock import utc_now
 from shared.models import LinkTarget
 from shared.repositories.dynamo import dynamodb_client
 from shared.repositories.events import EventRepository
@@ -36,17 +37,46 @@ class Tracking:
         return target
 
 
+def _secret(arn: str | None, local_value: str) -> str:
+    """A Secrets Manager value in AWS (cached a few minutes, so a rotation lands), the plain value locally."""
+    if arn:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        return str(get_secret(arn, max_age=300))
+    return local_value
+
+
+def email_hash_key(settings: Settings) -> bytes:
+    return _secret(settings.hash_key_secret_arn, settings.hash_key).encode()
+
+
 class Admin:
     def __init__(self, settings: Settings, client) -> None:
         self.settings = settings
         self.campaigns = CampaignRepository(client, settings.referrals_table)
 
     def hash_key(self) -> bytes:
-        if self.settings.hash_key_secret_arn:
-            from aws_lambda_powertools.utilities.parameters import get_secret
+        return email_hash_key(self.settings)
 
-            return str(get_secret(self.settings.hash_key_secret_arn, max_age=900)).encode()
-        return self.settings.hash_key.encode()
+
+class Conversions:
+    def __init__(self, settings: Settings, client) -> None:
+        # Imported here so the tracking function does not load what only this function uses.
+        from shared.conversions import ConversionService
+        from shared.repositories.conversions import ConversionRepository
+
+        self.settings = settings
+        self.service = ConversionService(
+            campaigns=CampaignRepository(client, settings.referrals_table),
+            events=EventRepository(client, settings.events_table),
+            conversions=ConversionRepository(client, settings.referrals_table),
+            hash_key=lambda: email_hash_key(settings),
+            clock=utc_now,
+        )
+
+    def signing_secrets(self) -> list[str]:
+        value = _secret(self.settings.signing_secret_arn, self.settings.signing_secret)
+        return [secret.strip() for secret in value.split(",") if secret.strip()]
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +89,12 @@ def admin() -> Admin:
     return Admin(get_settings(), dynamodb_client())
 
 
+@lru_cache(maxsize=1)
+def conversions() -> Conversions:
+    return Conversions(get_settings(), dynamodb_client())
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests that change the environment call this)."""
-    for factory in (tracking, admin, get_settings, dynamodb_client):
+    for factory in (tracking, admin, conversions, get_settings, dynamodb_client):
         factory.cache_clear()

@@ -23,6 +23,9 @@ class Settings(BaseModel):
     # The key for hashing emails: a Secrets Manager ARN in AWS, the value itself locally.
     hash_key_secret_arn: str | None = None
     hash_key: str = "local-hash-key"
+    # Secrets for Wom-Signature (several, comma-separated, during a rotation): an ARN in AWS, values locally.
+    signing_secret_arn: str | None = None
+    signing_secret: str = "local-signing-secret"
 
 
 ENV_VARS = {
@@ -35,6 +38,8 @@ ENV_VARS = {
     "cors_origins": "WOM_CORS_ORIGINS",
     "hash_key_secret_arn": "WOM_HASH_KEY_SECRET_ARN",
     "hash_key": "WOM_HASH_KEY",
+    "signing_secret_arn": "WOM_SIGNING_SECRET_ARN",
+    "signing_secret": "WOM_SIGNING_SECRET",
 }
 
 

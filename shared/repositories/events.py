@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.repositories.dynamo import serialise
+from shared.repositories.dynamo import deserialise, serialise
 from shared.tracking import EventRecord
 
 _BATCH_LIMIT = 25
@@ -16,6 +16,10 @@ class EventRepository:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
+
+    def find(self, key: dict[str, str]) -> dict[str, Any] | None:
+        item = self._client.get_item(TableName=self._table, Key=serialise(key)).get("Item")
+        return deserialise(item) if item else None
 
     def record(self, record: EventRecord) -> None:
         if record.repeatable:

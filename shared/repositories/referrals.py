@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared import keys
+from shared.attribution import Referrer
 from shared.codes import new_advocate_id, new_code
 from shared.errors import Conflict
 from shared.models import Advocate, Campaign, LinkTarget
@@ -125,6 +126,25 @@ class CampaignRepository:
             campaign_id=code_item["campaign_id"],
             advocate_id=code_item["advocate_id"],
             destination_url=campaign["destination_url"],
+        )
+
+    def find_referrer(self, code: str) -> Referrer | None:
+        """The advocate behind an active code in an active campaign, for attribution."""
+        code_item = self._get(keys.code_key(code))
+        if not code_item or code_item.get("status") != "active":
+            return None
+        campaign = self.get_campaign(code_item["campaign_id"])
+        advocate = self.get_advocate(code_item["advocate_id"])
+        if campaign is None or campaign.status != "active" or advocate is None:
+            return None
+        return Referrer(
+            campaign_id=campaign.campaign_id,
+            advocate_id=advocate.advocate_id,
+            advocate_customer_id=advocate.customer_id,
+            advocate_email_hash=advocate.email_hash,
+            attribution_window_days=campaign.attribution_window_days,
+            first_purchase_only=campaign.rewards.first_purchase_only,
+            rules_version=campaign.rules_version,
         )
 
 

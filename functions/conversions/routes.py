@@ -1,0 +1,46 @@
+"""Signed server-to-server routes (SPEC §3.2). The signature is checked before anything else, in the handler."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from shared import services
+from shared.models import ConversionRequest, ConversionResult, RefundRequest, RefundResult
+
+router = APIGatewayHttpRouter()
+
+_SIGNED = {401: {"description": "Missing, malformed, wrong or stale Wom-Signature"}}
+
+
+def _answer(status: int, body: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@router.post(
+    "/v1/conversions",
+    summary="Report a purchase (signed); idempotent by order_id, forever",
+    responses={
+        201: {"description": "Recorded", "content": {"application/json": {"model": ConversionResult}}},
+        200: {"description": "Replay of an earlier identical post: the identical body", "content": {"application/json": {"model": ConversionResult}}},
+        409: {"description": "The order_id was recorded with a different body"},
+        **_SIGNED,
+    },
+)
+def record_conversion(conversion: ConversionRequest):
+    return _answer(*services.conversions().service.record_conversion(conversion, router.current_event.json_body))
+
+
+@router.post(
+    "/v1/refunds",
+    summary="Report a refund (signed); idempotent by refund_id",
+    responses={
+        201: {"description": "Recorded", "content": {"application/json": {"model": RefundResult}}},
+        200: {"description": "Replay of an earlier identical post", "content": {"application/json": {"model": RefundResult}}},
+        404: {"description": "Unknown order"},
+        409: {"description": "Different body for the refund_id, or refunds beyond the order's amount"},
+        **_SIGNED,
+    },
+)
+def record_refund(refund: RefundRequest):
+    return _answer(*services.conversions().service.record_refund(refund, router.current_event.json_body))

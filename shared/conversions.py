@@ -1,0 +1,163 @@
+"""Recording conversions and refunds: gathers the facts, asks the attribution rules, stores the outcome once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from shared import keys
+from shared.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
+from shared.clock import iso
+from shared.codes import is_valid_code
+from shared.errors import Conflict, NotFound
+from shared.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
+from shared.privacy import email_hash
+from shared.repositories.conversions import AlreadyStored, ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
+from shared.repositories.events import EventRepository
+from shared.repositories.referrals import CampaignRepository
+
+Answer = tuple[int, str]  # HTTP status and the exact JSON body
+
+
+def body_hash(body: Any) -> str:
+    """Same JSON value, same hash: key order and whitespace do not make a different body."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(stored: Stored, digest: str, what: str) -> Answer:
+    if stored.body_hash != digest:
+        raise Conflict(f"{what} was already recorded with a different body", code="idempotency_conflict")
+    return 200, stored.response
+
+
+def _must(stored: Stored | None) -> Stored:
+    if stored is None:
+        raise RuntimeError("an item that failed its not-exists condition could not be read back")
+    return stored
+
+
+class ConversionService:
+    def __init__(
+        self,
+        campaigns: CampaignRepository,
+        events: EventRepository,
+        conversions: ConversionRepository,
+        hash_key: Callable[[], bytes],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.campaigns = campaigns
+        self.events = events
+        self.conversions = conversions
+        self.hash_key = hash_key
+        self.clock = clock
+
+    def _click_evidence(self, click_id: str | None) -> ClickEvidence | None:
+        reference = keys.parse_click_id(click_id) if click_id else None
+        if reference is None:
+            return None
+        referrer = self.campaigns.find_referrer(reference.code)
+        if referrer is None:
+            return None
+        click = self.events.find(keys.click_key(referrer.campaign_id, reference))
+        if click is None:
+            return None
+        return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
+
+    def record_conversion(self, request: ConversionRequest, body: Any) -> Answer:
+        digest = body_hash(body)
+        stored = self.conversions.find_order(request.order_id)
+        if stored:
+            return _replay(stored, digest, f"order {request.order_id!r}")
+        now = self.clock()
+        purchased_at = request.occurred_at or now
+        buyer = Buyer(request.customer_id, email_hash(self.hash_key(), request.customer_email) if request.customer_email else None)
+        click = self._click_evidence(request.click_id)
+        code = request.referral_code
+        code_referrer = self.campaigns.find_referrer(code) if code and is_valid_code(code) else None
+        attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=False)
+        try:
+            return self._save(request, buyer, attribution, digest, purchased_at, now)
+        except FirstPurchaseTaken:
+            attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
+            try:
+                return self._save(request, buyer, attribution, digest, purchased_at, now)
+            except AlreadyStored:
+                pass
+        except AlreadyStored:
+            pass
+        # A concurrent duplicate got there first: answer as a replay of what it stored.
+        return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
+
+    def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime) -> Answer:
+        referrer = attribution.referrer
+        result = ConversionResult(
+            conversion_id=keys.conversion_id(request.order_id),
+            order_id=request.order_id,
+            status=attribution.status,
+            campaign_id=referrer.campaign_id if referrer else None,
+            advocate_id=referrer.advocate_id if referrer else None,
+            attribution=ConversionAttribution(method=attribution.method, click_id=attribution.click_id),
+        )
+        response = result.model_dump_json(exclude_none=True)
+        claim = None
+        if attribution.status == "attributed" and referrer and referrer.first_purchase_only:
+            claim = (referrer.campaign_id, buyer.customer_id)
+        attributes = {
+            **result.model_dump(exclude={"attribution"}, exclude_none=True),
+            "attribution_method": attribution.method,
+            "click_id": attribution.click_id,
+            "rules_version": referrer.rules_version if referrer else None,
+            "amount": request.amount,
+            "currency": request.currency,
+            "customer_id": buyer.customer_id,
+            "customer_email_hash": buyer.email_hash,
+            "occurred_at": iso(purchased_at),
+            "received_at": iso(now),
+            "metadata": request.metadata,
+            "refunded_amount": 0,
+            "body_hash": digest,
+            "response": response,
+        }
+        self.conversions.save_conversion(request.order_id, attributes, claim)
+        return 201, response
+
+    def record_refund(self, request: RefundRequest, body: Any) -> Answer:
+        digest = body_hash(body)
+        stored = self.conversions.find_refund(request.refund_id)
+        if stored:
+            return _replay(stored, digest, f"refund {request.refund_id!r}")
+        order = self.conversions.find_order(request.order_id)
+        if order is None:
+            raise NotFound(f"no conversion for order {request.order_id!r}", code="order_not_found")
+        refunded = int(order.item.get("refunded_amount", 0))
+        order_amount = int(order.item["amount"])
+        if refunded + request.amount > order_amount:
+            raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order")
+        now = self.clock()
+        result = RefundResult(
+            refund_id=request.refund_id,
+            order_id=request.order_id,
+            conversion_id=order.item["conversion_id"],
+            amount=request.amount,
+            refunded_total=refunded + request.amount,
+        )
+        response = result.model_dump_json()
+        attributes = {
+            **result.model_dump(),
+            "campaign_id": order.item.get("campaign_id"),
+            "occurred_at": iso(request.occurred_at or now),
+            "received_at": iso(now),
+            "body_hash": digest,
+            "response": response,
+        }
+        try:
+            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes)
+        except AlreadyStored:
+            return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
+        except RefundExceedsOrder as error:
+            raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order") from error
+        return 201, response
