@@ -1,0 +1,134 @@
+"""The embedded AWS emulator of local mode: moto server, plus the tables and bucket the stack defines.
+
+The resources come from `shared.definitions`, the same definitions the CDK stack builds from, so local
+mode and AWS agree on names, keys and TTL attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+
+import boto3
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from shared.definitions import METRICS_BUCKET, TABLES, BucketDefinition, TableDefinition
+
+logger = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+PORT_ENV = "WOM_EMULATOR_PORT"
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+def emulator_port(environ: MutableMapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    return int(environ.get(PORT_ENV) or DEFAULT_PORT)
+
+
+def endpoint_url_for(port: int) -> str:
+    return f"http://{HOST}:{port}"
+
+
+def local_environment(endpoint_url: str) -> dict[str, str]:
+    """What the handlers, jobs and boto3 need to find the emulator and the local resource names."""
+    environment = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        **FAKE_CREDENTIALS,
+        METRICS_BUCKET.env_var: METRICS_BUCKET.local_name,
+    }
+    environment.update({table.env_var: table.local_name for table in TABLES})
+    return environment
+
+
+def point_environment_at(endpoint_url: str, environ: MutableMapping[str, str] | None = None) -> None:
+    environ = os.environ if environ is None else environ
+    # A profile or credentials file of the developer must not leak into local mode.
+    environ.pop("AWS_PROFILE", None)
+    environ.update(local_environment(endpoint_url))
+
+
+@dataclass
+class Emulator:
+    server: ThreadedMotoServer
+    port: int
+
+    @property
+    def endpoint_url(self) -> str:
+        return endpoint_url_for(self.port)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_emulator(port: int | None = None) -> Emulator:
+    """Start moto server in a background thread; raises OSError when the port is taken."""
+    port = emulator_port() if port is None else port
+    # moto answers every call through werkzeug's request log: far too chatty for a developer console.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    return Emulator(server=server, port=server.get_host_and_port()[1])
+
+
+def client(service: str, endpoint_url: str):  # noqa: ANN201 - a boto3 client of any service
+    """A boto3 client of the emulator, whatever the process environment says."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    )
+
+
+def create_table(dynamodb, table: TableDefinition) -> None:
+    key_schema = [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
+    attributes = [{"AttributeName": table.partition_key, "AttributeType": "S"}]
+    if table.sort_key:
+        key_schema.append({"AttributeName": table.sort_key, "KeyType": "RANGE"})
+        attributes.append({"AttributeName": table.sort_key, "AttributeType": "S"})
+    try:
+        dynamodb.create_table(
+            TableName=table.local_name,
+            KeySchema=key_schema,
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    dynamodb.get_waiter("table_exists").wait(TableName=table.local_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    if table.ttl_attribute:
+        description = dynamodb.describe_time_to_live(TableName=table.local_name)["TimeToLiveDescription"]
+        if description.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(
+                TableName=table.local_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+
+
+def create_bucket(s3, bucket: BucketDefinition) -> None:
+    try:
+        s3.create_bucket(Bucket=bucket.local_name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+
+
+def create_resources(endpoint_url: str) -> None:
+    """Create every table and the metrics bucket; safe to run again against the same emulator."""
+    dynamodb = client("dynamodb", endpoint_url)
+    for table in TABLES:
+        create_table(dynamodb, table)
+    create_bucket(client("s3", endpoint_url), METRICS_BUCKET)
+    logger.info("created tables %s and bucket %s", ", ".join(t.local_name for t in TABLES), METRICS_BUCKET.local_name)
