@@ -1,0 +1,195 @@
+"""The `wom` command line: local mode (SPEC §9)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from local.emulator import create_resources, emulator_port, point_environment_at, start_emulator
+from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
+from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
+
+logger = logging.getLogger(__name__)
+
+SIGNING_SECRET_ENV = "WOM_SIGNING_SECRET"
+DEFAULT_SIGNING_SECRET = "local-signing-secret"
+PUBLIC_BASE_URL_ENV = "WOM_PUBLIC_BASE_URL"
+READY_LINE = "wom is running. Press Ctrl-C to stop."
+
+DEMO_CAMPAIGN = {
+    "campaign_id": "demo",
+    "name": "Demo referral programme",
+    "destination_url": "https://shop.example.com/welcome?utm_source=wom#signup",
+    "rewards": {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}},
+}
+DEMO_ADVOCATES = ("alice", "bob", "carol")
+
+
+class AdminApiError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AdminClient:
+    """Just enough of an admin API client to seed the demo campaign over HTTP."""
+
+    base_url: str
+    token: str
+
+    def post(self, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            try:
+                return error.code, json.loads(body or b"{}")
+            except ValueError:
+                raise AdminApiError(f"POST {path}: {error.code} {body[:200]!r}") from None
+
+
+def seed_demo(client: AdminClient) -> list[dict[str, Any]]:
+    """Create the demo campaign (already there is fine) and its advocates; returns the advocates."""
+    status, body = client.post("/v1/campaigns", DEMO_CAMPAIGN)
+    if status not in (201, 409):
+        raise AdminApiError(f"POST /v1/campaigns: {status} {body}")
+    advocates = []
+    for customer_id in DEMO_ADVOCATES:
+        status, body = client.post(f"/v1/campaigns/{DEMO_CAMPAIGN['campaign_id']}/advocates", {"customer_id": customer_id})
+        if status not in (200, 201):
+            raise AdminApiError(f"POST /v1/campaigns/demo/advocates: {status} {body}")
+        advocates.append({"customer_id": customer_id, **body})
+    return advocates
+
+
+def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]]) -> str:
+    lines = [
+        "",
+        f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}",
+        "",
+    ]
+    if advocates:
+        lines.append("Demo campaign 'demo', referral links:")
+        lines.extend(f"  {a['customer_id']:<6} {a.get('link') or base_url + '/r/' + a['code']}" for a in advocates)
+        code = advocates[0]["code"]
+        share = json.dumps({"events": [{"type": "share", "code": code, "channel": "whatsapp"}]})
+        lines += [
+            "",
+            f"Tracking pixel (an email open):  {base_url}/p.gif?t=view&c={code}&ch=email",
+            "",
+            "Try:",
+            f"  curl -i {base_url}/r/{code}",
+            f"  curl -s -X POST {base_url}/v1/events -H 'Content-Type: application/json' -d '{share}'",
+            f"  curl -s {base_url}/v1/campaigns/demo -H 'Authorization: Bearer {token}'",
+            f"  curl -s {base_url}/openapi.json",
+        ]
+    else:
+        lines.append("The demo campaign could not be seeded; see the log above.")
+    jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
+    lines += ["", f"Scheduled jobs ({jobs}) run every {jobs_interval():g} s.", READY_LINE, ""]
+    return "\n".join(lines)
+
+
+def _install_stop_signals(stop: threading.Event) -> None:
+    def _handle(signum: int, _frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop waiting for a clean shutdown
+            raise KeyboardInterrupt
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _handle)
+    signal.signal(signal.SIGTERM, _handle)
+
+
+def run(_args: argparse.Namespace) -> int:
+    """`wom run`: emulator, resources, gateway, demo data and the job scheduler, until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    stop = threading.Event()
+    _install_stop_signals(stop)
+
+    api_port = gateway_port()
+    base_url = f"http://127.0.0.1:{api_port}"
+    try:
+        emulator = start_emulator(emulator_port())
+    except OSError as error:
+        print(f"wom: cannot start the AWS emulator on port {emulator_port()}: {error} (set WOM_EMULATOR_PORT)", file=sys.stderr)
+        return 1
+    server = scheduler = None
+    try:
+        point_environment_at(emulator.endpoint_url)
+        os.environ.setdefault(ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN)
+        os.environ.setdefault(SIGNING_SECRET_ENV, DEFAULT_SIGNING_SECRET)
+        os.environ.setdefault(PUBLIC_BASE_URL_ENV, base_url)
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        create_resources(emulator.endpoint_url)
+        try:
+            server = start_gateway(Gateway(admin_bearer_token=os.environ[ADMIN_TOKEN_ENV]), api_port)
+        except OSError as error:
+            print(f"wom: cannot listen on port {api_port}: {error} (set WOM_PORT)", file=sys.stderr)
+            return 1
+
+        token = os.environ[ADMIN_TOKEN_ENV]
+        try:
+            advocates = seed_demo(AdminClient(base_url, token))
+        except (AdminApiError, OSError, ValueError) as error:
+            logger.error("seeding the demo campaign failed: %s", error)
+            advocates = []
+        scheduler = JobScheduler(jobs_interval())
+        scheduler.start()
+        print(_banner(base_url, emulator.endpoint_url, token, advocates), flush=True)
+        while not stop.wait(0.5):
+            pass
+        return 0
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        emulator.stop()
+        print("wom stopped.", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wom",
+        description="wom local mode: the whole referral pipeline on this machine, against an embedded AWS emulator.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    run_parser = commands.add_parser(
+        "run",
+        help="start the AWS emulator, the API on WOM_PORT and the scheduled jobs; Ctrl-C stops",
+        description=(
+            "Start moto server (127.0.0.1:WOM_EMULATOR_PORT, default 4566) with the stack's tables and bucket, "
+            "the HTTP API with the Lambda handlers (127.0.0.1:WOM_PORT, default 8000), and the scheduled jobs "
+            "every WOM_JOBS_INTERVAL seconds (default 60); seed a demo campaign and print its links."
+        ),
+    )
+    run_parser.set_defaults(handler=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
