@@ -1,0 +1,172 @@
+"""One `wom run` subprocess for the whole e2e session, shared by every e2e test, and the fixtures around it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from local.cli import READY_LINE
+from tests.e2e.support import ADMIN_TOKEN, BROWSER_UA, DESTINATION, Advocate, Api, LocalMode, Storage, new_id
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_SECONDS = 60
+# Handler-side failures: an exception that escaped a handler (the gateway's log) or one a handler logged itself.
+FAILURE_PATTERNS = (re.compile(r"unhandled exception in the \w+ function"), re.compile(r'"level":\s*"(ERROR|CRITICAL)"'))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_ready(local: LocalMode) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if local.process.poll() is not None:
+            raise RuntimeError(f"wom run exited with {local.process.returncode} before it was ready:\n{local.logs()}")
+        if READY_LINE in local.stdout_path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"wom run not ready after {STARTUP_TIMEOUT_SECONDS} s:\n{local.logs()}")
+
+
+def _stop(local: LocalMode) -> int | None:
+    if local.process.poll() is None:
+        local.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            local.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            local.process.kill()
+            local.process.wait()
+            return None
+    return local.process.returncode
+
+
+_running: LocalMode | None = None
+
+
+@pytest.fixture(scope="session")
+def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
+    global _running
+    api_port, emulator_port = _free_port(), _free_port()
+    logs = tmp_path_factory.mktemp("wom-run")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WOM_"))},
+        "WOM_PORT": str(api_port),
+        "WOM_EMULATOR_PORT": str(emulator_port),
+        "WOM_ADMIN_TOKEN": ADMIN_TOKEN,
+        # Links name `localhost`, so the connection's address (127.0.0.1) has no business in any stored item.
+        "WOM_PUBLIC_BASE_URL": f"http://localhost:{api_port}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    stdout_path, stderr_path = logs / "stdout.log", logs / "stderr.log"
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.cli", "run"], cwd=ROOT, env=env, stdout=stdout, stderr=stderr
+        )
+    local = LocalMode(
+        process=process,
+        base_url=f"http://127.0.0.1:{api_port}",
+        endpoint_url=f"http://127.0.0.1:{emulator_port}",
+        stdout_path=stdout_path,
+        stderr_path=stderr_path,
+        sensitive={BROWSER_UA, "127.0.0.1"},
+    )
+    try:
+        _wait_until_ready(local)
+    except Exception:
+        _stop(local)
+        raise
+    _running = local
+    yield local
+    _running = None
+    returncode = _stop(local)
+    if returncode != 0 or "wom stopped." not in local.stdout_path.read_text(errors="replace"):
+        pytest.fail(f"wom run did not stop cleanly on SIGINT (exit {returncode}):\n{local.logs()[-5000:]}")
+
+
+@pytest.fixture(autouse=True)
+def no_handler_failures(request: pytest.FixtureRequest, local_mode: LocalMode) -> Iterator[None]:
+    """A test fails when the server logged a handler failure while it ran: a 5xx or a swallowed exception."""
+    sizes = local_mode.log_size()
+    yield
+    call = getattr(request.node, "call_report", None)
+    if call is not None and call.failed:
+        return  # already failed, with the server's log attached
+    new = local_mode.logs_since(sizes)
+    failures = [line for line in new.splitlines() if any(p.search(line) for p in FAILURE_PATTERNS)]
+    if failures:
+        pytest.fail("the server logged failures during this test:\n" + "\n".join(failures[:20]) + "\n\n" + new[-5000:])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.call_report = report  # type: ignore[attr-defined]
+    if report.failed and _running is not None:
+        report.sections.append(("wom run stderr (tail)", _running.stderr_path.read_text(errors="replace")[-4000:]))
+        report.sections.append(("wom run stdout (tail)", _running.stdout_path.read_text(errors="replace")[-4000:]))
+
+
+# --- talking to the API -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def api(local_mode: LocalMode) -> Api:
+    """Anonymous calls, as a browser makes them."""
+    return Api(local_mode.base_url)
+
+
+@pytest.fixture(scope="session")
+def admin(local_mode: LocalMode) -> Api:
+    return Api(local_mode.base_url, ADMIN_TOKEN)
+
+
+@pytest.fixture(scope="session")
+def campaign(admin: Api) -> dict:
+    payload = {
+        "campaign_id": new_id("e2e"),
+        "name": "End-to-end campaign",
+        "destination_url": DESTINATION,
+        "rewards": {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}},
+    }
+    response = admin.post("/v1/campaigns", json=payload)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def new_advocate(admin: Api, campaign: dict) -> Callable[..., Advocate]:
+    def enrol(**extra: str) -> Advocate:
+        customer_id = new_id("customer")
+        response = admin.post(f"/v1/campaigns/{campaign['campaign_id']}/advocates", json={"customer_id": customer_id, **extra})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return Advocate(body["advocate_id"], body["code"], body["link"], customer_id, campaign["campaign_id"])
+
+    return enrol
+
+
+@pytest.fixture
+def advocate(new_advocate: Callable[..., Advocate]) -> Advocate:
+    return new_advocate()
+
+
+# --- reading back what was stored ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def storage(local_mode: LocalMode) -> Storage:
+    return Storage(local_mode.endpoint_url)
