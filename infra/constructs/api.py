@@ -1,0 +1,151 @@
+"""The HTTP API: one Lambda integration per function, routes from shared.definitions.ROUTES."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsii
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.functions import LOG_RETENTION, WomFunction
+from infra.nag import acknowledge
+from shared.definitions import ROUTES, FunctionName, Route
+
+# No source IP and no user agent: wom stores neither (SPEC §6), and access logs are storage too.
+# The caller ARN identifies the operator on IAM-authorised admin calls ("-" on public routes).
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTimeEpoch",
+        "method": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationStatus": "$context.integrationStatus",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "error": "$context.error.message",
+        "caller": "$context.identity.userArn",
+    },
+    separators=(",", ":"),
+)
+
+PUBLIC_ROUTE_REASON = {
+    "tracking": (
+        "Public tracking route: browsers and email clients call it anonymously (pixels, referral redirects, "
+        "widget events), so there is no identity to authorise; abuse is bounded by stage throttling."
+    ),
+    "conversions": (
+        "Server-to-server storefront route authenticated inside the function by the Wom-Signature HMAC over "
+        "the raw body with a 300 s replay window (SPEC 3.2); API Gateway has no HMAC authorizer type."
+    ),
+    "admin": (
+        "Serves the public OpenAPI document, which describes the API and holds no data; every admin "
+        "operation route uses IAM authorisation."
+    ),
+}
+
+
+def route_construct_id(route: Route) -> str:
+    """GET /v1/campaigns/{campaign_id} -> GetV1CampaignsCampaignId (stable logical ids)."""
+    words = re.findall(r"[A-Za-z0-9]+", f"{route.method} {route.path}")
+    return "".join(word[:1].upper() + word[1:].lower() for word in words)
+
+
+def _public_route_reason(route: Route) -> str:
+    try:
+        return PUBLIC_ROUTE_REASON[route.function]
+    except KeyError:
+        raise KeyError(
+            f"{route.route_key} has no IAM auth and function {route.function!r} has no entry in "
+            "PUBLIC_ROUTE_REASON (infra/constructs/api.py): say why it may be called without AWS credentials"
+        ) from None
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: dict[FunctionName, WomFunction],
+        config: StackConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.http_api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            description="wom: tracking, server-to-server and admin API",
+            # CORS is answered by the tracking function (OPTIONS /v1/events) for the configured origins;
+            # API-level CORS would answer every preflight itself and override the function's headers.
+            create_default_stage=False,
+        )
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit
+            ),
+            access_log_settings=_AccessLogSettings(self.access_logs),
+        )
+
+        integrations_by_function = {
+            name: integrations.HttpLambdaIntegration(
+                f"{name.capitalize()}Integration",
+                function.function,
+                # One invoke permission per function for the whole API rather than one per route.
+                scope_permission_to_route=False,
+            )
+            for name, function in functions.items()
+        }
+        iam_authorizer = authorizers.HttpIamAuthorizer()
+        self.routes: dict[str, apigwv2.HttpRoute] = {}
+        for route in ROUTES:
+            http_route = apigwv2.HttpRoute(
+                self,
+                route_construct_id(route),
+                http_api=self.http_api,
+                route_key=apigwv2.HttpRouteKey.with_(route.path, apigwv2.HttpMethod[route.method]),
+                integration=integrations_by_function[route.function],
+                authorizer=iam_authorizer if route.auth == "admin" else apigwv2.HttpNoneAuthorizer(),
+            )
+            if route.auth == "none":
+                acknowledge(http_route, "AwsSolutions-APIG4", _public_route_reason(route))
+            self.routes[route.route_key] = http_route
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """IAccessLogSettings is a jsii interface, not a struct: a plain dict is rejected."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT)

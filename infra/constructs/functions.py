@@ -1,0 +1,180 @@
+"""One Lambda function per shared.definitions.FUNCTIONS entry, each with its own role and log group."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bundling import app_code, layer_code, layer_requirements
+from infra.config import StackConfig
+from infra.constructs.secrets import HashKey, SigningSecret
+from infra.constructs.storage import Storage
+from infra.nag import acknowledge
+from infra.permissions import FunctionAccess, access_for
+from shared.definitions import FUNCTIONS, FunctionDefinition, FunctionName
+from shared.settings import ENV_VARS
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+SERVICE_NAME = "wom"
+
+
+class WomFunction(Construct):
+    """A function, its log group (explicit, with retention) and a role that can do only what ACCESS grants.
+
+    No AWS managed policy: AWSLambdaBasicExecutionRole would allow logs:CreateLogGroup and writing to
+    any log group in the account, where this role may only write streams of its own log group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        definition: FunctionDefinition,
+        access: FunctionAccess,
+        code: lambda_.Code,
+        layers: list[lambda_.ILayerVersion],
+        environment: dict[str, str],
+        storage: Storage,
+        hash_key: HashKey,
+        signing_secret: SigningSecret | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.definition = definition
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=LOG_RETENTION,
+            # Operational logs, already bounded by retention: nothing to keep once the stack is gone.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"wom {definition.name} function",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        for table_definition, actions in access.tables.items():
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=list(actions), resources=[storage.table(table_definition).table_arn])
+            )
+        if access.reads_hash_key:
+            hash_key.grant_read(self.role)
+        if access.reads_signing_secret:
+            _required(signing_secret, definition).grant_read(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"wom: {definition.description}" if definition.description else f"wom {definition.name}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=definition.handler,
+            code=code,
+            layers=layers,
+            memory_size=definition.memory_mb,
+            timeout=Duration.seconds(definition.timeout_seconds),
+            role=self.role,
+            log_group=self.log_group,
+            environment=environment,
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            (
+                "Python 3.13 is pinned on purpose and is a supported Lambda runtime: the dependency layer is "
+                "built from CPython 3.13 arm64 wheels (pydantic-core is compiled per interpreter version), so "
+                "moving to a newer runtime is a deliberate upgrade of RUNTIME and LAYER_PYTHON_VERSION together."
+            ),
+        )
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        hash_key: HashKey,
+        signing_secret: SigningSecret | None,
+        config: StackConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # One code asset for every function (handlers are module paths into it) and one dependency layer.
+        code = app_code()
+        requirements = layer_requirements()
+        self.dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=layer_code(requirements),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description=f"wom run-time dependencies: {', '.join(requirements)}"[:256],
+        )
+        self.by_name: dict[FunctionName, WomFunction] = {}
+        for definition in FUNCTIONS:
+            access = access_for(definition.name)
+            if set(access.tables) != set(definition.tables):
+                raise ValueError(
+                    f"function {definition.name!r}: tables in shared.definitions "
+                    f"({sorted(t.logical_id for t in definition.tables)}) and in infra/permissions.py "
+                    f"({sorted(t.logical_id for t in access.tables)}) differ"
+                )
+            self.by_name[definition.name] = WomFunction(
+                self,
+                definition.name.capitalize(),
+                definition=definition,
+                access=access,
+                code=code,
+                layers=[self.dependencies],
+                environment=_environment(definition, access, storage, hash_key, signing_secret, config),
+                storage=storage,
+                hash_key=hash_key,
+                signing_secret=signing_secret,
+            )
+
+
+def _environment(
+    definition: FunctionDefinition,
+    access: FunctionAccess,
+    storage: Storage,
+    hash_key: HashKey,
+    signing_secret: SigningSecret | None,
+    config: StackConfig,
+) -> dict[str, str]:
+    """Names come from shared.settings.ENV_VARS, the same table the functions read their settings through."""
+    environment = {table.env_var: storage.table(table).table_name for table in definition.tables}
+    environment |= {
+        ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
+        ENV_VARS["cors_origins"]: ",".join(config.cors_origins),
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_LOG_LEVEL": config.log_level,
+        "LOG_LEVEL": config.log_level,
+    }
+    if config.fallback_url:
+        environment[ENV_VARS["fallback_url"]] = config.fallback_url
+    if config.public_base_url:
+        environment[ENV_VARS["public_base_url"]] = config.public_base_url
+    if access.reads_hash_key:
+        environment[ENV_VARS["hash_key_secret_arn"]] = hash_key.secret.secret_arn
+    if access.reads_signing_secret:
+        environment[ENV_VARS["signing_secret_arn"]] = _required(signing_secret, definition).secret.secret_arn
+    return environment
+
+
+def _required(signing_secret: SigningSecret | None, definition: FunctionDefinition) -> SigningSecret:
+    if signing_secret is None:
+        raise ValueError(f"function {definition.name!r} reads the signing secret, but the stack created none")
+    return signing_secret

@@ -1,0 +1,56 @@
+"""DynamoDB tables and the metrics bucket, built from shared.definitions (local mode builds from the same)."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.nag import acknowledge
+from shared.definitions import METRICS_BUCKET, TABLES, TableDefinition
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        # Table (not TableV2): it synthesizes AWS::DynamoDB::Table, which the emulator's CloudFormation models.
+        self.tables: dict[str, dynamodb.Table] = {
+            definition.logical_id: self._table(definition) for definition in TABLES
+        }
+        self.metrics_bucket = s3.Bucket(
+            self,
+            METRICS_BUCKET.logical_id,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.metrics_bucket,
+            "AwsSolutions-S1",
+            (
+                "The metrics bucket holds only derived, non-personal daily aggregates that the metrics job "
+                "recomputes from DynamoDB, written by the stack's own roles only. Per-request access "
+                "logs would add a second bucket and a log object per request for no audit value; operators "
+                "who need object-level audit can enable CloudTrail S3 data events."
+            ),
+        )
+
+    def table(self, definition: TableDefinition) -> dynamodb.Table:
+        return self.tables[definition.logical_id]
+
+    def _table(self, definition: TableDefinition) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            definition.logical_id,
+            partition_key=dynamodb.Attribute(name=definition.partition_key, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=definition.sort_key, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=definition.ttl_attribute,
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -1,0 +1,44 @@
+"""WomStack: a thin composition of one construct per concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.api import Api
+from infra.constructs.functions import Functions
+from infra.constructs.secrets import HashKey, SigningSecret
+from infra.constructs.storage import Storage
+from infra.permissions import access_for
+from shared.definitions import FUNCTIONS, METRICS_BUCKET, TABLES
+
+
+class WomStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        config = StackConfig.from_context(self)
+        self.storage = Storage(self, "Storage")
+        self.hash_key = HashKey(self, "HashKey")
+        # Only once a function verifies storefront signatures: an unread secret would still cost and confuse.
+        self.signing_secret = (
+            SigningSecret(self, "SigningSecret")
+            if any(access_for(definition.name).reads_signing_secret for definition in FUNCTIONS)
+            else None
+        )
+        self.functions = Functions(
+            self,
+            "Functions",
+            storage=self.storage,
+            hash_key=self.hash_key,
+            signing_secret=self.signing_secret,
+            config=config,
+        )
+        self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
+
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the wom HTTP API")
+        for definition in TABLES:
+            CfnOutput(self, definition.logical_id + "Name", value=self.storage.table(definition).table_name)
+        CfnOutput(self, METRICS_BUCKET.logical_id + "Name", value=self.storage.metrics_bucket.bucket_name)
