@@ -1,0 +1,169 @@
+"""Lambda functions, their log groups, roles and permissions, derived from shared.definitions.FUNCTIONS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.permissions import ACCESS
+from shared.definitions import FUNCTIONS, TABLES, FunctionDefinition
+from shared.settings import ENV_VARS
+from tests.infra.conftest import Synthesized
+
+FUNCTION_IDS = [definition.name for definition in FUNCTIONS]
+
+
+def function_resource(synthesized: Synthesized, definition: FunctionDefinition) -> tuple[str, dict[str, Any]]:
+    matches = [
+        (logical_id, resource)
+        for logical_id, resource in synthesized.resources("AWS::Lambda::Function").items()
+        if resource["Properties"]["Handler"] == definition.handler
+    ]
+    assert len(matches) == 1, f"expected one function with handler {definition.handler}, found {len(matches)}"
+    return matches[0]
+
+
+def role_of(synthesized: Synthesized, definition: FunctionDefinition) -> str:
+    role = function_resource(synthesized, definition)[1]["Properties"]["Role"]
+    assert set(role) == {"Fn::GetAtt"}, "the role must be one created in this stack"
+    return role["Fn::GetAtt"][0]
+
+
+def statements_of(synthesized: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    role = synthesized.template_json["Resources"][role_logical_id]["Properties"]
+    for inline in role.get("Policies", []):
+        statements.extend(inline["PolicyDocument"]["Statement"])
+    return statements
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def table_logical_id(synthesized: Synthesized, table_definition) -> str:
+    (logical_id,) = [
+        logical_id
+        for logical_id in synthesized.resources("AWS::DynamoDB::Table")
+        if logical_id.startswith(f"Storage{table_definition.logical_id}")
+    ]
+    return logical_id
+
+
+def test_one_function_per_definition(synthesized: Synthesized) -> None:
+    assert len(synthesized.resources("AWS::Lambda::Function")) == len(FUNCTIONS)
+
+
+@pytest.mark.parametrize("definition", FUNCTIONS, ids=FUNCTION_IDS)
+def test_function_runtime_architecture_and_sizes(synthesized: Synthesized, definition: FunctionDefinition) -> None:
+    properties = function_resource(synthesized, definition)[1]["Properties"]
+    assert properties["Runtime"] == "python3.13"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["MemorySize"] == definition.memory_mb
+    assert properties["Timeout"] == definition.timeout_seconds
+    assert len(properties["Layers"]) == 1, "the dependency layer"
+
+
+def test_dependency_layer_matches_the_functions(synthesized: Synthesized) -> None:
+    (layer,) = synthesized.resources("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert "boto3" not in layer["Properties"]["Description"], "the runtime provides boto3"
+
+
+@pytest.mark.parametrize("definition", FUNCTIONS, ids=FUNCTION_IDS)
+def test_function_logs_to_its_own_log_group_with_retention(synthesized: Synthesized, definition: FunctionDefinition) -> None:
+    properties = function_resource(synthesized, definition)[1]["Properties"]
+    log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    log_group = synthesized.template_json["Resources"][log_group_id]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    # No log-retention custom resource (it would need a Lambda the emulator cannot run).
+    assert not [r for r in synthesized.template_json["Resources"].values() if r["Type"] == "Custom::LogRetention"]
+
+
+@pytest.mark.parametrize("definition", FUNCTIONS, ids=FUNCTION_IDS)
+def test_function_environment(synthesized: Synthesized, definition: FunctionDefinition) -> None:
+    variables = function_resource(synthesized, definition)[1]["Properties"]["Environment"]["Variables"]
+    for table in definition.tables:
+        assert variables[table.env_var] == {"Ref": table_logical_id(synthesized, table)}
+    for table in set(TABLES) - set(definition.tables):
+        assert table.env_var not in variables
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
+    assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
+    assert variables[ENV_VARS["cors_origins"]] == ""
+    has_hash_key = ENV_VARS["hash_key_secret_arn"] in variables
+    assert has_hash_key == ACCESS[definition.name].reads_hash_key
+    if has_hash_key:
+        secret_id = variables[ENV_VARS["hash_key_secret_arn"]]["Ref"]
+        assert synthesized.template_json["Resources"][secret_id]["Type"] == "AWS::SecretsManager::Secret"
+
+
+def test_one_distinct_role_per_function(synthesized: Synthesized) -> None:
+    roles = [role_of(synthesized, definition) for definition in FUNCTIONS]
+    assert len(set(roles)) == len(FUNCTIONS)
+    for role_id in roles:
+        role = synthesized.template_json["Resources"][role_id]["Properties"]
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ]
+        assert "ManagedPolicyArns" not in role, "no AWS managed policy (AWSLambdaBasicExecutionRole is too broad)"
+
+
+def test_no_statement_uses_a_wildcard(synthesized: Synthesized) -> None:
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert not [action for action in actions(statement) if "*" in action]
+            assert statement["Resource"] != "*"
+
+
+@pytest.mark.parametrize("definition", FUNCTIONS, ids=FUNCTION_IDS)
+def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, definition: FunctionDefinition) -> None:
+    access = ACCESS[definition.name]
+    granted: dict[str, set[str]] = {}
+    for statement in statements_of(synthesized, role_of(synthesized, definition)):
+        resource = statement["Resource"]
+        key = resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else str(resource)
+        granted.setdefault(key, set()).update(actions(statement))
+
+    log_group_id = function_resource(synthesized, definition)[1]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    expected = {log_group_id: {"logs:CreateLogStream", "logs:PutLogEvents"}}
+    for table, table_actions in access.tables.items():
+        expected[table_logical_id(synthesized, table)] = set(table_actions)
+    secret_grants = {key: value for key, value in granted.items() if "secretsmanager" in " ".join(value)}
+    assert {key: value for key, value in granted.items() if key not in secret_grants} == expected
+    assert len(secret_grants) == access.reads_hash_key + access.reads_signing_secret
+    for key, value in secret_grants.items():
+        assert value == {"secretsmanager:GetSecretValue"}
+    if access.reads_hash_key:
+        assert any("email-hash-key-??????" in key for key in secret_grants)
+
+
+def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> None:
+    (tracking,) = [definition for definition in FUNCTIONS if definition.name == "tracking"]
+    granted = {action for statement in statements_of(synthesized, role_of(synthesized, tracking)) for action in actions(statement)}
+    assert not [action for action in granted if action.startswith("secretsmanager:")]
+    assert not granted & {"dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:DeleteTable"}
+    assert granted == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+    }
+
+
+def test_hash_key_is_readable_only_by_its_readers(synthesized: Synthesized) -> None:
+    (policy,) = synthesized.resources("AWS::SecretsManager::ResourcePolicy").values()
+    (deny,) = policy["Properties"]["ResourcePolicy"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Action"] == "secretsmanager:GetSecretValue"
+    readers = [{"Fn::GetAtt": [role_of(synthesized, d), "Arn"]} for d in FUNCTIONS if ACCESS[d.name].reads_hash_key]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": readers}}
