@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from local.emulator import create_resources, emulator_port, point_environment_at, start_emulator
+from local.emulator import create_resources, emulator_port, ensure_port_free, point_environment_at, start_emulator
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
 
@@ -78,7 +78,7 @@ def seed_demo(client: AdminClient) -> list[dict[str, Any]]:
     return advocates
 
 
-def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]]) -> str:
+def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float) -> str:
     lines = [
         "",
         f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}",
@@ -102,7 +102,7 @@ def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[s
     else:
         lines.append("The demo campaign could not be seeded; see the log above.")
     jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
-    lines += ["", f"Scheduled jobs ({jobs}) run every {jobs_interval():g} s.", READY_LINE, ""]
+    lines += ["", f"Scheduled jobs ({jobs}) run every {interval:g} s.", READY_LINE, ""]
     return "\n".join(lines)
 
 
@@ -121,16 +121,22 @@ def run(_args: argparse.Namespace) -> int:
     """`wom run`: emulator, resources, gateway, demo data and the job scheduler, until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    try:
+        api_port, aws_port, interval = gateway_port(), emulator_port(), jobs_interval()
+    except ValueError as error:
+        print(f"wom: {error} (WOM_PORT, WOM_EMULATOR_PORT and WOM_JOBS_INTERVAL are numbers)", file=sys.stderr)
+        return 2
     stop = threading.Event()
     _install_stop_signals(stop)
 
-    api_port = gateway_port()
     base_url = f"http://127.0.0.1:{api_port}"
-    try:
-        emulator = start_emulator(emulator_port())
-    except OSError as error:
-        print(f"wom: cannot start the AWS emulator on port {emulator_port()}: {error} (set WOM_EMULATOR_PORT)", file=sys.stderr)
-        return 1
+    for port, variable in ((api_port, "WOM_PORT"), (aws_port, "WOM_EMULATOR_PORT")):
+        try:
+            ensure_port_free(port)
+        except OSError as error:
+            print(f"wom: port {port} is not free ({error.strerror}); set {variable} to another port", file=sys.stderr)
+            return 1
+    emulator = start_emulator(aws_port)
     server = scheduler = None
     try:
         point_environment_at(emulator.endpoint_url)
@@ -139,11 +145,7 @@ def run(_args: argparse.Namespace) -> int:
         os.environ.setdefault(PUBLIC_BASE_URL_ENV, base_url)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         create_resources(emulator.endpoint_url)
-        try:
-            server = start_gateway(Gateway(admin_bearer_token=os.environ[ADMIN_TOKEN_ENV]), api_port)
-        except OSError as error:
-            print(f"wom: cannot listen on port {api_port}: {error} (set WOM_PORT)", file=sys.stderr)
-            return 1
+        server = start_gateway(Gateway(admin_bearer_token=os.environ[ADMIN_TOKEN_ENV]), api_port)
 
         token = os.environ[ADMIN_TOKEN_ENV]
         try:
@@ -151,9 +153,9 @@ def run(_args: argparse.Namespace) -> int:
         except (AdminApiError, OSError, ValueError) as error:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
-        scheduler = JobScheduler(jobs_interval())
+        scheduler = JobScheduler(interval)
         scheduler.start()
-        print(_banner(base_url, emulator.endpoint_url, token, advocates), flush=True)
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, interval), flush=True)
         while not stop.wait(0.5):
             pass
         return 0

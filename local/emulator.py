@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
@@ -69,9 +70,18 @@ class Emulator:
         self.server.stop()
 
 
+def ensure_port_free(port: int) -> None:
+    """Raise OSError when the port is taken: moto's server thread would die silently and `start()` wait forever."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's server does
+        probe.bind((HOST, port))
+
+
 def start_emulator(port: int | None = None) -> Emulator:
     """Start moto server in a background thread; raises OSError when the port is taken."""
     port = emulator_port() if port is None else port
+    if port:
+        ensure_port_free(port)
     # moto answers every call through werkzeug's request log: far too chatty for a developer console.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
