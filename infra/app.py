@@ -21,7 +21,7 @@ def build_app(*, context: Mapping[str, Any] | None = None, outdir: str | None = 
         STACK_NAME,
         description="wom: self-hosted word-of-mouth referral pipeline (tracking, attribution, rewards, metrics)",
     )
-    add_nag_checks(app)
+    add_nag_checks(stack)
     return app, stack
 
 

@@ -7,9 +7,14 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 
-def add_nag_checks(app: IConstruct) -> None:
-    """Any unacknowledged AwsSolutions finding (error or warning) makes synthesis fail."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+def add_nag_checks(scope: IConstruct) -> None:
+    """Any unacknowledged AwsSolutions finding (error or warning) under ``scope`` makes synthesis fail.
+
+    cdk-nag 3 is a CDK validation plugin; the 2.x form ``Aspects.of(app).add(AwsSolutionsChecks())`` fails
+    with aws-cdk-lib 2.275 (``aspect.visit is not a function``), and ``NagSuppressions`` is gone: findings are
+    acknowledged through ``Validations.of(construct).acknowledge`` (see ``acknowledge`` below).
+    """
+    Validations.of(scope).add_plugins(AwsSolutionsChecks(scope, verbose=True))
 
 
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:

@@ -11,10 +11,12 @@ policies) are skipped by the emulator with a warning; they are listed under "not
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -166,6 +168,9 @@ def rehearse(port: int | None = None, *, output_dir: Path | None = None) -> Rehe
 
 
 def main() -> int:
+    # The emulator warns once per skipped resource, twice over; the report lists those types once instead.
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto", category=UserWarning)
     port = int(os.environ["WOM_DEPLOY_PORT"]) if os.environ.get("WOM_DEPLOY_PORT") else None
     result = rehearse(port)
     print(result.report())
