@@ -68,19 +68,12 @@ def pip_install_command(requirements: tuple[str, ...], target: Path) -> list[str
     """uv from the virtual environment when present (fast), else pip; both resolve arm64 cp313 wheels only."""
     uv = Path(sys.executable).with_name("uv")
     if uv.exists():
+        installer = [str(uv), "pip", "install", "--python", sys.executable]
         platform = ["--python-platform", "aarch64-manylinux2014", "--python-version", LAYER_PYTHON_VERSION]
-        return [str(uv), "pip", "install", "--quiet", "--python", sys.executable, "--target", str(target)] + [
-            *platform,
-            "--only-binary",
-            ":all:",
-            *requirements,
-        ]
-    platform = ["--platform", LAYER_PLATFORM, "--implementation", "cp", "--python-version", LAYER_PYTHON_VERSION]
-    return [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(target)] + [
-        *platform,
-        "--only-binary=:all:",
-        *requirements,
-    ]
+    else:
+        installer = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
+        platform = ["--platform", LAYER_PLATFORM, "--implementation", "cp", "--python-version", LAYER_PYTHON_VERSION]
+    return [*installer, "--quiet", "--target", str(target), *platform, "--only-binary=:all:", *requirements]
 
 
 @jsii.implements(ILocalBundling)

@@ -6,7 +6,6 @@ import json
 import re
 
 import jsii
-
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -132,7 +131,6 @@ class Api(Construct):
     @property
     def url(self) -> str:
         return self.stage.url
-
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from infra.app import STACK_NAME
 from infra.bundling import app_code_files
 from infra.permissions import ACCESS
-from infra.app import STACK_NAME
 from local.deploy_rehearsal import RehearsalResult, deploy, emulator
 from local.emulator import client
 from shared.definitions import FUNCTIONS, METRICS_BUCKET, TABLES, FunctionDefinition, TableDefinition
@@ -138,7 +138,9 @@ def test_function_exists_as_defined(deployed: Deployed, definition: FunctionDefi
             granted.update([action] if isinstance(action, str) else action)
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
     access = ACCESS[definition.name]
-    assert {a for a in granted if a.startswith("dynamodb:")} == {a for actions in access.tables.values() for a in actions}
+    assert {a for a in granted if a.startswith("dynamodb:")} == {
+        a for actions in access.tables.values() for a in actions
+    }
     assert ("secretsmanager:GetSecretValue" in granted) == (access.reads_hash_key or access.reads_signing_secret)
     # Architecture and layer as deployed (the emulator's CloudFormation drops both; see test_emulator_gap).
     declared = deployed.declared(function_prefix(definition), "AWS::Lambda::Function")
@@ -194,9 +196,10 @@ def test_published_assets_are_the_bundles(deployed: Deployed) -> None:
 
 def _ttl(deployed: Deployed) -> Any:
     name = deployed.physical_id(table_prefix(TABLES[0]), "AWS::DynamoDB::Table")
-    return deployed.client("dynamodb").describe_time_to_live(TableName=name)["TimeToLiveDescription"].get(
-        "AttributeName"
-    ) == TABLES[0].ttl_attribute
+    return (
+        deployed.client("dynamodb").describe_time_to_live(TableName=name)["TimeToLiveDescription"].get("AttributeName")
+        == TABLES[0].ttl_attribute
+    )
 
 
 def _pitr(deployed: Deployed) -> Any:

@@ -8,6 +8,8 @@ import pytest
 from aws_cdk import App
 
 from infra.bundling import (
+    LAYER_PLATFORM,
+    LAYER_PYTHON_VERSION,
     CopyAppCode,
     app_code_files,
     app_code_hash,
@@ -16,6 +18,9 @@ from infra.bundling import (
     pip_install_command,
 )
 from infra.config import StackConfig
+from infra.constructs.functions import ARCHITECTURE, RUNTIME
+from infra.permissions import ACCESS, access_for
+from shared.definitions import FUNCTIONS
 
 
 def fake_repo(root: Path) -> Path:
@@ -82,6 +87,19 @@ def test_layer_install_targets_lambda_arm64_cpython_313(tmp_path: Path) -> None:
     assert "--only-binary" in command and ":all:" in command
     assert "aarch64" in command and "3.13" in command
     assert f"--target {tmp_path / 'python'}" in command
+
+
+def test_layer_is_built_for_the_functions_runtime_and_architecture() -> None:
+    assert RUNTIME.name == f"python{LAYER_PYTHON_VERSION}"
+    assert ARCHITECTURE.name == "arm64" and LAYER_PLATFORM.endswith("_aarch64")
+
+
+def test_every_function_declares_its_access() -> None:
+    for definition in FUNCTIONS:
+        assert set(access_for(definition.name).tables) == set(definition.tables), definition.name
+    with pytest.raises(KeyError, match="infra/permissions.py"):
+        access_for("undeclared")
+    assert all(actions for access in ACCESS.values() for actions in access.tables.values())
 
 
 def config(context: dict) -> StackConfig:

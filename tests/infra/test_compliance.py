@@ -57,13 +57,21 @@ def test_cfn_lint_finds_no_errors(synthesized: Synthesized) -> None:
     matches = lint_file(synthesized.template_path, config=ManualArgs(regions=["us-east-1"]))
     errors = [str(match) for match in matches if match.rule.id.startswith("E")]
     assert errors == []
-    warnings = [str(match) for match in matches if match.rule.id[:5] not in ACCEPTED_CFN_LINT_WARNINGS and match.rule.id.startswith("W")]
+    warnings = [
+        str(match)
+        for match in matches
+        if match.rule.id[:5] not in ACCEPTED_CFN_LINT_WARNINGS and match.rule.id.startswith("W")
+    ]
     assert warnings == []
 
 
 def test_cli_synth_bundles_the_code_and_an_arm64_layer(tmp_path: Path) -> None:
     """`npx cdk synth --quiet` exits 0, with the real local bundling (no Docker)."""
-    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    environment = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
     completed = subprocess.run(
         ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(tmp_path)],
         cwd=REPO_ROOT,
@@ -75,7 +83,9 @@ def test_cli_synth_bundles_the_code_and_an_arm64_layer(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr[-4000:]
 
     assets = json.loads((tmp_path / "Wom.assets.json").read_text())["files"]
-    directories = {tmp_path / asset["source"]["path"] for asset in assets.values() if asset["source"].get("packaging") == "zip"}
+    directories = {
+        tmp_path / asset["source"]["path"] for asset in assets.values() if asset["source"].get("packaging") == "zip"
+    }
     (code,) = [d for d in directories if (d / "shared").is_dir()]
     (layer,) = [d for d in directories if (d / "python").is_dir()]
 
