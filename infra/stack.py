@@ -42,3 +42,10 @@ class WomStack(Stack):
         for definition in TABLES:
             CfnOutput(self, definition.logical_id + "Name", value=self.storage.table(definition).table_name)
         CfnOutput(self, METRICS_BUCKET.logical_id + "Name", value=self.storage.metrics_bucket.bucket_name)
+        if self.signing_secret:
+            CfnOutput(
+                self,
+                "SigningSecretName",
+                value=self.signing_secret.secret_name,
+                description="Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature",
+            )
