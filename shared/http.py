@@ -44,6 +44,10 @@ def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolve
             return json_error(400, "malformed_json", "the body is not valid JSON")
         return json_error(400, "invalid_request", _describe(errors))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(error: UnicodeDecodeError) -> Response:
+        return json_error(400, "malformed_json", "the body is not UTF-8 encoded JSON")
+
     @app.not_found
     def _no_route(error: NotFoundError) -> Response:
         return json_error(404, "route_not_found", "no such route")

@@ -148,6 +148,33 @@ def test_malformed_event_batches_are_400_and_store_nothing(api, advocate, aws, r
     assert event_items(aws) == []
 
 
+def test_a_beacon_posted_as_text_plain_is_recorded(api, advocate, aws):
+    # navigator.sendBeacon posts text/plain to avoid a CORS preflight.
+    raw = json.dumps({"events": [{"type": "share", "code": advocate["code"], "channel": "copy"}]})
+    response = api("POST", "/v1/events", raw_body=raw, headers={"content-type": "text/plain;charset=UTF-8"})
+    assert response["statusCode"] == 200 and response["json"]["accepted"] == 1
+    assert [i["type"] for i in event_items(aws)] == ["share"]
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "image/png"])
+def test_other_media_types_are_415_and_store_nothing(api, advocate, aws, content_type):
+    raw = json.dumps({"events": [{"type": "share", "code": advocate["code"]}]})
+    response = api("POST", "/v1/events", raw_body=raw, headers={"content-type": content_type})
+    assert response["statusCode"] == 415
+    assert set(response["json"]["error"]) == {"code", "message"}
+    assert event_items(aws) == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json", None])
+def test_a_body_that_is_not_utf8_is_400(api, advocate, aws, content_type):
+    raw = json.dumps({"events": [{"type": "share", "code": advocate["code"], "channel": "NAME"}]}).encode()
+    headers = {"content-type": content_type} if content_type else {}
+    response = api("POST", "/v1/events", raw_body=raw.replace(b"NAME", b"caf\xe9"), headers=headers)
+    assert response["statusCode"] == 400
+    assert response["json"]["error"]["code"] == "malformed_json"
+    assert event_items(aws) == []
+
+
 def test_no_raw_ip_user_agent_or_email_is_stored_anywhere(api, advocate, aws):
     code = advocate["code"]
     api("GET", f"/r/{code}", source_ip="192.0.2.55")
