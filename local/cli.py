@@ -18,11 +18,10 @@ from typing import Any
 from local.emulator import create_resources, emulator_port, ensure_port_free, point_environment_at, start_emulator
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
+from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, add_send_parser
 
 logger = logging.getLogger(__name__)
 
-SIGNING_SECRET_ENV = "WOM_SIGNING_SECRET"
-DEFAULT_SIGNING_SECRET = "local-signing-secret"
 PUBLIC_BASE_URL_ENV = "WOM_PUBLIC_BASE_URL"
 READY_LINE = "wom is running. Press Ctrl-C to stop."
 
@@ -98,6 +97,8 @@ def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[s
             f"  curl -s -X POST {base_url}/v1/events -H 'Content-Type: application/json' -d '{share}'",
             f"  curl -s {base_url}/v1/campaigns/demo -H 'Authorization: Bearer {token}'",
             f"  curl -s {base_url}/openapi.json",
+            f"  .venv/bin/wom send --api-url {base_url} conversion --order-id demo-1 --amount 4999 "
+            f"--customer-id friend-1 --referral-code {code}",
         ]
     else:
         lines.append("The demo campaign could not be seeded; see the log above.")
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     run_parser.set_defaults(handler=run)
+    add_send_parser(commands)
     return parser
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
 import time
 from typing import Any
 
 import requests
 
 from shared.signatures import HEADER, signature_header
+
+API_URL_ENV = "WOM_API_URL"
+SIGNING_SECRET_ENV = "WOM_SIGNING_SECRET"
+DEFAULT_SIGNING_SECRET = "local-signing-secret"
+
+
+def default_api_url() -> str:
+    return os.environ.get(API_URL_ENV) or f"http://127.0.0.1:{os.environ.get('WOM_PORT') or 8000}"
 
 
 def send_signed(base_url: str, path: str, payload: dict[str, Any], secret: str, timestamp: int | None = None) -> requests.Response:
@@ -40,3 +51,48 @@ def refund_payload(args: Any) -> dict[str, Any]:
     if getattr(args, "occurred_at", None):
         payload["occurred_at"] = args.occurred_at
     return payload
+
+
+def send(args: argparse.Namespace) -> int:
+    """Post, print wom's answer (status line, then the JSON body) and exit 0 only on a 2xx."""
+    path, payload = ("/v1/conversions", conversion_payload(args)) if args.kind == "conversion" else ("/v1/refunds", refund_payload(args))
+    secret = args.secret or os.environ.get(SIGNING_SECRET_ENV) or DEFAULT_SIGNING_SECRET
+    try:
+        response = send_signed(args.api_url, path, payload, secret)
+    except requests.RequestException as error:
+        print(f"wom send: cannot reach {args.api_url} ({error.__class__.__name__}); is `wom run` running?", file=sys.stderr)
+        return 1
+    print(f"HTTP {response.status_code}", file=sys.stderr)
+    print(response.text)
+    return 0 if response.ok else 1
+
+
+def add_send_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "send",
+        help="sign and post a conversion or a refund, as a storefront backend would",
+        description=(
+            f"Sign with --secret, else ${SIGNING_SECRET_ENV}, else the local mode default; post to --api-url, "
+            f"else ${API_URL_ENV}, else local mode's API."
+        ),
+    )
+    parser.add_argument("--api-url", default=default_api_url(), help="the API's base URL")
+    parser.add_argument("--secret", help=f"the signing secret (prefer ${SIGNING_SECRET_ENV}: arguments show in ps)")
+    kinds = parser.add_subparsers(dest="kind", metavar="<conversion|refund>", required=True)
+
+    conversion = kinds.add_parser("conversion", help="POST /v1/conversions")
+    conversion.add_argument("--order-id", required=True)
+    conversion.add_argument("--amount", required=True, type=int, help="in minor units (cents)")
+    conversion.add_argument("--currency", default="USD")
+    conversion.add_argument("--customer-id", required=True)
+    conversion.add_argument("--customer-email")
+    conversion.add_argument("--click-id", help="the wom_click value from the landing URL")
+    conversion.add_argument("--referral-code", help="a referral code typed at checkout")
+    conversion.add_argument("--occurred-at", help="ISO-8601, default now")
+
+    refund = kinds.add_parser("refund", help="POST /v1/refunds")
+    refund.add_argument("--refund-id", required=True)
+    refund.add_argument("--order-id", required=True)
+    refund.add_argument("--amount", required=True, type=int, help="in minor units (cents)")
+    refund.add_argument("--occurred-at", help="ISO-8601, default now")
+    parser.set_defaults(handler=send)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FunctionName = Literal["tracking", "admin"]
+FunctionName = Literal["tracking", "conversions", "admin"]
 Auth = Literal["none", "admin"]
 
 
@@ -71,6 +71,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/p.gif", "tracking"),
     Route("POST", "/v1/events", "tracking"),
     Route("OPTIONS", "/v1/events", "tracking"),
+    # Signed by the storefront (Wom-Signature), checked in the function: no API Gateway authorizer.
+    Route("POST", "/v1/conversions", "conversions"),
+    Route("POST", "/v1/refunds", "conversions"),
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns/{campaign_id}", "admin", auth="admin"),
@@ -96,6 +99,14 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         timeout_seconds=5,
         tables=(EVENTS_TABLE, REFERRALS_TABLE),
         description="Records shares, views and clicks; answers referral redirects and the pixel",
+    ),
+    FunctionDefinition(
+        name="conversions",
+        handler="functions.conversions.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=10,
+        tables=(EVENTS_TABLE, REFERRALS_TABLE),
+        description="Signed storefront posts: conversions with attribution, and refunds",
     ),
     FunctionDefinition(
         name="admin",

@@ -8,11 +8,13 @@ from functools import lru_cache
 @lru_cache(maxsize=1)
 def openapi_document() -> str:
     from functions.admin.routes import router as admin_router
+    from functions.conversions.routes import router as conversions_router
     from functions.tracking.routes import router as tracking_router
     from shared.http import create_resolver
 
     app = create_resolver()
     app.include_router(tracking_router)
+    app.include_router(conversions_router)
     app.include_router(admin_router)
     return app.get_openapi_json_schema(
         title="wom",

@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from local.cli import READY_LINE
-from tests.e2e.support import ADMIN_TOKEN, BROWSER_UA, DESTINATION, Advocate, Api, LocalMode, Storage, new_id
+from tests.e2e.support import (
+    ADMIN_TOKEN,
+    BROWSER_UA,
+    DESTINATION,
+    SIGNING_SECRET,
+    Advocate,
+    Api,
+    LocalMode,
+    Storage,
+    new_id,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
@@ -65,6 +75,7 @@ def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
         "WOM_PORT": str(api_port),
         "WOM_EMULATOR_PORT": str(emulator_port),
         "WOM_ADMIN_TOKEN": ADMIN_TOKEN,
+        "WOM_SIGNING_SECRET": SIGNING_SECRET,
         # Links name `localhost`, so the connection's address (127.0.0.1) has no business in any stored item.
         "WOM_PUBLIC_BASE_URL": f"http://localhost:{api_port}",
         "PYTHONUNBUFFERED": "1",
@@ -80,7 +91,7 @@ def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
         endpoint_url=f"http://127.0.0.1:{emulator_port}",
         stdout_path=stdout_path,
         stderr_path=stderr_path,
-        sensitive={BROWSER_UA, "127.0.0.1"},
+        sensitive={BROWSER_UA, "127.0.0.1", SIGNING_SECRET},
     )
     try:
         _wait_until_ready(local)

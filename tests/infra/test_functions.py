@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -44,6 +45,12 @@ def statements_of(synthesized: Synthesized, role_logical_id: str) -> list[dict[s
 def actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+def resource_keys(statement: dict[str, Any]) -> list[str]:
+    """One key per resource (CDK merges statements with the same actions): a table's logical id, else its JSON."""
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    return [r["Fn::GetAtt"][0] if isinstance(r, dict) and "Fn::GetAtt" in r else json.dumps(r) for r in resources]
 
 
 def table_logical_id(synthesized: Synthesized, table_definition) -> str:
@@ -131,9 +138,8 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
     access = ACCESS[definition.name]
     granted: dict[str, set[str]] = {}
     for statement in statements_of(synthesized, role_of(synthesized, definition)):
-        resource = statement["Resource"]
-        key = resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else str(resource)
-        granted.setdefault(key, set()).update(actions(statement))
+        for key in resource_keys(statement):
+            granted.setdefault(key, set()).update(actions(statement))
 
     log_group_id = function_resource(synthesized, definition)[1]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     expected = {log_group_id: {"logs:CreateLogStream", "logs:PutLogEvents"}}
@@ -164,6 +170,23 @@ def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> 
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
     }
+
+
+def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Synthesized) -> None:
+    (conversions,) = [definition for definition in FUNCTIONS if definition.name == "conversions"]
+    granted: dict[str, set[str]] = {}
+    for statement in statements_of(synthesized, role_of(synthesized, conversions)):
+        for key in resource_keys(statement):
+            granted.setdefault(key, set()).update(actions(statement))
+    events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
+    assert granted.pop(events) == {"dynamodb:GetItem"}
+    assert granted.pop(referrals) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
+    assert sorted("signing-secret-??????" in key for key in secrets) == [False, True]
+    assert any("email-hash-key-??????" in key for key in secrets)
+    assert all(value == {"secretsmanager:GetSecretValue"} for value in secrets.values())
+    (logs,) = [value for key, value in granted.items() if key not in secrets]
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def test_hash_key_is_readable_only_by_its_readers(synthesized: Synthesized) -> None:

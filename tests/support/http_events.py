@@ -10,9 +10,6 @@ from urllib.parse import urlencode
 
 from shared.definitions import ROUTES
 
-# Routes not yet in shared.definitions.ROUTES but served by a function.
-EXTRA_ROUTES = {"/v1/conversions", "/v1/refunds"}
-
 BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
 
 
@@ -28,8 +25,6 @@ class LambdaContext:
 
 
 def _route_for(method: str, path: str) -> tuple[str, dict[str, str]]:
-    if path in EXTRA_ROUTES:
-        return f"{method} {path}", {}
     parts = path.strip("/").split("/")
     for route in ROUTES:
         template = route.path.strip("/").split("/")

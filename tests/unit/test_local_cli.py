@@ -48,3 +48,23 @@ def test_seeding_creates_the_demo_campaign_and_its_advocates_and_tolerates_a_res
 def test_seeding_fails_loudly_on_an_unexpected_answer(campaign_status, advocate_status):
     with pytest.raises(AdminApiError):
         seed_demo(FakeAdmin(campaign_status, advocate_status))
+
+
+def test_send_builds_a_conversion_with_only_the_given_fields():
+    from local.send import conversion_payload
+
+    args = build_parser().parse_args(
+        ["send", "--api-url", "http://x", "conversion", "--order-id", "o-1", "--amount", "4999", "--customer-id", "c-1", "--click-id", "k"]
+    )
+    assert args.api_url == "http://x"
+    assert conversion_payload(args) == {"order_id": "o-1", "amount": 4999, "currency": "USD", "customer_id": "c-1", "click_id": "k"}
+
+
+def test_send_refund_needs_its_ids_and_an_integer_amount():
+    from local.send import refund_payload
+
+    args = build_parser().parse_args(["send", "refund", "--refund-id", "r-1", "--order-id", "o-1", "--amount", "100"])
+    assert refund_payload(args) == {"refund_id": "r-1", "order_id": "o-1", "amount": 100}
+    for missing in (["--order-id", "o-1", "--amount", "1"], ["--refund-id", "r", "--order-id", "o", "--amount", "1.5"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["send", "refund", *missing])
