@@ -8,8 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin"]
+FunctionName = Literal["tracking", "conversions", "admin", "rewards"]
 Auth = Literal["none", "admin"]
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    """A global secondary index with string keys, projecting every attribute. Sparse: only items that
+    carry both key attributes are in it."""
+
+    name: str
+    partition_key: str
+    sort_key: str
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,7 @@ class TableDefinition:
     sort_key: str
     ttl_attribute: str | None = None
     local_name: str = ""
+    indexes: tuple[IndexDefinition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,13 @@ EVENTS_TABLE = TableDefinition(
     local_name="wom-events",
 )
 
-# Campaigns, advocates, codes and the visitor salts (which expire after 48 hours).
+# The rewards job's work list: conversions, refunds and pending rewards carry (due_queue, due_at) until the
+# job has dealt with them, so a run reads what is new or due and never the history.
+DUE_INDEX = IndexDefinition(name="due", partition_key="due_queue", sort_key="due_at")
+# Rewards listed by campaign and creation time for the admin API.
+LISTING_INDEX = IndexDefinition(name="listing", partition_key="list_pk", sort_key="list_sk")
+
+# Campaigns, advocates, codes, conversions, refunds, rewards and the visitor salts (which expire after 48 hours).
 REFERRALS_TABLE = TableDefinition(
     logical_id="ReferralsTable",
     env_var="WOM_REFERRALS_TABLE",
@@ -59,11 +76,24 @@ REFERRALS_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
     local_name="wom-referrals",
+    indexes=(DUE_INDEX, LISTING_INDEX),
 )
 
 TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)
 
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
+
+
+@dataclass(frozen=True)
+class BusDefinition:
+    logical_id: str
+    env_var: str
+    local_name: str
+    source: str
+
+
+# RewardApproved, RewardVoided and RewardAdjusted for the operator's fulfilment (SPEC §4).
+REWARDS_BUS = BusDefinition(logical_id="RewardsBus", env_var="WOM_EVENT_BUS", local_name="wom-rewards", source="wom.rewards")
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/r/{code}", "tracking"),
@@ -77,7 +107,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns/{campaign_id}", "admin", auth="admin"),
+    Route("PATCH", "/v1/campaigns/{campaign_id}", "admin", auth="admin"),
     Route("POST", "/v1/campaigns/{campaign_id}/advocates", "admin", auth="admin"),
+    Route("GET", "/v1/advocates/{advocate_id}", "admin", auth="admin"),
+    Route("GET", "/v1/rewards", "admin", auth="admin"),
+    Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
 )
 
 
@@ -89,6 +123,7 @@ class FunctionDefinition:
     timeout_seconds: int
     tables: tuple[TableDefinition, ...] = field(default_factory=tuple)
     description: str = ""
+    buses: tuple[BusDefinition, ...] = field(default_factory=tuple)
 
 
 FUNCTIONS: tuple[FunctionDefinition, ...] = (
@@ -115,5 +150,34 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         timeout_seconds=10,
         tables=(REFERRALS_TABLE,),
         description="Admin API: campaigns and advocates; serves the OpenAPI document",
+    ),
+    FunctionDefinition(
+        name="rewards",
+        handler="functions.rewards.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=300,
+        tables=(REFERRALS_TABLE,),
+        buses=(REWARDS_BUS,),
+        description="Rewards job: creates, approves, voids and adjusts rewards; publishes reward events",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ScheduleDefinition:
+    """A job run by EventBridge Scheduler in AWS and by local mode's scheduler on this machine."""
+
+    name: str
+    function: FunctionName
+    rate_minutes: int
+    description: str = ""
+
+
+SCHEDULES: tuple[ScheduleDefinition, ...] = (
+    ScheduleDefinition(
+        name="rewards",
+        function="rewards",
+        rate_minutes=15,
+        description="Create rewards for new conversions, approve those past holding, void or adjust on refunds",
     ),
 )

@@ -7,13 +7,14 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from shared.definitions import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE
+from shared.definitions import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS
 
 
 class Settings(BaseModel):
     events_table: str = EVENTS_TABLE.local_name
     referrals_table: str = REFERRALS_TABLE.local_name
     metrics_bucket: str = METRICS_BUCKET.local_name
+    event_bus: str = REWARDS_BUS.local_name
     raw_event_retention_days: int = Field(default=400, ge=1)
     # Where unknown or disabled codes go; unset means a small 404 page.
     fallback_url: str | None = None
@@ -32,6 +33,7 @@ ENV_VARS = {
     "events_table": EVENTS_TABLE.env_var,
     "referrals_table": REFERRALS_TABLE.env_var,
     "metrics_bucket": METRICS_BUCKET.env_var,
+    "event_bus": REWARDS_BUS.env_var,
     "raw_event_retention_days": "WOM_RAW_EVENT_RETENTION_DAYS",
     "fallback_url": "WOM_FALLBACK_URL",
     "public_base_url": "WOM_PUBLIC_BASE_URL",

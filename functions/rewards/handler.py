@@ -1,0 +1,21 @@
+"""The rewards job, invoked by EventBridge Scheduler every 15 minutes (or by hand with {"now": ISO-8601})."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared import services
+from shared.clock import utc_now
+from shared.observability import logger
+
+
+def _as_of(event: dict) -> datetime:
+    raw = (event or {}).get("now")
+    return datetime.fromisoformat(raw) if raw else utc_now()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    summary = services.rewards_job().run(_as_of(event))
+    logger.info("rewards job finished", extra={"summary": summary})
+    return summary
