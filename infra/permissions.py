@@ -8,13 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.definitions import EVENTS_TABLE, REFERRALS_TABLE, TableDefinition
+from shared.definitions import (
+    DUE_INDEX,
+    EVENTS_TABLE,
+    LISTING_INDEX,
+    REFERRALS_TABLE,
+    REWARDS_BUS,
+    BusDefinition,
+    IndexDefinition,
+    TableDefinition,
+)
 
 
 @dataclass(frozen=True)
 class FunctionAccess:
-    # DynamoDB actions per table (on the table ARN only: no indexes are defined).
+    # DynamoDB actions per table, on the table's ARN only (which grants nothing on its indexes).
     tables: dict[TableDefinition, tuple[str, ...]] = field(default_factory=dict)
+    # DynamoDB actions per global secondary index, on that one index's ARN (table/<name>/index/<index>).
+    indexes: dict[IndexDefinition, tuple[str, ...]] = field(default_factory=dict)
+    # events:PutEvents on each of these buses, and on no other.
+    buses: tuple[BusDefinition, ...] = ()
     # GetSecretValue on the email-hashing key / on the storefront signing secret.
     reads_hash_key: bool = False
     reads_signing_secret: bool = False
@@ -40,6 +53,8 @@ ACCESS: dict[str, FunctionAccess] = {
                 "dynamodb:UpdateItem",
             ),
         },
+        # GET /v1/rewards: rewards by campaign and creation time.
+        indexes={LISTING_INDEX: ("dynamodb:Query",)},
         reads_hash_key=True,
     ),
     # Signed storefront posts (functions/conversions): click lookup on the events table; orders, refunds and the
@@ -52,6 +67,21 @@ ACCESS: dict[str, FunctionAccess] = {
         reads_hash_key=True,
         reads_signing_secret=True,
     ),
+    # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
+    # and takes items off the list in transactions (authorised per item action), publishes reward events.
+    "rewards": FunctionAccess(
+        tables={
+            REFERRALS_TABLE: (
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ),
+        },
+        indexes={DUE_INDEX: ("dynamodb:Query",)},
+        buses=(REWARDS_BUS,),
+    ),
 }
 
 
@@ -62,3 +92,4 @@ def access_for(function_name: str) -> FunctionAccess:
         raise KeyError(
             f"function {function_name!r} has no entry in infra/permissions.py ACCESS; declare what it may do there"
         ) from None
+

@@ -9,7 +9,10 @@ from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.api import Api
+from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
+from infra.constructs.jobs import Jobs
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.secrets import HashKey, SigningSecret
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
@@ -21,6 +24,7 @@ class WomStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         config = StackConfig.from_context(self)
         self.storage = Storage(self, "Storage")
+        self.buses = Buses(self, "Buses")
         self.hash_key = HashKey(self, "HashKey")
         # Only once a function verifies storefront signatures: an unread secret would still cost and confuse.
         self.signing_secret = (
@@ -32,16 +36,26 @@ class WomStack(Stack):
             self,
             "Functions",
             storage=self.storage,
+            buses=self.buses,
             hash_key=self.hash_key,
             signing_secret=self.signing_secret,
             config=config,
         )
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
+        self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)
+        self.monitoring = Monitoring(self, "Monitoring", functions=self.functions.by_name, jobs=self.jobs)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the wom HTTP API")
         for definition in TABLES:
             CfnOutput(self, definition.logical_id + "Name", value=self.storage.table(definition).table_name)
         CfnOutput(self, METRICS_BUCKET.logical_id + "Name", value=self.storage.metrics_bucket.bucket_name)
+        for bus in BUSES:
+            CfnOutput(
+                self,
+                bus.logical_id + "Name",
+                value=self.buses.bus(bus).event_bus_name,
+                description=f"EventBridge bus of the events with source {bus.source}: add rules here",
+            )
         if self.signing_secret:
             CfnOutput(
                 self,

@@ -10,8 +10,9 @@ from constructs import Construct
 
 from infra.bundling import app_code, layer_code, layer_requirements
 from infra.config import StackConfig
+from infra.constructs.buses import Buses
 from infra.constructs.secrets import HashKey, SigningSecret
-from infra.constructs.storage import Storage
+from infra.constructs.storage import Storage, table_of
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
 from shared.definitions import FUNCTIONS, FunctionDefinition, FunctionName
@@ -41,6 +42,7 @@ class WomFunction(Construct):
         layers: list[lambda_.ILayerVersion],
         environment: dict[str, str],
         storage: Storage,
+        buses: Buses,
         hash_key: HashKey,
         signing_secret: SigningSecret | None,
     ) -> None:
@@ -68,6 +70,12 @@ class WomFunction(Construct):
         for table_definition, actions in access.tables.items():
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=list(actions), resources=[storage.table(table_definition).table_arn])
+            )
+        for index, actions in access.indexes.items():
+            self.role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=[storage.index_arn(index)]))
+        for bus in access.buses:
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["events:PutEvents"], resources=[buses.bus(bus).event_bus_arn])
             )
         if access.reads_hash_key:
             hash_key.grant_read(self.role)
@@ -107,6 +115,7 @@ class Functions(Construct):
         construct_id: str,
         *,
         storage: Storage,
+        buses: Buses,
         hash_key: HashKey,
         signing_secret: SigningSecret | None,
         config: StackConfig,
@@ -126,12 +135,7 @@ class Functions(Construct):
         self.by_name: dict[FunctionName, WomFunction] = {}
         for definition in FUNCTIONS:
             access = access_for(definition.name)
-            if set(access.tables) != set(definition.tables):
-                raise ValueError(
-                    f"function {definition.name!r}: tables in shared.definitions "
-                    f"({sorted(t.logical_id for t in definition.tables)}) and in infra/permissions.py "
-                    f"({sorted(t.logical_id for t in access.tables)}) differ"
-                )
+            _check_access_matches_definition(definition, access)
             self.by_name[definition.name] = WomFunction(
                 self,
                 definition.name.capitalize(),
@@ -139,10 +143,31 @@ class Functions(Construct):
                 access=access,
                 code=code,
                 layers=[self.dependencies],
-                environment=_environment(definition, access, storage, hash_key, signing_secret, config),
+                environment=_environment(definition, access, storage, buses, hash_key, signing_secret, config),
                 storage=storage,
+                buses=buses,
                 hash_key=hash_key,
                 signing_secret=signing_secret,
+            )
+
+
+def _check_access_matches_definition(definition: FunctionDefinition, access: FunctionAccess) -> None:
+    """The tables and buses a function is told about (its environment) are the ones its role may use."""
+    for what, declared, granted in (
+        ("tables", definition.tables, tuple(access.tables)),
+        ("buses", definition.buses, access.buses),
+    ):
+        if set(declared) != set(granted):
+            raise ValueError(
+                f"function {definition.name!r}: {what} in shared.definitions "
+                f"({sorted(d.logical_id for d in declared)}) and in infra/permissions.py "
+                f"({sorted(g.logical_id for g in granted)}) differ"
+            )
+    for index in access.indexes:
+        if table_of(index) not in definition.tables:
+            raise ValueError(
+                f"function {definition.name!r}: infra/permissions.py grants index {index.name!r} of "
+                f"{table_of(index).logical_id}, a table the function is not given in shared.definitions"
             )
 
 
@@ -150,12 +175,14 @@ def _environment(
     definition: FunctionDefinition,
     access: FunctionAccess,
     storage: Storage,
+    buses: Buses,
     hash_key: HashKey,
     signing_secret: SigningSecret | None,
     config: StackConfig,
 ) -> dict[str, str]:
     """Names come from shared.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in definition.tables}
+    environment |= {bus.env_var: buses.bus(bus).event_bus_name for bus in definition.buses}
     environment |= {
         ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
         ENV_VARS["cors_origins"]: ",".join(config.cors_origins),

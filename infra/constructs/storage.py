@@ -1,4 +1,5 @@
-"""DynamoDB tables and the metrics bucket, built from shared.definitions (local mode builds from the same)."""
+"""DynamoDB tables (with their indexes) and the metrics bucket, built from shared.definitions (local mode builds
+from the same)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-from shared.definitions import METRICS_BUCKET, TABLES, TableDefinition
+from shared.definitions import METRICS_BUCKET, TABLES, IndexDefinition, TableDefinition
+
+
+def table_of(index: IndexDefinition) -> TableDefinition:
+    """The one table in shared.definitions.TABLES that declares ``index``."""
+    owners = [table for table in TABLES if index in table.indexes]
+    if len(owners) != 1:
+        raise ValueError(f"index {index.name!r} is declared by {len(owners)} tables in shared.definitions, not one")
+    return owners[0]
 
 
 class Storage(Construct):
@@ -41,8 +50,12 @@ class Storage(Construct):
     def table(self, definition: TableDefinition) -> dynamodb.Table:
         return self.tables[definition.logical_id]
 
+    def index_arn(self, index: IndexDefinition) -> str:
+        """The ARN of one index (``<table ARN>/index/<name>``): grants on it reach that index and no other."""
+        return f"{self.table(table_of(index)).table_arn}/index/{index.name}"
+
     def _table(self, definition: TableDefinition) -> dynamodb.Table:
-        return dynamodb.Table(
+        table = dynamodb.Table(
             self,
             definition.logical_id,
             partition_key=dynamodb.Attribute(name=definition.partition_key, type=dynamodb.AttributeType.STRING),
@@ -54,3 +67,13 @@ class Storage(Construct):
             time_to_live_attribute=definition.ttl_attribute,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        for index in definition.indexes:
+            # On demand like the table (no capacity to set); every attribute projected, so a query needs no
+            # second read of the table.
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(name=index.partition_key, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        return table

@@ -34,6 +34,11 @@ class Synthesized:
             if resource["Type"] == resource_type
         }
 
+    def logical_id(self, resource_type: str, prefix: str) -> str:
+        """The one resource of that type whose logical id starts with its construct path (e.g. StorageEventsTable)."""
+        (logical_id,) = [logical_id for logical_id in self.resources(resource_type) if logical_id.startswith(prefix)]
+        return logical_id
+
 
 def cdk_json_context() -> dict[str, Any]:
     """The context the CLI would pass (feature flags and wom:* settings), so tests synthesize the same stack."""

@@ -7,8 +7,19 @@ from typing import Any
 
 import pytest
 
+from infra.constructs.buses import BUSES
+from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
-from shared.definitions import FUNCTIONS, TABLES, FunctionDefinition
+from shared.definitions import (
+    FUNCTIONS,
+    REFERRALS_TABLE,
+    REWARDS_BUS,
+    SCHEDULES,
+    TABLES,
+    BusDefinition,
+    FunctionDefinition,
+    IndexDefinition,
+)
 from shared.settings import ENV_VARS
 from tests.infra.conftest import Synthesized
 
@@ -54,12 +65,29 @@ def resource_keys(statement: dict[str, Any]) -> list[str]:
 
 
 def table_logical_id(synthesized: Synthesized, table_definition) -> str:
-    (logical_id,) = [
-        logical_id
-        for logical_id in synthesized.resources("AWS::DynamoDB::Table")
-        if logical_id.startswith(f"Storage{table_definition.logical_id}")
-    ]
-    return logical_id
+    return synthesized.logical_id("AWS::DynamoDB::Table", f"Storage{table_definition.logical_id}")
+
+
+def index_resource_key(synthesized: Synthesized, index: IndexDefinition) -> str:
+    """resource_keys' key for one index's ARN: <table ARN>/index/<name>."""
+    table_arn = {"Fn::GetAtt": [table_logical_id(synthesized, table_of(index)), "Arn"]}
+    return json.dumps({"Fn::Join": ["", [table_arn, f"/index/{index.name}"]]})
+
+
+def bus_logical_id(synthesized: Synthesized, bus: BusDefinition) -> str:
+    return synthesized.logical_id("AWS::Events::EventBus", f"Buses{bus.logical_id}")
+
+
+def dead_letter_queue_id(synthesized: Synthesized, function_name: str) -> str:
+    return synthesized.logical_id("AWS::SQS::Queue", f"Jobs{function_name.capitalize()}DeadLetters")
+
+
+def granted_by_resource(synthesized: Synthesized, definition: FunctionDefinition) -> dict[str, set[str]]:
+    granted: dict[str, set[str]] = {}
+    for statement in statements_of(synthesized, role_of(synthesized, definition)):
+        for key in resource_keys(statement):
+            granted.setdefault(key, set()).update(actions(statement))
+    return granted
 
 
 def test_one_function_per_definition(synthesized: Synthesized) -> None:
@@ -103,6 +131,11 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
         assert variables[table.env_var] == {"Ref": table_logical_id(synthesized, table)}
     for table in set(TABLES) - set(definition.tables):
         assert table.env_var not in variables
+    # A bus by its name (Ref of AWS::Events::EventBus), which PutEvents takes as EventBusName.
+    for bus in definition.buses:
+        assert variables[bus.env_var] == {"Ref": bus_logical_id(synthesized, bus)}
+    for bus in set(BUSES) - set(definition.buses):
+        assert bus.env_var not in variables
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
     assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
@@ -136,15 +169,19 @@ def test_no_statement_uses_a_wildcard(synthesized: Synthesized) -> None:
 @pytest.mark.parametrize("definition", FUNCTIONS, ids=FUNCTION_IDS)
 def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, definition: FunctionDefinition) -> None:
     access = ACCESS[definition.name]
-    granted: dict[str, set[str]] = {}
-    for statement in statements_of(synthesized, role_of(synthesized, definition)):
-        for key in resource_keys(statement):
-            granted.setdefault(key, set()).update(actions(statement))
+    granted = granted_by_resource(synthesized, definition)
 
     log_group_id = function_resource(synthesized, definition)[1]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     expected = {log_group_id: {"logs:CreateLogStream", "logs:PutLogEvents"}}
     for table, table_actions in access.tables.items():
         expected[table_logical_id(synthesized, table)] = set(table_actions)
+    for index, index_actions in access.indexes.items():
+        expected[index_resource_key(synthesized, index)] = set(index_actions)
+    for bus in access.buses:
+        expected[bus_logical_id(synthesized, bus)] = {"events:PutEvents"}
+    if definition.name in {schedule.function for schedule in SCHEDULES}:
+        # Its failed asynchronous runs go to the job's dead-letter queue (the on-failure destination).
+        expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
     secret_grants = {key: value for key, value in granted.items() if "secretsmanager" in " ".join(value)}
     assert {key: value for key, value in granted.items() if key not in secret_grants} == expected
     assert len(secret_grants) == access.reads_hash_key + access.reads_signing_secret
@@ -174,10 +211,7 @@ def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> 
 
 def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Synthesized) -> None:
     (conversions,) = [definition for definition in FUNCTIONS if definition.name == "conversions"]
-    granted: dict[str, set[str]] = {}
-    for statement in statements_of(synthesized, role_of(synthesized, conversions)):
-        for key in resource_keys(statement):
-            granted.setdefault(key, set()).update(actions(statement))
+    granted = granted_by_resource(synthesized, conversions)
     events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
     assert granted.pop(events) == {"dynamodb:GetItem"}
     assert granted.pop(referrals) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
@@ -187,6 +221,35 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secrets.values())
     (logs,) = [value for key, value in granted.items() if key not in secrets]
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synthesized: Synthesized) -> None:
+    (rewards,) = [definition for definition in FUNCTIONS if definition.name == "rewards"]
+    granted = granted_by_resource(synthesized, rewards)
+    # Transactions are authorised per item action: no Query, Scan or BatchWriteItem on the table itself.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    }
+    # Its work list, through the due index's own ARN (not index/*, so not the listing index).
+    (due,) = [index for index in REFERRALS_TABLE.indexes if index.name == "due"]
+    assert granted.pop(index_resource_key(synthesized, due)) == {"dynamodb:Query"}
+    assert granted.pop(bus_logical_id(synthesized, REWARDS_BUS)) == {"events:PutEvents"}
+    assert granted.pop(dead_letter_queue_id(synthesized, "rewards")) == {"sqs:SendMessage"}
+    # And nothing else: its log group only (no events table, no secret).
+    (logs,) = granted.values()
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_admin_queries_the_listing_index_only(synthesized: Synthesized) -> None:
+    (admin,) = [definition for definition in FUNCTIONS if definition.name == "admin"]
+    granted = granted_by_resource(synthesized, admin)
+    (listing,) = [index for index in REFERRALS_TABLE.indexes if index.name == "listing"]
+    index_grants = {key: value for key, value in granted.items() if "/index/" in key}
+    assert index_grants == {index_resource_key(synthesized, listing): {"dynamodb:Query"}}
 
 
 def test_hash_key_is_readable_only_by_its_readers(synthesized: Synthesized) -> None:

@@ -1,10 +1,10 @@
-"""Tables from shared.definitions.TABLES, the metrics bucket, and the generated secrets."""
+"""Tables and their indexes from shared.definitions.TABLES, the metrics bucket, and the generated secrets."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared.definitions import TABLES, TableDefinition
+from shared.definitions import REFERRALS_TABLE, TABLES, TableDefinition
 from tests.infra.conftest import Synthesized
 from tests.infra.test_functions import table_logical_id
 
@@ -21,17 +21,40 @@ def test_table(synthesized: Synthesized, definition: TableDefinition) -> None:
         {"AttributeName": definition.partition_key, "KeyType": "HASH"},
         {"AttributeName": definition.sort_key, "KeyType": "RANGE"},
     ]
-    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
-        [
-            {"AttributeName": definition.partition_key, "AttributeType": "S"},
-            {"AttributeName": definition.sort_key, "AttributeType": "S"},
-        ],
-        key=lambda a: a["AttributeName"],
-    )
+    key_attributes = {definition.partition_key, definition.sort_key} | {
+        attribute for index in definition.indexes for attribute in (index.partition_key, index.sort_key)
+    }
+    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": name, "AttributeType": "S"} for name in sorted(key_attributes)
+    ]
+    # Global secondary indexes: on demand with the table (no throughput of their own), every attribute projected.
+    assert properties.get("GlobalSecondaryIndexes", []) == [
+        {
+            "IndexName": index.name,
+            "KeySchema": [
+                {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in definition.indexes
+    ]
     if definition.ttl_attribute:
         assert properties["TimeToLiveSpecification"] == {"AttributeName": definition.ttl_attribute, "Enabled": True}
     else:
         assert "TimeToLiveSpecification" not in properties
+
+
+def test_referrals_table_has_the_due_and_listing_indexes(synthesized: Synthesized) -> None:
+    """The rewards job's work list and the admin API's reward listing (the test above derives the rest)."""
+    properties = synthesized.template_json["Resources"][table_logical_id(synthesized, REFERRALS_TABLE)]["Properties"]
+    assert {index["IndexName"]: index["KeySchema"] for index in properties["GlobalSecondaryIndexes"]} == {
+        "due": [{"AttributeName": "due_queue", "KeyType": "HASH"}, {"AttributeName": "due_at", "KeyType": "RANGE"}],
+        "listing": [
+            {"AttributeName": "list_pk", "KeyType": "HASH"},
+            {"AttributeName": "list_sk", "KeyType": "RANGE"},
+        ],
+    }
 
 
 def test_metrics_bucket_is_private_encrypted_and_ssl_only(synthesized: Synthesized) -> None:

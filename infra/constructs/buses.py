@@ -1,0 +1,29 @@
+"""EventBridge custom event buses from shared.definitions (the reward events for the operator's fulfilment)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from shared.definitions import FUNCTIONS, BusDefinition
+
+# Every bus some function publishes to, in definition order.
+BUSES: tuple[BusDefinition, ...] = tuple(dict.fromkeys(bus for definition in FUNCTIONS for bus in definition.buses))
+
+
+class Buses(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, definitions: Iterable[BusDefinition] = BUSES) -> None:
+        super().__init__(scope, construct_id)
+        # The name is generated from the construct path (unique per stack and account); the stack outputs it,
+        # and the functions receive it in their environment.
+        self.buses: dict[str, events.EventBus] = {
+            definition.logical_id: events.EventBus(
+                self, definition.logical_id, description=f"wom: events with source {definition.source}"
+            )
+            for definition in definitions
+        }
+
+    def bus(self, definition: BusDefinition) -> events.EventBus:
+        return self.buses[definition.logical_id]

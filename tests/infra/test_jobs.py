@@ -1,0 +1,223 @@
+"""Scheduled jobs from shared.definitions.SCHEDULES, their dead-letter queues and alarms, and the event buses."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra.constructs.buses import BUSES
+from shared.definitions import FUNCTIONS, SCHEDULES, BusDefinition, FunctionDefinition, ScheduleDefinition
+from tests.infra.conftest import Synthesized
+from tests.infra.test_functions import (
+    bus_logical_id,
+    dead_letter_queue_id,
+    function_resource,
+    granted_by_resource,
+    role_of,
+    statements_of,
+)
+
+JOB_FUNCTIONS = [d for d in FUNCTIONS if d.name in {s.function for s in SCHEDULES}]
+UNITS_IN_MINUTES = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}
+
+
+def rate_in_minutes(expression: str) -> int:
+    """rate(15 minutes) -> 15, rate(1 hour) -> 60 (the forms EventBridge Scheduler accepts)."""
+    match = re.fullmatch(r"rate\((\d+) (minutes?|hours?|days?)\)", expression)
+    assert match, f"not a rate expression: {expression}"
+    return int(match[1]) * UNITS_IN_MINUTES[match[2]]
+
+
+def schedule_resource(synthesized: Synthesized, schedule: ScheduleDefinition) -> dict[str, Any]:
+    (resource,) = [
+        resource
+        for resource in synthesized.resources("AWS::Scheduler::Schedule").values()
+        if json.loads(resource["Properties"]["Target"]["Input"]) == {"job": schedule.name}
+    ]
+    return resource["Properties"]
+
+
+def definition_of(schedule: ScheduleDefinition) -> FunctionDefinition:
+    (definition,) = [d for d in FUNCTIONS if d.name == schedule.function]
+    return definition
+
+
+def queue_arn(synthesized: Synthesized, function_name: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [dead_letter_queue_id(synthesized, function_name), "Arn"]}
+
+
+def test_one_schedule_per_definition(synthesized: Synthesized) -> None:
+    assert len(synthesized.resources("AWS::Scheduler::Schedule")) == len(SCHEDULES)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=[s.name for s in SCHEDULES])
+def test_schedule_invokes_its_function_at_its_rate(synthesized: Synthesized, schedule: ScheduleDefinition) -> None:
+    properties = schedule_resource(synthesized, schedule)
+    assert rate_in_minutes(properties["ScheduleExpression"]) == schedule.rate_minutes
+    assert properties["State"] == "ENABLED"
+    assert properties["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    function_id = function_resource(synthesized, definition_of(schedule))[0]
+    assert properties["Target"]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert json.loads(properties["Target"]["Input"]) == {"job": schedule.name}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=[s.name for s in SCHEDULES])
+def test_schedule_retries_are_bounded_then_dead_lettered(
+    synthesized: Synthesized, schedule: ScheduleDefinition
+) -> None:
+    target = schedule_resource(synthesized, schedule)["Target"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+    assert target["DeadLetterConfig"] == {"Arn": queue_arn(synthesized, schedule.function)}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=[s.name for s in SCHEDULES])
+def test_scheduler_role_may_only_invoke_the_function_and_dead_letter(
+    synthesized: Synthesized, schedule: ScheduleDefinition
+) -> None:
+    role_id = schedule_resource(synthesized, schedule)["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    role = synthesized.template_json["Resources"][role_id]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    # Confused deputy: only this account's default schedule group may use the role.
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert "schedule-group/default" in json.dumps(trust["Condition"]["StringEquals"]["aws:SourceArn"])
+    assert "ManagedPolicyArns" not in role
+
+    granted: dict[str, list[str]] = {}
+    for statement in statements_of(synthesized, role_id):
+        assert statement["Effect"] == "Allow"
+        granted[json.dumps(statement["Resource"])] = (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    function_id = function_resource(synthesized, definition_of(schedule))[0]
+    # The function itself, not <function ARN>:* (every version and alias), which grant_invoke would add.
+    assert granted == {
+        json.dumps({"Fn::GetAtt": [function_id, "Arn"]}): ["lambda:InvokeFunction"],
+        json.dumps(queue_arn(synthesized, schedule.function)): ["sqs:SendMessage"],
+    }
+
+
+@pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])
+def test_job_function_async_invocation_is_bounded_then_dead_lettered(
+    synthesized: Synthesized, definition: FunctionDefinition
+) -> None:
+    function_id = function_resource(synthesized, definition)[0]
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": function_id},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 0,
+            "MaximumEventAgeInSeconds": 3600,
+            "DestinationConfig": {"OnFailure": {"Destination": queue_arn(synthesized, definition.name)}},
+        },
+    )
+    # The function may deliver its failure records there (and only send: no receive, no queue attributes).
+    assert granted_by_resource(synthesized, definition)[dead_letter_queue_id(synthesized, definition.name)] == {
+        "sqs:SendMessage"
+    }
+
+
+def test_only_job_functions_have_an_async_invoke_config(synthesized: Synthesized) -> None:
+    configs = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    configured = {config["Properties"]["FunctionName"]["Ref"] for config in configs}
+    assert configured == {function_resource(synthesized, d)[0] for d in JOB_FUNCTIONS}
+
+
+@pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])
+def test_dead_letter_queue_is_encrypted_and_ssl_only(synthesized: Synthesized, definition: FunctionDefinition) -> None:
+    queue_id = dead_letter_queue_id(synthesized, definition.name)
+    queue = synthesized.template_json["Resources"][queue_id]
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, "the SQS maximum, to investigate"
+    assert "RedrivePolicy" not in queue["Properties"], "a dead-letter queue is the end of the line"
+    synthesized.template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": queue_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": "sqs:*",
+                            "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_one_dead_letter_queue_per_job_function(synthesized: Synthesized) -> None:
+    assert len(synthesized.resources("AWS::SQS::Queue")) == len(JOB_FUNCTIONS)
+
+
+@pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])
+def test_alarms_on_job_errors_and_dead_letters(synthesized: Synthesized, definition: FunctionDefinition) -> None:
+    fires_on_any = {
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "EvaluationPeriods": 1,
+        "TreatMissingData": "notBreaching",
+    }
+    rate = min(s.rate_minutes for s in SCHEDULES if s.function == definition.name)
+    synthesized.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            **fires_on_any,
+            "Namespace": "AWS/Lambda",
+            "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function_resource(synthesized, definition)[0]}}],
+            "Statistic": "Sum",
+            "Period": rate * 60,  # one run per period: the alarm's state is the latest run's outcome
+        },
+    )
+    queue_id = dead_letter_queue_id(synthesized, definition.name)
+    synthesized.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            **fires_on_any,
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+            "Statistic": "Maximum",
+        },
+    )
+
+
+def test_alarms_are_the_job_alarms(synthesized: Synthesized) -> None:
+    alarms = synthesized.resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 2 * len(JOB_FUNCTIONS)
+    assert all(len(alarm["Properties"]["AlarmDescription"]) > 20 for alarm in alarms)
+
+
+@pytest.mark.parametrize("bus", BUSES, ids=[b.logical_id for b in BUSES])
+def test_bus_is_a_custom_bus_named_in_the_outputs(synthesized: Synthesized, bus: BusDefinition) -> None:
+    bus_id = bus_logical_id(synthesized, bus)
+    properties = synthesized.template_json["Resources"][bus_id]["Properties"]
+    assert properties["Name"] not in ("", "default")
+    assert bus.source in properties["Description"]
+    assert synthesized.template_json["Outputs"][f"{bus.logical_id}Name"]["Value"] == {"Ref": bus_id}
+
+
+def test_rewards_function_publishes_to_the_rewards_bus_by_name(synthesized: Synthesized) -> None:
+    (rewards,) = [d for d in FUNCTIONS if d.name == "rewards"]
+    (bus,) = rewards.buses
+    assert bus.env_var == "WOM_EVENT_BUS" and bus.source == "wom.rewards"
+    variables = function_resource(synthesized, rewards)[1]["Properties"]["Environment"]["Variables"]
+    assert variables["WOM_EVENT_BUS"] == {"Ref": bus_logical_id(synthesized, bus)}, "Ref of a bus is its name"
+    role_id = role_of(synthesized, rewards)
+    puts = [s for s in statements_of(synthesized, role_id) if "events:PutEvents" in json.dumps(s["Action"])]
+    assert [s["Resource"] for s in puts] == [{"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Arn"]}]
+
+
+def test_every_bus_is_published_to(synthesized: Synthesized) -> None:
+    assert len(synthesized.resources("AWS::Events::EventBus")) == len(BUSES) >= 1
