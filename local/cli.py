@@ -13,11 +13,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from local.emulator import create_resources, emulator_port, ensure_port_free, point_environment_at, start_emulator
+from local.emulator import create_resources, emulator_port, endpoint_url_for, ensure_port_free, point_environment_at, start_emulator
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
+from shared.definitions import SCHEDULES
+from local.jobs import job_named, register_scheduled_jobs, run_job
 from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, add_send_parser
 
 logger = logging.getLogger(__name__)
@@ -154,6 +157,7 @@ def run(_args: argparse.Namespace) -> int:
         except (AdminApiError, OSError, ValueError) as error:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
+        register_scheduled_jobs()
         scheduler = JobScheduler(interval)
         scheduler.start()
         print(_banner(base_url, emulator.endpoint_url, token, advocates, interval), flush=True)
@@ -168,6 +172,27 @@ def run(_args: argparse.Namespace) -> int:
             server.server_close()
         emulator.stop()
         print("wom stopped.", flush=True)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run_job_once(args: argparse.Namespace) -> int:
+    """`wom jobs run <job> [--now]`: against the running local mode unless the environment names AWS."""
+    if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get("WOM_REFERRALS_TABLE"):
+        point_environment_at(endpoint_url_for(emulator_port()))
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    from shared.observability import logger as function_logger
+
+    function_logger.setLevel("WARNING")  # stdout carries the summary alone
+    summary = run_job(job_named(args.job), args.now or datetime.now(UTC))
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,6 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_parser.set_defaults(handler=run)
     add_send_parser(commands)
+    jobs_parser = commands.add_parser("jobs", help="run a scheduled job once, now or as of a given time")
+    jobs_commands = jobs_parser.add_subparsers(dest="jobs_command", metavar="run", required=True)
+    run_job_parser = jobs_commands.add_parser(
+        "run",
+        help="run one job against local mode's emulator (WOM_EMULATOR_PORT) or, with AWS_ENDPOINT_URL unset and "
+        "WOM_* names set, wherever the environment points",
+    )
+    run_job_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
+    run_job_parser.add_argument("--now", type=_instant, help="ISO-8601 time to run as of (default: now)")
+    run_job_parser.set_defaults(handler=run_job_once)
     return parser
 
 

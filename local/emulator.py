@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import MutableMapping
+import threading
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 
 import boto3
 from botocore.exceptions import ClientError
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 
-from shared.definitions import METRICS_BUCKET, TABLES, BucketDefinition, TableDefinition
+from shared.definitions import METRICS_BUCKET, REWARDS_BUS, TABLES, BucketDefinition, BusDefinition, TableDefinition
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_REGION": REGION,
         **FAKE_CREDENTIALS,
         METRICS_BUCKET.env_var: METRICS_BUCKET.local_name,
+        REWARDS_BUS.env_var: REWARDS_BUS.local_name,
     }
     environment.update({table.env_var: table.local_name for table in TABLES})
     return environment
@@ -55,6 +58,32 @@ def point_environment_at(endpoint_url: str, environ: MutableMapping[str, str] | 
     # A profile or credentials file of the developer must not leak into local mode.
     environ.pop("AWS_PROFILE", None)
     environ.update(local_environment(endpoint_url))
+
+
+class _OneRequestAtATime:
+    """moto applies a DynamoDB transaction item by item and undoes a cancelled one by restoring a copy of the
+    whole table, so concurrent requests can lose each other's writes. DynamoDB serialises transactions; this
+    makes the emulator do the same, by serving one request at a time."""
+
+    def __init__(self, app: object) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: object) -> Iterable[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))  # type: ignore[operator]
+
+
+class SerialMotoServer(ThreadedMotoServer):
+    def _server_entry(self) -> None:
+        from werkzeug.serving import make_server
+
+        from moto.moto_server.threaded_moto_server import MotoRequestHandler
+
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 @dataclass
@@ -84,7 +113,7 @@ def start_emulator(port: int | None = None) -> Emulator:
         ensure_port_free(port)
     # moto answers every call through werkzeug's request log: far too chatty for a developer console.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server = SerialMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     return Emulator(server=server, port=server.get_host_and_port()[1])
 
@@ -107,12 +136,26 @@ def create_table(dynamodb, table: TableDefinition) -> None:
     if table.sort_key:
         key_schema.append({"AttributeName": table.sort_key, "KeyType": "RANGE"})
         attributes.append({"AttributeName": table.sort_key, "AttributeType": "S"})
+    indexes = []
+    for index in table.indexes:
+        indexes.append(
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+        attributes += [{"AttributeName": name, "AttributeType": "S"} for name in (index.partition_key, index.sort_key)]
     try:
         dynamodb.create_table(
             TableName=table.local_name,
             KeySchema=key_schema,
             AttributeDefinitions=attributes,
             BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
@@ -135,10 +178,19 @@ def create_bucket(s3, bucket: BucketDefinition) -> None:
             raise
 
 
+def create_bus(events, bus: BusDefinition) -> None:
+    try:
+        events.create_event_bus(Name=bus.local_name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
 def create_resources(endpoint_url: str) -> None:
-    """Create every table and the metrics bucket; safe to run again against the same emulator."""
+    """Create every table, the metrics bucket and the rewards bus; safe to run again against the same emulator."""
     dynamodb = client("dynamodb", endpoint_url)
     for table in TABLES:
         create_table(dynamodb, table)
     create_bucket(client("s3", endpoint_url), METRICS_BUCKET)
+    create_bus(client("events", endpoint_url), REWARDS_BUS)
     logger.info("created tables %s and bucket %s", ", ".join(t.local_name for t in TABLES), METRICS_BUCKET.local_name)

@@ -12,12 +12,15 @@ from shared import keys
 from shared.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
 from shared.clock import iso
 from shared.codes import is_valid_code
+from shared.definitions import DUE_INDEX
 from shared.errors import Conflict, NotFound
 from shared.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
 from shared.privacy import email_hash
 from shared.repositories.conversions import AlreadyStored, ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.repositories.events import EventRepository
 from shared.repositories.referrals import CampaignRepository
+from shared.repositories.rewards import REWARDS_QUEUE
+from shared.rewards import QUEUED_STATUSES
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
 
@@ -26,6 +29,10 @@ def body_hash(body: Any) -> str:
     """Same JSON value, same hash: key order and whitespace do not make a different body."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _on_rewards_queue(now: datetime) -> dict[str, str]:
+    return {DUE_INDEX.partition_key: REWARDS_QUEUE, DUE_INDEX.sort_key: iso(now)}
 
 
 def _replay(stored: Stored, digest: str, what: str) -> Answer:
@@ -121,6 +128,8 @@ class ConversionService:
             "refunded_amount": 0,
             "body_hash": digest,
             "response": response,
+            # Referred purchases go on the rewards job's work list (the sparse "due" index).
+            **(_on_rewards_queue(now) if attribution.status in QUEUED_STATUSES else {}),
         }
         self.conversions.save_conversion(request.order_id, attributes, claim)
         return 201, response
@@ -150,6 +159,7 @@ class ConversionService:
             **result.model_dump(),
             "campaign_id": order.item.get("campaign_id"),
             "occurred_at": iso(request.occurred_at or now),
+            **(_on_rewards_queue(now) if order.item.get("status") == "attributed" else {}),
             "received_at": iso(now),
             "body_hash": digest,
             "response": response,

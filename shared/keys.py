@@ -143,3 +143,38 @@ def refund_key(refund_id: str) -> Key:
 
 def conversion_id(order_id: str) -> str:
     return "cnv_" + _encode_token(_digest(f"order|{order_id}", 12), 20)
+
+
+def reward_id(conversion_id: str, recipient: str) -> str:
+    """Deterministic: a conversion has at most one reward per recipient, however often the job runs."""
+    return "rwd_" + _encode_token(_digest(f"reward|{conversion_id}|{recipient}", 12), 20)
+
+
+def adjustment_id(reward_id_: str, refund_id: str) -> str:
+    return "adj_" + _encode_token(_digest(f"adjustment|{reward_id_}|{refund_id}", 12), 20)
+
+
+def reward_key(reward_id_: str) -> Key:
+    return {"pk": f"REWARD#{reward_id_}", "sk": "META"}
+
+
+def reward_cap_key(advocate_id: str, month: str) -> Key:
+    """Counts an advocate's rewards in a calendar month (UTC), for max_rewards_per_advocate_per_month."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"CAP#{month}"}
+
+
+def advocate_stats_key(advocate_id: str) -> Key:
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": "STATS"}
+
+
+def advocate_activity_key(advocate_id: str, day: date) -> Key:
+    """Shares and clicks of an advocate on one day, rolled up from the events table."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"ACTIVITY#{day.isoformat()}"}
+
+
+def outbox_key(event_id: str) -> Key:
+    return {"pk": f"OUTBOX#{event_id}", "sk": "META"}
+
+
+def rewards_listing(campaign_id: str) -> str:
+    return f"REWARDS#{campaign_id}"

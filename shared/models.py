@@ -198,3 +198,76 @@ class RefundResult(BaseModel):
     conversion_id: str
     amount: int
     refunded_total: int
+
+
+class CampaignPatch(_Strict):
+    """Changes to a campaign; new `rewards` make a new rules version (earlier conversions keep theirs)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    destination_url: str | None = None
+    attribution_window_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    status: Literal["active", "disabled"] | None = None
+    rewards: RewardRules | None = None
+
+    @field_validator("destination_url")
+    @classmethod
+    def _destination(cls, value: str | None) -> str | None:
+        return None if value is None else _https_url(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> CampaignPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+RewardStatus = Literal["pending", "approved", "paid", "voided"]
+
+
+class Reward(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    reward_id: str
+    campaign_id: str
+    conversion_id: str
+    advocate_id: str
+    recipient: Literal["advocate", "friend"]
+    customer_id: str
+    amount: int
+    currency: str
+    status: RewardStatus
+    rules_version: int
+    created_at: str
+    approved_at: str | None = None
+    paid_at: str | None = None
+    voided_at: str | None = None
+    reference: str | None = None
+    # A negative adjustment (clawback) names the reward it adjusts and the refund behind it.
+    adjusts: str | None = None
+    refund_id: str | None = None
+
+
+class RewardPage(BaseModel):
+    rewards: list[Reward]
+    next_cursor: str | None
+
+
+class Fulfilment(_Strict):
+    reference: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class RewardTally(BaseModel):
+    count: int = 0
+    amount: int = 0
+
+
+class AdvocateView(BaseModel):
+    advocate_id: str
+    campaign_id: str
+    customer_id: str
+    code: str
+    created_at: str
+    shares: int
+    clicks: int
+    conversions: int
+    rewards: dict[RewardStatus, RewardTally]
+    adjustments: RewardTally

@@ -52,8 +52,11 @@ def email_hash_key(settings: Settings) -> bytes:
 
 class Admin:
     def __init__(self, settings: Settings, client) -> None:
+        from shared.repositories.rewards import RewardRepository
+
         self.settings = settings
         self.campaigns = CampaignRepository(client, settings.referrals_table)
+        self.rewards = RewardRepository(client, settings.referrals_table)
 
     def hash_key(self) -> bytes:
         return email_hash_key(self.settings)
@@ -94,7 +97,23 @@ def conversions() -> Conversions:
     return Conversions(get_settings(), dynamodb_client())
 
 
+@lru_cache(maxsize=1)
+def rewards_job():  # noqa: ANN201 - imported lazily: only the rewards function needs it
+    import boto3
+
+    from shared.repositories.rewards import RewardRepository
+    from shared.rewards_job import RewardsJob
+
+    settings, client = get_settings(), dynamodb_client()
+    return RewardsJob(
+        RewardRepository(client, settings.referrals_table),
+        CampaignRepository(client, settings.referrals_table),
+        boto3.client("events"),
+        settings.event_bus,
+    )
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests that change the environment call this)."""
-    for factory in (tracking, admin, conversions, get_settings, dynamodb_client):
+    for factory in (tracking, admin, conversions, rewards_job, get_settings, dynamodb_client):
         factory.cache_clear()

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import services
 from shared.clock import iso, utc_now
 from shared.errors import NotFound
 from shared.links import advocate_link
-from shared.models import SLUG, AdvocateEnrolment, AdvocateLink, Campaign, CampaignCreate
+from shared.models import (
+    SLUG,
+    AdvocateEnrolment,
+    AdvocateLink,
+    AdvocateView,
+    Campaign,
+    CampaignCreate,
+    CampaignPatch,
+    Fulfilment,
+    Reward,
+    RewardPage,
+    RewardStatus,
+    RewardTally,
+)
+from shared.repositories.rewards import STATUSES as REWARD_STATUSES
 from shared.privacy import email_hash
 
 router = APIGatewayHttpRouter()
@@ -57,3 +71,68 @@ def enrol_advocate(campaign_id: CampaignId, enrolment: AdvocateEnrolment) -> tup
     advocate, created = admin.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, utc_now())
     link = AdvocateLink(advocate_id=advocate.advocate_id, code=advocate.code, link=advocate_link(_public_base_url(), advocate.code))
     return link, 201 if created else 200
+
+
+@router.patch(
+    "/v1/campaigns/<campaign_id>",
+    summary="Change a campaign; new rewards make a new rules version",
+    responses={409: {"description": "Changed concurrently: read it and try again"}},
+)
+def update_campaign(campaign_id: CampaignId, patch: CampaignPatch) -> Campaign:
+    campaign = _campaign_or_404(campaign_id)
+    changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"rewards"})
+    new_rules = patch.rewards.model_dump(mode="json") if patch.rewards is not None else None
+    if new_rules is not None:
+        changes["rewards"] = new_rules
+    return services.admin().campaigns.update_campaign(campaign, changes, new_rules, iso(utc_now()))
+
+
+AdvocateId = Annotated[str, Path(pattern=r"^adv_[A-Za-z0-9]{1,64}$", description="the advocate's id")]
+
+
+@router.get("/v1/advocates/<advocate_id>", summary="An advocate with their shares, clicks, conversions and rewards by status")
+def read_advocate(advocate_id: AdvocateId) -> AdvocateView:
+    admin = services.admin()
+    advocate = admin.campaigns.get_advocate(advocate_id)
+    if advocate is None:
+        raise NotFound(f"no advocate {advocate_id!r}", code="advocate_not_found")
+    stats = admin.rewards.advocate_stats(advocate_id)
+    activity = list(admin.rewards.advocate_activity(advocate_id))
+    return AdvocateView(
+        **advocate.model_dump(include={"advocate_id", "campaign_id", "customer_id", "code", "created_at"}),
+        shares=sum(int(day.get("shares", 0)) for day in activity),
+        clicks=sum(int(day.get("clicks", 0)) for day in activity),
+        conversions=int(stats.get("conversions", 0)),
+        rewards={
+            status: RewardTally(count=int(stats.get(f"{status}_count", 0)), amount=int(stats.get(f"{status}_amount", 0)))
+            for status in REWARD_STATUSES
+        },
+        adjustments=RewardTally(count=int(stats.get("adjustments_count", 0)), amount=int(stats.get("adjustments_amount", 0))),
+    )
+
+
+@router.get("/v1/rewards", summary="A campaign's rewards and adjustments, oldest first, a page at a time")
+def list_rewards(
+    campaign_id: Annotated[str, Query(pattern=SLUG)],
+    status: Annotated[RewardStatus | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> RewardPage:
+    items, next_cursor = services.admin().rewards.page(campaign_id, status, cursor, limit)
+    return RewardPage(rewards=[Reward.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+RewardId = Annotated[str, Path(pattern=r"^(rwd|adj)_[A-Za-z0-9]{1,64}$", description="the reward's (or adjustment's) id")]
+
+
+@router.post(
+    "/v1/rewards/<reward_id>/fulfil",
+    summary="Mark an approved reward paid",
+    responses={404: {"description": "No such reward"}, 409: {"description": "The reward is not approved"}},
+)
+def fulfil_reward(reward_id: RewardId, fulfilment: Fulfilment) -> Reward:
+    try:
+        paid = services.admin().rewards.fulfil(reward_id, fulfilment.reference, iso(utc_now()))
+    except LookupError:
+        raise NotFound(f"no reward {reward_id!r}", code="reward_not_found") from None
+    return Reward.model_validate(paid)

@@ -12,7 +12,7 @@ from shared import keys
 from shared.attribution import Referrer
 from shared.codes import new_advocate_id, new_code
 from shared.errors import Conflict
-from shared.models import Advocate, Campaign, LinkTarget
+from shared.models import Advocate, Campaign, LinkTarget, RewardRules
 from shared.repositories.dynamo import cancellation_reasons, deserialise, is_conditional_failure, serialise
 
 # A day's visitor salt is destroyed 48 hours after that day began.
@@ -58,6 +58,29 @@ class CampaignRepository:
     def get_campaign(self, campaign_id: str) -> Campaign | None:
         item = self._get(keys.campaign_key(campaign_id))
         return Campaign.model_validate(item) if item else None
+
+    def get_rules(self, campaign_id: str, version: int) -> RewardRules | None:
+        item = self._get(keys.rules_key(campaign_id, version))
+        return RewardRules.model_validate(item["rewards"]) if item else None
+
+    def update_campaign(self, campaign: Campaign, changes: dict[str, Any], new_rules: dict[str, Any] | None, now: str) -> Campaign:
+        """Applies a PATCH; new rules become the next version, written with the campaign or not at all.
+        Conditional on the version read, so two concurrent PATCHes cannot both make version n+1."""
+        version = campaign.rules_version + (1 if new_rules is not None else 0)
+        updated = Campaign.model_validate({**campaign.model_dump(mode="json"), **changes, "rules_version": version})
+        body = updated.model_dump(mode="json")
+        put = self._put(keys.campaign_key(campaign.campaign_id), {"kind": "campaign", **body}, "rules_version = :read_version")
+        put["Put"]["ExpressionAttributeValues"] = serialise({":read_version": campaign.rules_version})
+        items: list[dict] = [put]
+        if new_rules is not None:
+            items.append(self._put(keys.rules_key(campaign.campaign_id, version), {"kind": "rules", "rewards": body["rewards"], "created_at": now}, _NOT_EXISTS))
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if "ConditionalCheckFailed" in cancellation_reasons(error):
+                raise Conflict("the campaign changed meanwhile; read it and try again", code="concurrent_update") from error
+            raise
+        return updated
 
     def find_enrolment(self, campaign_id: str, customer_id: str) -> Advocate | None:
         enrolment = self._get(keys.enrolment_key(campaign_id, customer_id), consistent=True)

@@ -4,16 +4,17 @@ import json
 
 import boto3
 import pytest
+import requests
 from moto import mock_aws
 
 from functions.admin import handler as admin_handler
 from functions.tracking import handler as tracking_handler
-from local.emulator import create_bucket, create_table
+from local.emulator import create_bucket, create_bus, create_table
 from shared import services
-from shared.definitions import METRICS_BUCKET, TABLES
+from shared.definitions import METRICS_BUCKET, REWARDS_BUS, TABLES
 from tests.support.http_events import LambdaContext, http_event
 
-ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json")
+ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards")
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ def aws(monkeypatch):
         for table in TABLES:
             create_table(dynamodb, table)
         create_bucket(boto3.client("s3"), METRICS_BUCKET)
+        create_bus(boto3.client("events"), REWARDS_BUS)
         yield dynamodb
     services.reset()
 
@@ -82,3 +84,33 @@ def event_items(dynamodb) -> list[dict]:
 
     events = next(t for t in TABLES if t.logical_id == "EventsTable")
     return [deserialise(i) for i in dynamodb.scan(TableName=events.local_name)["Items"]]
+
+
+@pytest.fixture
+def moto_server(monkeypatch):
+    """Local mode's emulator (moto server) on a free port with the stack's resources: for threads racing over HTTP."""
+    from local.emulator import start_emulator
+
+    emulator = start_emulator(port=0)
+    # moto's state is per process, shared by every emulator this process starts: begin from nothing.
+    requests.post(f"{emulator.endpoint_url}/moto-api/reset", timeout=10)
+    try:
+        for name, value in {
+            "AWS_ENDPOINT_URL": emulator.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        for table in TABLES:
+            monkeypatch.setenv(table.env_var, table.local_name)
+        services.reset()
+        dynamodb = boto3.client("dynamodb")
+        for table in TABLES:
+            create_table(dynamodb, table)
+        create_bus(boto3.client("events"), REWARDS_BUS)
+        yield dynamodb
+    finally:
+        services.reset()
+        requests.post(f"{emulator.endpoint_url}/moto-api/reset", timeout=10)
+        emulator.stop()

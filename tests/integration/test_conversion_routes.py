@@ -200,54 +200,32 @@ def test_refunds_are_recorded_against_their_conversion_once(api, advocate, clock
     assert post("/v1/refunds", {"refund_id": "r-3", "order_id": "o-f", "amount": 0}, clock)["statusCode"] == 400
 
 
-def test_fifty_concurrent_identical_posts_store_one_conversion(monkeypatch):
+def test_fifty_concurrent_identical_posts_store_one_conversion(moto_server):
     """Against moto server, so the conditional writes really race over HTTP."""
-    from moto.server import ThreadedMotoServer
-
-    from local.emulator import create_table
-    from shared.definitions import TABLES
     from tests.integration.conftest import Api
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        for name, value in {
-            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            monkeypatch.setenv(name, value)
-        services.reset()
-        dynamodb = boto3.client("dynamodb")
-        for table in TABLES:
-            monkeypatch.setenv(table.env_var, table.local_name)
-            create_table(dynamodb, table)
-        api = Api()
-        api("POST", "/v1/campaigns", body=CAMPAIGN)
-        code = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "a"})["json"]["code"]
-        clock = Clock(datetime.now(UTC))
-        services.conversions().service.clock = clock
-        body = order("o-race", referral_code=code)
-        barrier = threading.Barrier(50)
-        answers: list[dict] = []
+    dynamodb = moto_server
+    api = Api()
+    api("POST", "/v1/campaigns", body=CAMPAIGN)
+    code = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "a"})["json"]["code"]
+    clock = Clock(datetime.now(UTC))
+    services.conversions().service.clock = clock
+    body = order("o-race", referral_code=code)
+    barrier = threading.Barrier(50)
+    answers: list[dict] = []
 
-        def racer() -> None:
-            barrier.wait()
-            answers.append(post("/v1/conversions", body, clock))
+    def racer() -> None:
+        barrier.wait()
+        answers.append(post("/v1/conversions", body, clock))
 
-        threads = [threading.Thread(target=racer) for _ in range(50)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        statuses = sorted(a["statusCode"] for a in answers)
-        assert statuses == [200] * 49 + [201]
-        assert len({a["body"] for a in answers}) == 1
-        assert len(orders(dynamodb)) == 1
-        buyers = [i for i in dynamodb.scan(TableName="wom-referrals")["Items"] if i["sk"]["S"].startswith("BUYER#")]
-        assert len(buyers) == 1
-    finally:
-        services.reset()
-        server.stop()
+    threads = [threading.Thread(target=racer) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(a["statusCode"] for a in answers)
+    assert statuses == [200] * 49 + [201]
+    assert len({a["body"] for a in answers}) == 1
+    assert len(orders(dynamodb)) == 1
+    buyers = [i for i in dynamodb.scan(TableName="wom-referrals")["Items"] if i["sk"]["S"].startswith("BUYER#")]
+    assert len(buyers) == 1

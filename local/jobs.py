@@ -1,0 +1,29 @@
+"""The scheduled jobs on this machine: each invokes its function's handler with the event its EventBridge
+Scheduler schedule sends in AWS, plus the time it runs "as of"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from local.gateway import FunctionInvoker
+from local.scheduler import SCHEDULED_JOBS, ScheduledJob
+from shared.definitions import SCHEDULES, ScheduleDefinition
+
+_invoke = FunctionInvoker()
+
+
+def run_job(schedule: ScheduleDefinition, now: datetime) -> object:
+    return _invoke(schedule.function, {"job": schedule.name, "now": now.isoformat()})
+
+
+def job_named(name: str) -> ScheduleDefinition:
+    for schedule in SCHEDULES:
+        if schedule.name == name:
+            return schedule
+    raise KeyError(name)
+
+
+def register_scheduled_jobs() -> None:
+    for schedule in SCHEDULES:
+        if not any(job.name == schedule.name for job in SCHEDULED_JOBS):
+            SCHEDULED_JOBS.append(ScheduledJob(schedule.name, lambda now, schedule=schedule: run_job(schedule, now)))

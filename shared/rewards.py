@@ -1,0 +1,131 @@
+"""Reward rules (SPEC §4): what a conversion earns, and what a refund takes back. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Literal
+
+from shared import keys
+from shared.models import RewardRule, RewardRules
+
+Recipient = Literal["advocate", "friend"]
+
+# Conversions the rewards job takes up and counts for their advocate; only "attributed" ones earn rewards.
+QUEUED_STATUSES = ("attributed", "not_first_purchase")
+
+
+@dataclass(frozen=True)
+class RuleTerms:
+    """What a reward's value depends on, kept on the reward so refunds never need the rules again."""
+
+    type: Literal["percent", "flat"]
+    value: float
+    min_order_amount: int
+
+    @classmethod
+    def of(cls, rule: RewardRule, rules: RewardRules) -> RuleTerms:
+        return cls(rule.type, rule.value, rules.min_order_amount)
+
+    def amount_for(self, order_amount: int) -> int:
+        """Percent rewards are floor(amount × value / 100); orders under the minimum earn nothing."""
+        if order_amount <= 0 or order_amount < self.min_order_amount:
+            return 0
+        if self.type == "percent":
+            # Fraction of the decimal text: 12.5 % of 999 is exactly 124.875, floored to 124, with no float error.
+            return math.floor(order_amount * Fraction(str(self.value)) / 100)
+        return int(self.value)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A recorded conversion as the rewards job sees it."""
+
+    conversion_id: str
+    order_id: str
+    status: str
+    campaign_id: str
+    advocate_id: str
+    buyer_customer_id: str
+    advocate_customer_id: str
+    amount: int
+    currency: str
+    occurred_at: datetime
+    rules_version: int
+
+
+@dataclass(frozen=True)
+class PlannedReward:
+    reward_id: str
+    recipient: Recipient
+    customer_id: str
+    amount: int
+    currency: str
+    terms: RuleTerms
+    approve_at: datetime
+    cap_month: str | None  # the advocate's month under a monthly cap
+    cap_limit: int | None
+
+
+def cap_month(moment: datetime) -> str:
+    return f"{moment:%Y-%m}"
+
+
+def plan_rewards(conversion: Conversion, rules: RewardRules, campaign_currency: str) -> list[PlannedReward]:
+    """The rewards an attributed conversion earns under the rules version it was recorded with."""
+    if conversion.status != "attributed" or conversion.currency != campaign_currency:
+        return []
+    approve_at = conversion.occurred_at + timedelta(days=rules.holding_days)
+    planned = []
+    recipients: list[tuple[Recipient, RewardRule | None, str]] = [
+        ("advocate", rules.advocate, conversion.advocate_customer_id),
+        ("friend", rules.friend, conversion.buyer_customer_id),
+    ]
+    for recipient, rule, customer_id in recipients:
+        if rule is None:
+            continue
+        terms = RuleTerms.of(rule, rules)
+        amount = terms.amount_for(conversion.amount)
+        if amount <= 0:
+            continue
+        capped = recipient == "advocate" and rules.max_rewards_per_advocate_per_month is not None
+        planned.append(
+            PlannedReward(
+                reward_id=keys.reward_id(conversion.conversion_id, recipient),
+                recipient=recipient,
+                customer_id=customer_id,
+                amount=amount,
+                currency=campaign_currency,
+                terms=terms,
+                approve_at=approve_at,
+                cap_month=cap_month(conversion.occurred_at) if capped else None,
+                cap_limit=rules.max_rewards_per_advocate_per_month if capped else None,
+            )
+        )
+    return planned
+
+
+@dataclass(frozen=True)
+class RefundEffect:
+    """A refund's effect on one reward: the reward's value moves by `delta` (≤ 0)."""
+
+    refunded_basis: int  # the order's refunded total the reward's value reflects afterwards
+    value_before: int
+    value_after: int
+
+    @property
+    def delta(self) -> int:
+        return self.value_after - self.value_before
+
+
+def refund_effect(terms: RuleTerms, order_amount: int, refunded_basis: int, refund_amount: int) -> RefundEffect:
+    """Pro rata for percent rewards (the reward follows what is left of the order); a flat reward goes only when
+    what is left falls to nothing or under the minimum. Order-independent: the basis accumulates refunds."""
+    after = min(order_amount, refunded_basis + refund_amount)
+    return RefundEffect(
+        refunded_basis=after,
+        value_before=terms.amount_for(order_amount - refunded_basis),
+        value_after=terms.amount_for(order_amount - after),
+    )

@@ -1,0 +1,297 @@
+"""The rewards job (SPEC §4, §5): works through what is new or due, in the order it became due.
+
+- an attributed conversion gets its rewards (pending until holding ends), within the advocate's monthly cap;
+- a pending reward past holding is approved (RewardApproved);
+- a refund reduces a pending percent reward pro rata or voids it (RewardVoided), and claws back from an
+  approved or paid one with a negative adjustment (RewardAdjusted).
+
+Each of those is one transaction that also takes the item off the work list and writes its event to the
+outbox; the outbox is then published and emptied. A run that dies halfway leaves every item either done or
+still on the list, so the next run finishes the work, and nothing is done or published twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared import keys
+from shared.clock import iso
+from shared.definitions import REWARDS_BUS
+from shared.models import Campaign, RewardRules
+from shared.observability import logger
+from shared.repositories.referrals import CampaignRepository
+from shared.repositories.rewards import REWARDS_QUEUE, AlreadyDone, CapReached, OutboxEntry, RewardRepository
+from shared.rewards import QUEUED_STATUSES, Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
+
+MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
+PUT_EVENTS_BATCH = 10
+
+
+@dataclass
+class RunSummary:
+    conversions: int = 0
+    rewards_created: int = 0
+    capped: int = 0
+    approved: int = 0
+    refunds: int = 0
+    voided: int = 0
+    reduced: int = 0
+    adjusted: int = 0
+    skipped: int = 0
+    published: int = 0
+    publish_failures: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _RulesCache:
+    campaigns: CampaignRepository
+    _campaigns: dict[str, Campaign | None] = field(default_factory=dict)
+    _rules: dict[tuple[str, int], RewardRules | None] = field(default_factory=dict)
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        if campaign_id not in self._campaigns:
+            self._campaigns[campaign_id] = self.campaigns.get_campaign(campaign_id)
+        return self._campaigns[campaign_id]
+
+    def rules(self, campaign_id: str, version: int) -> RewardRules | None:
+        if (campaign_id, version) not in self._rules:
+            self._rules[(campaign_id, version)] = self.campaigns.get_rules(campaign_id, version)
+        return self._rules[(campaign_id, version)]
+
+
+def reward_event(reward: dict[str, Any], detail_type: str, at: str, **extra: Any) -> OutboxEntry:
+    """The event for one state change of one reward; its id names the change, so consumers can deduplicate."""
+    change = {"RewardApproved": "approved", "RewardVoided": "voided", "RewardAdjusted": "adjusted"}[detail_type]
+    event_id = f"{reward['reward_id']}.{change}"
+    detail = {
+        "event_id": event_id,
+        "reward_id": reward["reward_id"],
+        "campaign_id": reward["campaign_id"],
+        "conversion_id": reward["conversion_id"],
+        "advocate_id": reward["advocate_id"],
+        "recipient": reward["recipient"],
+        "customer_id": reward["customer_id"],
+        "amount": reward["amount"],
+        "currency": reward["currency"],
+        "status": reward["status"],
+        "rules_version": reward["rules_version"],
+        "at": at,
+        **extra,
+    }
+    return OutboxEntry(event_id, detail_type, detail)
+
+
+class RewardsJob:
+    def __init__(self, rewards: RewardRepository, campaigns: CampaignRepository, events_client: Any, bus_name: str) -> None:
+        self.rewards = rewards
+        self.campaigns = campaigns
+        self.events_client = events_client
+        self.bus_name = bus_name
+
+    def run(self, now: datetime) -> dict[str, int]:
+        summary = RunSummary()
+        cache = _RulesCache(self.campaigns)
+        self._work_through_queue(now, cache, summary)
+        self._publish_outbox(now, summary)
+        return summary.as_dict()
+
+    # --- the work list -------------------------------------------------------------------------------
+
+    def _work_through_queue(self, now: datetime, cache: _RulesCache, summary: RunSummary) -> None:
+        seen: set[tuple[str, str]] = set()
+        for _ in range(MAX_ROUNDS):
+            # The index lags the table a little: an entry this run has handled may still be listed.
+            items = [item for item in self.rewards.due(REWARDS_QUEUE, now) if (item["pk"], item["due_at"]) not in seen]
+            if not items:
+                return
+            # Work in due order. A new reward may fall due before later items of this page (a refund that came
+            # after its holding ended must find it approved): stop there and read the list again.
+            horizon: str | None = None
+            for item in items:
+                if horizon is not None and item["due_at"] > horizon:
+                    break
+                seen.add((item["pk"], item["due_at"]))
+                created = self._handle(item, cache, summary)
+                for approve_at in created:
+                    if approve_at <= iso(now):
+                        horizon = approve_at if horizon is None else min(horizon, approve_at)
+        logger.warning("rewards job stopped after its round limit; the next run continues")
+
+    def _handle(self, item: dict[str, Any], cache: _RulesCache, summary: RunSummary) -> list[str]:
+        try:
+            kind = item.get("kind")
+            if kind == "conversion":
+                return self._take_conversion(item, cache, summary)
+            if kind == "refund":
+                self._take_refund(item, cache, summary)
+            elif kind == "reward":
+                self._approve(item, summary)
+            else:
+                self.rewards.skip({"pk": item["pk"], "sk": item["sk"]}, item["due_at"], "not_rewardable")
+                summary.skipped += 1
+        except AlreadyDone:
+            pass  # an overlapping run did it
+        return []
+
+    def _take_conversion(self, order: dict[str, Any], cache: _RulesCache, summary: RunSummary) -> list[str]:
+        campaign = cache.campaign(order.get("campaign_id", ""))
+        rules = cache.rules(order["campaign_id"], int(order.get("rules_version") or 1)) if campaign else None
+        advocate = self.campaigns.get_advocate(order.get("advocate_id", "")) if campaign else None
+        if order.get("status") not in QUEUED_STATUSES or campaign is None or rules is None or advocate is None:
+            self.rewards.skip(keys.order_key(order["order_id"]), order["due_at"], "not_rewardable")
+            summary.skipped += 1
+            return []
+        conversion = Conversion(
+            conversion_id=order["conversion_id"],
+            order_id=order["order_id"],
+            status=order["status"],
+            campaign_id=campaign.campaign_id,
+            advocate_id=advocate.advocate_id,
+            buyer_customer_id=order["customer_id"],
+            advocate_customer_id=advocate.customer_id,
+            amount=int(order["amount"]),
+            currency=order["currency"],
+            occurred_at=datetime.fromisoformat(order["occurred_at"]),
+            rules_version=int(order.get("rules_version") or 1),
+        )
+        planned = plan_rewards(conversion, rules, campaign.currency)
+        advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)
+        cap = (advocate.advocate_id, advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward and advocate_reward.cap_month else None
+        try:
+            self.rewards.take_conversion(order, [self._reward_item(p, conversion, order) for p in planned], cap)
+        except CapReached:
+            # The cap is full for that month: the friend's reward stands, the advocate's is not created.
+            planned = [p for p in planned if p.recipient != "advocate"]
+            self.rewards.take_conversion(order, [self._reward_item(p, conversion, order) for p in planned], None)
+            summary.capped += 1
+        summary.conversions += 1
+        summary.rewards_created += len(planned)
+        return [iso(p.approve_at) for p in planned]
+
+    @staticmethod
+    def _reward_item(planned: PlannedReward, conversion: Conversion, order: dict[str, Any]) -> dict[str, Any]:
+        created_at = order["received_at"]
+        return {
+            "kind": "reward",
+            "reward_id": planned.reward_id,
+            "campaign_id": conversion.campaign_id,
+            "conversion_id": conversion.conversion_id,
+            "order_id": conversion.order_id,
+            "advocate_id": conversion.advocate_id,
+            "recipient": planned.recipient,
+            "customer_id": planned.customer_id,
+            "amount": planned.amount,
+            "currency": planned.currency,
+            "status": "pending",
+            "rules_version": conversion.rules_version,
+            "created_at": created_at,
+            "rule_type": planned.terms.type,
+            "rule_value": planned.terms.value,
+            "min_order_amount": planned.terms.min_order_amount,
+            "order_amount": conversion.amount,
+            "refunded_basis": 0,
+            "due_queue": REWARDS_QUEUE,
+            "due_at": iso(planned.approve_at),
+            "list_pk": keys.rewards_listing(conversion.campaign_id),
+            "list_sk": f"{created_at}#{planned.reward_id}",
+        }
+
+    def _approve(self, reward: dict[str, Any], summary: RunSummary) -> None:
+        if reward.get("status") != "pending":
+            self.rewards.skip(keys.reward_key(reward["reward_id"]), reward["due_at"], "not_pending")
+            return
+        at = reward["due_at"]  # approval is when holding ended, whenever the job got to it
+        approved = {**reward, "status": "approved", "approved_at": at}
+        self.rewards.approve(reward, at, reward_event(approved, "RewardApproved", at))
+        summary.approved += 1
+
+    def _take_refund(self, refund: dict[str, Any], cache: _RulesCache, summary: RunSummary) -> None:
+        order = self.rewards.get(keys.order_key(refund["order_id"]))
+        if order is not None and order.get("due_queue"):
+            # Posted in the same instant as its conversion: the rewards must exist before a refund can touch them.
+            try:
+                self._take_conversion(order, cache, summary)
+            except AlreadyDone:
+                pass
+        at = refund["received_at"]
+        changes: list[dict] = []
+        events: list[OutboxEntry] = []
+        for recipient in ("advocate", "friend"):
+            reward = self.rewards.get(keys.reward_key(keys.reward_id(refund["conversion_id"], recipient)))
+            if reward is None or reward["status"] == "voided":
+                continue
+            terms = RuleTerms(reward["rule_type"], reward["rule_value"], int(reward["min_order_amount"]))
+            effect = refund_effect(terms, int(reward["order_amount"]), int(reward["refunded_basis"]), int(refund["amount"]))
+            if reward["status"] == "pending":
+                if effect.value_after <= 0:
+                    changes += self.rewards.pending_voided(reward, effect.refunded_basis, at)
+                    events.append(reward_event({**reward, "status": "voided"}, "RewardVoided", at, refund_id=refund["refund_id"]))
+                    summary.voided += 1
+                else:
+                    changes += self.rewards.pending_reduced(reward, effect.refunded_basis, effect.value_after)
+                    summary.reduced += int(effect.delta != 0)
+                continue
+            adjustment = None
+            if effect.delta != 0:
+                adjustment = self._adjustment(reward, refund, effect.delta)
+                events.append(reward_event(adjustment, "RewardAdjusted", at, adjusts=reward["reward_id"], refund_id=refund["refund_id"]))
+                summary.adjusted += 1
+            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment)
+        self.rewards.apply_refund(refund, changes, events, at)
+        summary.refunds += 1
+
+    @staticmethod
+    def _adjustment(reward: dict[str, Any], refund: dict[str, Any], delta: int) -> dict[str, Any]:
+        adjustment_id = keys.adjustment_id(reward["reward_id"], refund["refund_id"])
+        at = refund["received_at"]
+        keep = ("campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "currency", "rules_version")
+        return {
+            **{name: reward[name] for name in keep},
+            "kind": "adjustment",
+            "reward_id": adjustment_id,
+            "amount": delta,
+            "status": "approved",  # owed back now: it settles with the operator's next payout
+            "created_at": at,
+            "approved_at": at,
+            "adjusts": reward["reward_id"],
+            "refund_id": refund["refund_id"],
+            "list_pk": keys.rewards_listing(reward["campaign_id"]),
+            "list_sk": f"{at}#{adjustment_id}",
+        }
+
+    # --- the outbox ----------------------------------------------------------------------------------
+
+    def _publish_outbox(self, now: datetime, summary: RunSummary) -> None:
+        for _ in range(MAX_ROUNDS):
+            entries = self.rewards.outbox(now)
+            if not entries:
+                return
+            progressed = False
+            for start in range(0, len(entries), PUT_EVENTS_BATCH):
+                batch = entries[start : start + PUT_EVENTS_BATCH]
+                response = self.events_client.put_events(
+                    Entries=[
+                        {"Source": REWARDS_BUS.source, "DetailType": entry.detail_type, "Detail": _json(entry.detail), "EventBusName": self.bus_name}
+                        for _, entry in batch
+                    ]
+                )
+                for (item, entry), result in zip(batch, response["Entries"], strict=True):
+                    if "EventId" in result and not result.get("ErrorCode"):
+                        self.rewards.published(item)
+                        summary.published += 1
+                        progressed = True
+                    else:
+                        summary.publish_failures += 1
+                        logger.warning("reward event not published; kept for the next run", extra={"event_id": entry.event_id, "error": result.get("ErrorCode")})
+            if not progressed:
+                return
+
+
+def _json(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"))
