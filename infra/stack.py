@@ -53,7 +53,7 @@ class WomStack(Stack):
             CfnOutput(
                 self,
                 bus.logical_id + "Name",
-                value=self.buses.bus(bus).event_bus_name,
+                value=self.buses.bus_name(bus),
                 description=f"EventBridge bus of the events with source {bus.source}: add rules here",
             )
         if self.signing_secret:

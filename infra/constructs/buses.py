@@ -27,3 +27,13 @@ class Buses(Construct):
 
     def bus(self, definition: BusDefinition) -> events.EventBus:
         return self.buses[definition.logical_id]
+
+    def bus_name(self, definition: BusDefinition) -> str:
+        """The bus's name as ``Fn::GetAtt <bus>.Name``, where ``event_bus_name`` is a ``Ref``.
+
+        Both are the name in AWS; the emulator's CloudFormation resolves a Ref to an event bus to its internal
+        object (its EventBus has no physical id), which breaks the function that receives it.
+        """
+        resource = self.bus(definition).node.default_child
+        assert isinstance(resource, events.CfnEventBus)
+        return resource.attr_name

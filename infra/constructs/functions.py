@@ -182,7 +182,7 @@ def _environment(
 ) -> dict[str, str]:
     """Names come from shared.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in definition.tables}
-    environment |= {bus.env_var: buses.bus(bus).event_bus_name for bus in definition.buses}
+    environment |= {bus.env_var: buses.bus_name(bus) for bus in definition.buses}
     environment |= {
         ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
         ENV_VARS["cors_origins"]: ",".join(config.cors_origins),

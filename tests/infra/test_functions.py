@@ -131,9 +131,9 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
         assert variables[table.env_var] == {"Ref": table_logical_id(synthesized, table)}
     for table in set(TABLES) - set(definition.tables):
         assert table.env_var not in variables
-    # A bus by its name (Ref of AWS::Events::EventBus), which PutEvents takes as EventBusName.
+    # A bus by its name, which PutEvents takes as EventBusName (GetAtt, not Ref: see Buses.bus_name).
     for bus in definition.buses:
-        assert variables[bus.env_var] == {"Ref": bus_logical_id(synthesized, bus)}
+        assert variables[bus.env_var] == {"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Name"]}
     for bus in set(BUSES) - set(definition.buses):
         assert bus.env_var not in variables
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"

@@ -205,7 +205,7 @@ def test_bus_is_a_custom_bus_named_in_the_outputs(synthesized: Synthesized, bus:
     properties = synthesized.template_json["Resources"][bus_id]["Properties"]
     assert properties["Name"] not in ("", "default")
     assert bus.source in properties["Description"]
-    assert synthesized.template_json["Outputs"][f"{bus.logical_id}Name"]["Value"] == {"Ref": bus_id}
+    assert synthesized.template_json["Outputs"][f"{bus.logical_id}Name"]["Value"] == {"Fn::GetAtt": [bus_id, "Name"]}
 
 
 def test_rewards_function_publishes_to_the_rewards_bus_by_name(synthesized: Synthesized) -> None:
@@ -213,7 +213,7 @@ def test_rewards_function_publishes_to_the_rewards_bus_by_name(synthesized: Synt
     (bus,) = rewards.buses
     assert bus.env_var == "WOM_EVENT_BUS" and bus.source == "wom.rewards"
     variables = function_resource(synthesized, rewards)[1]["Properties"]["Environment"]["Variables"]
-    assert variables["WOM_EVENT_BUS"] == {"Ref": bus_logical_id(synthesized, bus)}, "Ref of a bus is its name"
+    assert variables["WOM_EVENT_BUS"] == {"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Name"]}
     role_id = role_of(synthesized, rewards)
     puts = [s for s in statements_of(synthesized, role_id) if "events:PutEvents" in json.dumps(s["Action"])]
     assert [s["Resource"] for s in puts] == [{"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Arn"]}]
