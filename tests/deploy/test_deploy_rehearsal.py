@@ -19,10 +19,20 @@ import pytest
 
 from infra.app import STACK_NAME
 from infra.bundling import app_code_files
+from infra.constructs.buses import BUSES
+from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
 from local.deploy_rehearsal import RehearsalResult, deploy, emulator
 from local.emulator import client
-from shared.definitions import FUNCTIONS, METRICS_BUCKET, TABLES, FunctionDefinition, TableDefinition
+from shared.definitions import (
+    FUNCTIONS,
+    METRICS_BUCKET,
+    SCHEDULES,
+    TABLES,
+    BusDefinition,
+    FunctionDefinition,
+    TableDefinition,
+)
 
 pytestmark = [
     pytest.mark.deploy,
@@ -31,17 +41,23 @@ pytestmark = [
 ]
 
 # Types moto's CloudFormation skips with a warning. A new type here must be a conscious choice: the
-# rehearsal then proves nothing about it.
+# rehearsal then proves nothing about it (tests/infra checks it in the template), and nothing the emulator
+# does create may reference it.
 NOT_MODELLED_BY_EMULATOR = {
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Integration",
     "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Stage",
     "AWS::CDK::Metadata",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Lambda::EventInvokeConfig",
     "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::ResourcePolicy",
     "AWS::SecretsManager::Secret",
 }
+JOB_FUNCTIONS = [d for d in FUNCTIONS if d.name in {s.function for s in SCHEDULES}]
 
 
 @dataclass
@@ -67,6 +83,40 @@ class Deployed:
 
     def client(self, service: str):  # noqa: ANN201
         return client(service, self.endpoint_url)
+
+    def table_arn(self, definition: TableDefinition) -> str:
+        name = self.physical_id(table_prefix(definition), "AWS::DynamoDB::Table")
+        return self.client("dynamodb").describe_table(TableName=name)["Table"]["TableArn"]
+
+    def bus_name(self, definition: BusDefinition) -> str:
+        # The emulator lists an event bus without a physical id: its name is the one the template declares.
+        return self.declared(f"Buses{definition.logical_id}", "AWS::Events::EventBus")["Name"]
+
+    def bus_arn(self, definition: BusDefinition) -> str:
+        return self.client("events").describe_event_bus(Name=self.bus_name(definition))["Arn"]
+
+    def dead_letter_queue_url(self, definition: FunctionDefinition) -> str:
+        return self.physical_id(f"Jobs{definition.name.capitalize()}DeadLetters", "AWS::SQS::Queue")
+
+    def dead_letter_queue_arn(self, definition: FunctionDefinition) -> str:
+        url = self.dead_letter_queue_url(definition)
+        return self.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    def granted(self, role_name: str) -> dict[str, set[str]]:
+        """The actions of a role's inline policies, by resource ARN as the emulator resolved them."""
+        iam = self.client("iam")
+        granted: dict[str, set[str]] = {}
+        for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+            for statement in document["Statement"]:
+                assert statement["Effect"] == "Allow"
+                actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+                resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+                for resource in resources:
+                    granted.setdefault(resource, set()).update(actions)
+        return granted
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +146,14 @@ def test_stack_reaches_create_complete(deployed: Deployed) -> None:
 def test_only_known_types_are_skipped_by_the_emulator(deployed: Deployed) -> None:
     assert set(deployed.result.not_modelled) <= NOT_MODELLED_BY_EMULATOR
     held = {resource.type for resource in deployed.result.resources}
-    assert {"AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::S3::Bucket"} <= held
+    assert {
+        "AWS::DynamoDB::Table",
+        "AWS::Events::EventBus",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::S3::Bucket",
+        "AWS::SQS::Queue",
+    } <= held
 
 
 @pytest.mark.parametrize("definition", TABLES, ids=[t.logical_id for t in TABLES])
@@ -108,6 +165,15 @@ def test_table_exists_with_its_keys(deployed: Deployed, definition: TableDefinit
         {"AttributeName": definition.sort_key, "KeyType": "RANGE"},
     ]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    indexes = {index["IndexName"]: index for index in table.get("GlobalSecondaryIndexes", [])}
+    assert sorted(indexes) == sorted(index.name for index in definition.indexes)
+    for index in definition.indexes:
+        assert indexes[index.name]["KeySchema"] == [
+            {"AttributeName": index.partition_key, "KeyType": "HASH"},
+            {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+        ]
+        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["IndexStatus"] == "ACTIVE"
     # TTL as deployed (the emulator's CloudFormation does not apply it; see test_emulator_gap).
     assert deployed.declared(table_prefix(definition), "AWS::DynamoDB::Table")["TimeToLiveSpecification"] == {
         "AttributeName": definition.ttl_attribute,
@@ -127,21 +193,28 @@ def test_function_exists_as_defined(deployed: Deployed, definition: FunctionDefi
     variables = configuration["Environment"]["Variables"]
     for table in definition.tables:
         assert variables[table.env_var] == deployed.physical_id(table_prefix(table), "AWS::DynamoDB::Table")
-    # Its own role, holding exactly its declared DynamoDB actions.
+    # A bus by the name the emulator gave it (the bus exists: see test_bus_exists).
+    for bus in definition.buses:
+        assert variables[bus.env_var] == deployed.bus_name(bus)
+    # Its own role, holding exactly its declared DynamoDB actions, on the ARNs the emulator resolved.
     role_name = configuration["Role"].rsplit("/", 1)[1]
-    iam = deployed.client("iam")
-    granted = set()
-    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-        for statement in document["Statement"]:
-            action = statement["Action"]
-            granted.update([action] if isinstance(action, str) else action)
-    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    assert deployed.client("iam").list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    granted = deployed.granted(role_name)
     access = ACCESS[definition.name]
-    assert {a for a in granted if a.startswith("dynamodb:")} == {
-        a for actions in access.tables.values() for a in actions
+    table_arns = {table: deployed.table_arn(table) for table in definition.tables}
+    expected = {table_arns[table]: set(actions) for table, actions in access.tables.items()}
+    expected |= {
+        f"{table_arns[table_of(index)]}/index/{index.name}": set(actions) for index, actions in access.indexes.items()
     }
-    assert ("secretsmanager:GetSecretValue" in granted) == (access.reads_hash_key or access.reads_signing_secret)
+    assert {arn: actions for arn, actions in granted.items() if ":dynamodb:" in arn} == expected
+    assert {arn: actions for arn, actions in granted.items() if ":events:" in arn} == {
+        deployed.bus_arn(bus): {"events:PutEvents"} for bus in access.buses
+    }
+    assert {arn: actions for arn, actions in granted.items() if ":sqs:" in arn} == (
+        {deployed.dead_letter_queue_arn(definition): {"sqs:SendMessage"}} if definition in JOB_FUNCTIONS else {}
+    )
+    secrets = {action for arn, actions in granted.items() if ":secretsmanager:" in arn for action in actions}
+    assert bool(secrets) == (access.reads_hash_key or access.reads_signing_secret)
     # Architecture and layer as deployed (the emulator's CloudFormation drops both; see test_emulator_gap).
     declared = deployed.declared(function_prefix(definition), "AWS::Lambda::Function")
     assert declared["Architectures"] == ["arm64"]
@@ -164,6 +237,43 @@ def test_log_groups_have_retention(deployed: Deployed) -> None:
     ours = [g for g in groups if g["logGroupName"].startswith(deployed.result.stack_name + "-")]
     assert len(ours) == len(FUNCTIONS) + 1, "one per function and the API access log"
     assert {g.get("retentionInDays") for g in ours} == {30}
+
+
+@pytest.mark.parametrize("bus", BUSES, ids=[b.logical_id for b in BUSES])
+def test_bus_exists(deployed: Deployed, bus: BusDefinition) -> None:
+    name = deployed.bus_name(bus)
+    assert name.startswith(STACK_NAME)
+    description = deployed.client("events").describe_event_bus(Name=name)
+    assert description["Name"] == name
+    assert description["Arn"].endswith(f":event-bus/{name}")
+
+
+@pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])
+def test_dead_letter_queue_exists_encrypted(deployed: Deployed, definition: FunctionDefinition) -> None:
+    attributes = deployed.client("sqs").get_queue_attributes(
+        QueueUrl=deployed.dead_letter_queue_url(definition), AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert "RedrivePolicy" not in attributes
+
+
+@pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])
+def test_scheduler_role_may_only_invoke_its_job_and_dead_letter(
+    deployed: Deployed, definition: FunctionDefinition
+) -> None:
+    """The schedule itself is not modelled by the emulator; the role it assumes is."""
+    role_name = deployed.physical_id(f"Jobs{definition.name.capitalize()}SchedulerRole", "AWS::IAM::Role")
+    role = deployed.client("iam").get_role(RoleName=role_name)["Role"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"].endswith(":schedule-group/default")
+    function_name = deployed.physical_id(function_prefix(definition), "AWS::Lambda::Function")
+    function_arn = deployed.client("lambda").get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
+    assert deployed.granted(role_name) == {
+        function_arn: {"lambda:InvokeFunction"},
+        deployed.dead_letter_queue_arn(definition): {"sqs:SendMessage"},
+    }
 
 
 def test_metrics_bucket_exists_encrypted(deployed: Deployed) -> None:
@@ -232,6 +342,9 @@ EMULATOR_GAPS = {
     "function Layers": lambda deployed: len(_function(deployed).get("Layers", [])) == 1,
     # moto 5.2.5 FakeBucket.create_from_cloudformation_json ignores PublicAccessBlockConfiguration.
     "bucket PublicAccessBlockConfiguration": _public_access_block,
+    # moto 5.2.5 keeps a stack's Outputs when it is created directly, not when a change set creates it (as
+    # `cdk deploy` does): describe_stacks then has none.
+    "stack Outputs": lambda deployed: {f"{bus.logical_id}Name" for bus in BUSES} <= set(deployed.result.outputs),
 }
 
 
