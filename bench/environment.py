@@ -1,0 +1,109 @@
+"""The process environment the handlers run in during a bench: fake AWS, the stack's table names, its log level."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import platform
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local.emulator import FAKE_CREDENTIALS, REGION, create_bucket, create_bus, create_table
+from shared.definitions import METRICS_BUCKET, REWARDS_BUS, TABLES
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Nothing listens here: a call that escapes the stubs fails at once instead of leaving the machine.
+CLOSED_ENDPOINT = "http://127.0.0.1:9"
+
+
+def handler_environment(log_level: str) -> dict[str, str]:
+    environment = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        **FAKE_CREDENTIALS,
+        METRICS_BUCKET.env_var: METRICS_BUCKET.local_name,
+        REWARDS_BUS.env_var: REWARDS_BUS.local_name,
+        "POWERTOOLS_SERVICE_NAME": "wom",
+        "POWERTOOLS_LOG_LEVEL": log_level,
+        "LOG_LEVEL": log_level,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    environment.update({table.env_var: table.local_name for table in TABLES})
+    return environment
+
+
+@contextlib.contextmanager
+def patched_environ(values: dict[str, str], drop: tuple[str, ...] = ("AWS_PROFILE", "AWS_ENDPOINT_URL")) -> Iterator[None]:
+    saved = dict(os.environ)
+    try:
+        for name in drop:
+            os.environ.pop(name, None)
+        os.environ.update(values)
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def create_stack_resources() -> Any:
+    """Inside moto: the stack's tables, bucket and bus (from shared/definitions.py). Returns a DynamoDB client."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    for table in TABLES:
+        create_table(dynamodb, table)
+    create_bucket(boto3.client("s3"), METRICS_BUCKET)
+    create_bus(boto3.client("events"), REWARDS_BUS)
+    return dynamodb
+
+
+class ByteCounter(io.TextIOBase):
+    """A write-only stream that keeps only how many bytes went through it."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.lines = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        self.lines += text.count("\n")
+        return len(text)
+
+
+@contextlib.contextmanager
+def counted_logs() -> Iterator[ByteCounter]:
+    """Point the functions' Powertools logger at a byte counter: what it would send to CloudWatch Logs."""
+    from shared.observability import logger
+
+    handler = logger.registered_handler
+    counter = ByteCounter()
+    previous = handler.setStream(counter)  # type: ignore[attr-defined]
+    try:
+        yield counter
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Machine:
+    python: str
+    cpu: str
+    cores: int
+    system: str
+
+    @classmethod
+    def this(cls) -> Machine:
+        cpu = platform.processor() or platform.machine()
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        return cls(python=sys.version.split()[0], cpu=cpu, cores=os.cpu_count() or 1, system=f"{platform.system()} {platform.release()}")
