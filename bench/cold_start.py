@@ -40,6 +40,7 @@ class FunctionColdStart:
     added_ms: float  # the import's cumulative time when boto3 and a client come first: what it adds
     added_subtrees: list[tuple[str, float]]  # the largest imports inside that, cumulative ms (nested ones overlap)
     round_ratios: Spread  # import ÷ baseline of the same round: how noisy the ratio is
+    ratio_fastest: float  # fastest import ÷ fastest baseline: the least noise-affected pair
     importtime_ms: float  # the sum of self times under -X importtime (which slows imports down somewhat)
     compile_ms: float  # what compiling its non-runtime modules from source costs (Lambda does it every cold start)
     compiled_modules: int
@@ -197,6 +198,7 @@ def measure_cold_start(log_level: str = "INFO", rounds: int = 15, importtime_run
                 added_ms=added_ms,
                 added_subtrees=[(name, ms) for name, ms, _ in subtrees],
                 round_ratios=Spread.of(i / b for i, b in zip(imports[name], baseline, strict=True)),
+                ratio_fastest=min(imports[name]) / min(baseline),
                 importtime_ms=importtime_ms,
                 compile_ms=compile_ms,
                 compiled_modules=compiled,
