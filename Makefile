@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install run test unit synth deploy-local clean
+.PHONY: install run test unit synth deploy-local bench clean
 
 install: $(STAMP) node_modules/.installed
 
@@ -35,6 +35,10 @@ synth: install
 
 deploy-local: install
 	$(PY) -m local.deploy_rehearsal
+
+# Measures the SPEC §8 budgets on this machine and rewrites BENCHMARKS.md (a few minutes; asserts nothing).
+bench: install
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out

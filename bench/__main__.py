@@ -1,0 +1,87 @@
+"""`python -m bench` (what `make bench` runs): measure everything, then rewrite BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.environment import REPO_ROOT
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much to measure: the full run, or a quick one that only shows the bench works."""
+
+    call_repetitions: int = 20
+    cold_rounds: int = 21
+    importtime_runs: int = 5
+    latency_rounds: int = 5
+    latency_per_round: int = 2000
+    latency_warmup: int = 200
+    scale_seconds: int = 10
+
+
+QUICK = Sizes(call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1)
+
+
+def _step(name: str) -> float:
+    print(f"bench: {name} …", file=sys.stderr, flush=True)
+    return time.perf_counter()
+
+
+def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
+    from bench.calls import measure_calls
+    from bench.cold_start import measure_cold_start
+    from bench.latency import measure_latency
+    from bench.metrics_job import measure_metrics_job
+    from bench.report import Results
+    from bench.scale import simulate_key_spread
+    from bench.stack import read_stack_settings
+
+    started = time.perf_counter()
+    _step("synthesizing the stack for its settings")
+    stack = read_stack_settings()
+    log_level = stack.function("tracking").log_level
+    _step("§1 DynamoDB calls per event (moto)")
+    calls = measure_calls(log_level, sizes.call_repetitions)
+    _step("§2 cold start (fresh interpreters)")
+    cold = measure_cold_start(log_level, sizes.cold_rounds, sizes.importtime_runs)
+    _step("§3 warm latency (stubbed DynamoDB)")
+    latency = measure_latency(log_level, sizes.latency_rounds, sizes.latency_per_round, sizes.latency_warmup)
+    _step("§4 metrics job")
+    metrics = measure_metrics_job(log_level=log_level)
+    _step("§6 key spread")
+    spread = simulate_key_spread(10_000, sizes.scale_seconds)
+    return Results(
+        generated_at=datetime.now(UTC),
+        seconds=time.perf_counter() - started,
+        quick=sizes == QUICK,
+        stack=stack,
+        calls=calls,
+        cold_start=cold,
+        latency=latency,
+        metrics_job=metrics,
+        spread=spread,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tiny run that shows the bench works (figures are not meaningful)")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md", help="where to write the report")
+    args = parser.parse_args(argv)
+
+    from bench.report import render
+
+    results = run(QUICK if args.quick else Sizes())
+    args.output.write_text(render(results))
+    print(f"bench: wrote {args.output} in {results.seconds:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""§5: cost per million tracked clicks, shares and conversions at us-east-1 list prices.
+
+Computed from the measured DynamoDB capacity (§1), the measured warm duration (§3), the measured cold
+start (§2) and the synthesized template's own settings (memory, architecture, log format and level,
+access log format and class, raw-event retention, point-in-time recovery). Free tiers are left out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from bench.calls import ScenarioResult
+from bench.stack import FunctionSettings, StackSettings, TableSettings, access_log_line
+
+GB = 2**30
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class Prices:
+    """US East (N. Virginia) list prices, USD. Where each comes from is in `SOURCES`."""
+
+    api_http_per_million: float = 1.00  # HTTP API, first 300 M requests a month
+    lambda_requests_per_million: float = 0.20
+    lambda_gb_second_arm64: float = 0.0000133334  # first 7.5 bn GB-s a month
+    lambda_gb_second_x86_64: float = 0.0000166667  # first 6 bn GB-s a month
+    dynamodb_write_per_million: float = 0.625  # on-demand write request units, Standard table class
+    dynamodb_read_per_million: float = 0.125  # on-demand read request units
+    dynamodb_storage_gb_month: float = 0.25  # Standard table class, past the first 25 GB
+    dynamodb_pitr_gb_month: float = 0.20  # continuous backups
+    # Standard-IA table class: requests cost 1.25× Standard's (AWS's published ratio), storage $0.10.
+    dynamodb_ia_write_per_million: float = 0.78125
+    dynamodb_ia_read_per_million: float = 0.15625
+    dynamodb_ia_storage_gb_month: float = 0.10
+    logs_ingest_standard_gb: float = 0.50  # CloudWatch Logs, Standard log class
+    logs_ingest_infrequent_gb: float = 0.25  # Infrequent Access log class
+    logs_storage_gb_month: float = 0.03
+    data_transfer_out_gb: float = 0.09  # to the internet, first 10 TB a month (first 100 GB free: ignored)
+
+
+PRICES_AS_OF = "2026-11"
+SOURCES = (
+    "AWS pricing pages for API Gateway, Lambda, DynamoDB, CloudWatch and data transfer, as quoted by public pricing "
+    "write-ups stored in the search tool's page corpus (no live fetch from here). They include the changes we know "
+    "of: DynamoDB on-demand throughput halved on 2024-11-01 (to $0.625 / $0.125 per million write / read units) and "
+    "Lambda billing the INIT phase of managed runtimes since 2025-08-01."
+)
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What the bench cannot measure here, stated once."""
+
+    dynamodb_round_trip_ms: float = 5.0  # per DynamoDB call from Lambda in-region (single-digit ms p50)
+    full_vcpu_memory_mb: int = 1769  # Lambda gives one vCPU at 1,769 MB and a proportional share below
+    cold_start_fraction: float = 0.01  # AWS: INITs "typically occur in under 1% of invocations"
+    max_memory_used_mb: int = 90  # for the size of the REPORT line only
+    api_gateway_header_bytes: int = 150  # date, content-length, apigw-requestid, connection
+    log_event_overhead_bytes: int = 26  # CloudWatch sizes each log event as its bytes plus 26
+
+
+@dataclass(frozen=True)
+class Line:
+    item: str
+    usd_per_million: float
+    method: str
+    storage: bool = False
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    scenario: str
+    label: str
+    lines: list[Line]
+
+    @property
+    def total(self) -> float:
+        return sum(line.usd_per_million for line in self.lines)
+
+    @property
+    def request_path(self) -> float:
+        return sum(line.usd_per_million for line in self.lines if not line.storage)
+
+
+_REQUEST_ID = "8f5c2f4e-3b7a-4d0e-9a51-2c6f1e0b7d93"
+
+
+def platform_log_lines(function: FunctionSettings, duration_ms: float, billed_ms: int, assumptions: Assumptions) -> list[str]:
+    """The lines Lambda itself writes for each invocation, in the function's log format."""
+    if function.log_format.upper() == "JSON":
+        if (function.system_log_level or "INFO").upper() in ("WARN", "ERROR", "FATAL"):
+            return []
+        stamp = '"time":"2026-11-22T12:00:00.000Z"'
+        return [
+            f'{{{stamp},"type":"platform.start","record":{{"requestId":"{_REQUEST_ID}","version":"$LATEST"}}}}',
+            f'{{{stamp},"type":"platform.report","record":{{"requestId":"{_REQUEST_ID}","metrics":{{"durationMs":{duration_ms:.3f},'
+            f'"billedDurationMs":{billed_ms},"memorySizeMB":{function.memory_mb},"maxMemoryUsedMB":{assumptions.max_memory_used_mb}}},"status":"success"}}}}',
+        ]
+    return [
+        f"START RequestId: {_REQUEST_ID} Version: $LATEST\n",
+        f"END RequestId: {_REQUEST_ID}\n",
+        f"REPORT RequestId: {_REQUEST_ID}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\t"
+        f"Memory Size: {function.memory_mb} MB\tMax Memory Used: {assumptions.max_memory_used_mb} MB\t\n",
+    ]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    scenario: ScenarioResult
+    warm_ms: float  # handler p50 here, AWS stubbed
+    cold_start_s: float  # import + first client, here
+    compile_s: float  # compiling what Lambda cannot cache (no bytecode in the assets), here
+    function: FunctionSettings
+    table: TableSettings
+    access_log_format: str | None
+    access_log_class: str
+    route_key: str
+
+
+def price(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> Breakdown:
+    s, f = inputs.scenario, inputs.function
+    per_event = 1 / s.events_per_request  # requests per event
+    million = 1_000_000
+    cpu_factor = max(1.0, assumptions.full_vcpu_memory_mb / f.memory_mb)
+    calls_per_request = s.calls.median * s.events_per_request
+    duration_ms = inputs.warm_ms * cpu_factor + calls_per_request * assumptions.dynamodb_round_trip_ms
+    billed_ms = math.ceil(duration_ms)
+    gb = f.memory_mb / 1024
+    gb_second = prices.lambda_gb_second_arm64 if f.architecture == "arm64" else prices.lambda_gb_second_x86_64
+    infrequent = inputs.table.table_class == "STANDARD_INFREQUENT_ACCESS"
+    write_price = prices.dynamodb_ia_write_per_million if infrequent else prices.dynamodb_write_per_million
+    read_price = prices.dynamodb_ia_read_per_million if infrequent else prices.dynamodb_read_per_million
+    storage_price = prices.dynamodb_ia_storage_gb_month if infrequent else prices.dynamodb_storage_gb_month
+    init_s = (inputs.cold_start_s + inputs.compile_s) * cpu_factor
+    lines = [
+        Line("API Gateway HTTP API requests", prices.api_http_per_million * per_event, f"{per_event:g} request per event × ${prices.api_http_per_million:.2f}/M"),
+        Line("Lambda requests", prices.lambda_requests_per_million * per_event, f"{per_event:g} invocation per event × ${prices.lambda_requests_per_million:.2f}/M"),
+        Line(
+            "Lambda duration",
+            billed_ms / 1000 * gb * gb_second * million * per_event,
+            f"{billed_ms} ms billed = {inputs.warm_ms:.2f} ms measured × {cpu_factor:.2f} (CPU share at {f.memory_mb} MB) "
+            f"+ {calls_per_request:g} DynamoDB call(s) × {assumptions.dynamodb_round_trip_ms:g} ms; {gb:g} GB {f.architecture} at ${gb_second}/GB-s",
+        ),
+        Line(
+            "Lambda INIT (cold starts)",
+            assumptions.cold_start_fraction * init_s * gb * gb_second * million * per_event,
+            f"{assumptions.cold_start_fraction:.1%} of invocations × {init_s:.2f} s = ({inputs.cold_start_s:.2f} s import + client "
+            f"+ {inputs.compile_s:.2f} s compiling) measured × {cpu_factor:.2f}",
+        ),
+        Line(
+            "DynamoDB writes",
+            (s.write_units.median + s.index_write_units.median) * write_price,
+            f"{s.write_units.median:g} write unit(s) + {s.index_write_units.median:g} index unit(s) per event (from item sizes) × ${write_price}/M",
+        ),
+        Line("DynamoDB reads", s.read_units.median * read_price, f"{s.read_units.median:g} read unit(s) per event × ${read_price}/M"),
+    ]
+    # Logs: Lambda's own lines, what the function logged at its level, and the API's access log line.
+    platform = platform_log_lines(f, duration_ms, billed_ms, assumptions)
+    app_bytes, app_events = s.log_bytes.median, s.log_lines.median
+    lambda_bytes = sum(len(line.encode()) for line in platform) + app_bytes + assumptions.log_event_overhead_bytes * (len(platform) + app_events)
+    lines.append(
+        Line(
+            "CloudWatch Logs, function",
+            lambda_bytes * per_event * million / GB * prices.logs_ingest_standard_gb,
+            f"{lambda_bytes:.0f} B per request: {len(platform)} platform line(s) ({f.log_format} format), "
+            f"{app_bytes:.0f} B from the function at {f.log_level}, {assumptions.log_event_overhead_bytes} B per event; Standard class",
+        )
+    )
+    access_bytes = 0
+    if inputs.access_log_format:
+        access_bytes = len(access_log_line(inputs.access_log_format, {"routeKey": inputs.route_key}).encode()) + assumptions.log_event_overhead_bytes
+        ingest = prices.logs_ingest_infrequent_gb if inputs.access_log_class == "INFREQUENT_ACCESS" else prices.logs_ingest_standard_gb
+        lines.append(
+            Line(
+                "CloudWatch Logs, API access log",
+                access_bytes * per_event * million / GB * ingest,
+                f"{access_bytes} B per request (the stage's format, filled) at ${ingest}/GB ({inputs.access_log_class.replace('_', ' ').title()} class)",
+            )
+        )
+    retained_months = (f.log_retention_days or 30) / DAYS_PER_MONTH
+    lines.append(
+        Line(
+            "CloudWatch Logs storage",
+            (lambda_bytes + access_bytes) * per_event * million / GB * prices.logs_storage_gb_month * retained_months,
+            f"{f.log_retention_days} days' retention, uncompressed size (an upper bound: CloudWatch stores compressed)",
+            storage=True,
+        )
+    )
+    response = s.response_bytes.median + assumptions.api_gateway_header_bytes
+    lines.append(
+        Line("Data transfer out", response * per_event * million / GB * prices.data_transfer_out_gb, f"{response:.0f} B response per request × ${prices.data_transfer_out_gb}/GB")
+    )
+    # Storage: the items each event creates, for as long as they are kept.
+    item_gb = s.stored_bytes.median * million / GB
+    if inputs.table.ttl_attribute and f.raw_event_retention_days and s.event != "conversion":
+        months, kept = f.raw_event_retention_days / DAYS_PER_MONTH, f"{f.raw_event_retention_days} days (TTL)"
+    else:
+        months, kept = 1.0, "one month (kept with no expiry: the cost of each month kept)"
+    lines.append(
+        Line(
+            "DynamoDB storage",
+            item_gb * storage_price * months,
+            f"{s.stored_bytes.median:.0f} B per event (new items, 100 B overhead each), for {kept} at ${storage_price}/GB-month ({inputs.table.table_class})",
+            storage=True,
+        )
+    )
+    if inputs.table.point_in_time_recovery:
+        lines.append(
+            Line("DynamoDB point-in-time recovery", item_gb * prices.dynamodb_pitr_gb_month * months, f"the same GB-months at ${prices.dynamodb_pitr_gb_month}/GB-month", storage=True)
+        )
+    return Breakdown(scenario=s.key, label=s.label, lines=lines)
+
+
+def floor(prices: Prices = Prices()) -> float:
+    """The least any design pays per tracked event: the API request and one write unit."""
+    return prices.api_http_per_million + prices.dynamodb_write_per_million
+
+
+@dataclass(frozen=True)
+class Alternative:
+    change: str
+    inputs: Inputs
+    breakdown: Breakdown
+
+
+# Settings that make each event cheaper without keeping it for less time, then the two storage levers.
+LEAN_CHANGES = (
+    ("Lambda logs as JSON with the system log level at WARN (no START/END/REPORT lines)",
+     lambda i: replace(i, function=replace(i.function, log_format="JSON", system_log_level="WARN"))),
+    ("API access log group in the Infrequent Access class",
+     lambda i: replace(i, access_log_class="INFREQUENT_ACCESS")),
+    ("bytecode for Python 3.13 shipped in the code asset and layer (nothing compiled at a cold start)",
+     lambda i: replace(i, compile_s=0.0)),
+    ("no point-in-time recovery on the events table (raw events that expire anyway)",
+     lambda i: replace(i, table=replace(i.table, point_in_time_recovery=False))),
+)
+STORAGE_CHANGES = (
+    ("events table in the Standard-IA table class",
+     lambda i: replace(i, table=replace(i.table, table_class="STANDARD_INFREQUENT_ACCESS"))),
+    ("raw-event retention 90 days instead of 400",
+     lambda i: replace(i, function=replace(i.function, raw_event_retention_days=90))),
+)
+
+
+def alternatives(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> list[Alternative]:
+    """What the all-in cost becomes with settings changed one after another (cumulative)."""
+    steps, current = [], inputs
+    for change, apply in (*LEAN_CHANGES, *STORAGE_CHANGES):
+        current = apply(current)
+        steps.append(Alternative(change, current, price(current, prices, assumptions)))
+    return steps
+
+
+def lean(inputs: Inputs) -> Inputs:
+    for _, apply in LEAN_CHANGES:
+        inputs = apply(inputs)
+    return inputs
+
+
+def retention_within(budget: float, inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> int:
+    """The longest raw-event retention (days) at which an event stays within `budget` all in; 0 if none does."""
+
+    def total(days: int) -> float:
+        return price(replace(inputs, function=replace(inputs.function, raw_event_retention_days=days)), prices, assumptions).total
+
+    per_day = total(2) - total(1)
+    fixed = total(1) - per_day
+    return max(0, int((budget - fixed) // per_day)) if per_day > 0 else 0
+
+
+def inputs_for(
+    scenario: ScenarioResult, function: str, warm_ms: float, cold_start_s: float, compile_s: float, stack: StackSettings, table_prefix: str, route_key: str
+) -> Inputs:
+    return Inputs(
+        scenario=scenario,
+        warm_ms=warm_ms,
+        cold_start_s=cold_start_s,
+        compile_s=compile_s,
+        function=stack.function(function),
+        table=stack.table(table_prefix),
+        access_log_format=stack.access_log_format,
+        access_log_class=stack.access_log_class,
+        route_key=route_key,
+    )

@@ -1,0 +1,164 @@
+"""A tiny run of every measurement: each returns sane structures and the report renders them.
+No timed assertions: on a slow machine these figures are only bigger."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bench import cost
+from bench.calls import TRACKED, measure_calls
+from bench.cold_start import measure_cold_start, parse_importtime, self_time_by_package, subtree
+from bench.latency import measure_latency
+from bench.metrics_job import NOT_BUILT, measure_metrics_job
+from bench.report import Results, budgets, render
+from bench.scale import simulate_key_spread
+from bench.stack import access_log_line, settings_from_template
+from shared import keys
+from shared.repositories.dynamo import dynamodb_client
+
+# The parts of a synthesized template the bench reads (the real one is read by `make bench`).
+TEMPLATE = {
+    "Resources": {
+        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+        "AccessLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+        **{
+            f"{name}Function": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Handler": f"functions.{name}.handler.lambda_handler",
+                    "MemorySize": 512,
+                    "Architectures": ["arm64"],
+                    "Runtime": "python3.13",
+                    "LoggingConfig": {"LogGroup": {"Ref": "Logs"}},
+                    "Environment": {"Variables": {"POWERTOOLS_LOG_LEVEL": "INFO", "WOM_RAW_EVENT_RETENTION_DAYS": "400"}},
+                },
+            }
+            for name in ("tracking", "conversions")
+        },
+        "StorageEventsTable1": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "BillingMode": "PAY_PER_REQUEST",
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            },
+        },
+        "StorageReferralsTable1": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}},
+        "Stage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {"AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": ["AccessLogs", "Arn"]}, "Format": '{"id":"$context.requestId","route":"$context.routeKey","err":"$context.error.message"}'}},
+        },
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def results() -> Results:
+    stack = settings_from_template(TEMPLATE, "a test template")
+    return Results(
+        generated_at=datetime.now(UTC),
+        seconds=1.0,
+        quick=True,
+        stack=stack,
+        calls=measure_calls("INFO", repetitions=2),
+        cold_start=measure_cold_start("INFO", rounds=1, importtime_runs=1, functions=("tracking", "conversions")),
+        latency=measure_latency("INFO", rounds=1, per_round=20, warmup=2),
+        metrics_job=measure_metrics_job(),
+        spread=simulate_key_spread(1_000, seconds=1),
+    )
+
+
+def test_stack_settings_come_from_the_template():
+    stack = settings_from_template(TEMPLATE)
+    tracking = stack.function("tracking")
+    assert (tracking.memory_mb, tracking.architecture, tracking.log_level, tracking.log_format) == (512, "arm64", "INFO", "Text")
+    assert tracking.log_retention_days == 30 and tracking.raw_event_retention_days == 400
+    events = stack.table("StorageEventsTable")
+    assert events.point_in_time_recovery and events.ttl_attribute == "expires_at" and events.table_class == "STANDARD"
+    assert access_log_line(stack.access_log_format, {"routeKey": "GET /p.gif"}) == '{"id":"JcvG9jV4oAMEVxQ=","route":"GET /p.gif","err":"-"}'
+
+
+def test_calls_count_one_write_per_tracked_event(results):
+    steady = [s for s in results.calls.scenarios if s.steady and s.event in TRACKED]
+    assert {s.event for s in steady} == set(TRACKED)
+    for scenario in steady:
+        assert scenario.items_written.median == 1, scenario.label
+        assert scenario.write_units.median >= 1
+    conversion = results.calls.scenario("conversion_click")
+    assert conversion.operations.get("TransactWriteItems") == 1
+    assert conversion.read_units.median > 0
+
+
+def test_cold_start_measures_each_function_against_the_same_baseline(results):
+    cold = results.cold_start
+    assert cold.baseline_seconds.median > 0
+    for function in cold.functions:
+        assert function.import_seconds.median > 0 and function.ratio > 0
+        assert function.with_client_seconds.count == cold.rounds
+        assert function.top_packages and function.added_subtrees and function.compiled_modules > 0
+        assert 0 < function.added_ms < function.importtime_ms
+
+
+def test_importtime_lines_are_parsed_with_their_nesting():
+    stderr = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:        50 |         50 | boto3\n"
+        "import time:       120 |        120 |   pydantic.main\n"
+        "import time:        80 |        200 | pydantic\n"
+    )
+    rows = parse_importtime(stderr)
+    assert [(r.name, r.depth, r.self_us, r.cumulative_us) for r in rows] == [
+        ("boto3", 0, 50.0, 50.0), ("pydantic.main", 1, 120.0, 120.0), ("pydantic", 0, 80.0, 200.0)
+    ]
+    assert [r.name for r in subtree(rows, "pydantic")] == ["pydantic.main", "pydantic"]
+    assert self_time_by_package(rows) == {"boto3": 50.0, "pydantic": 200.0}
+
+
+def test_latency_is_measured_with_the_stub_and_never_leaves_the_process(results):
+    for result in results.latency.results:
+        assert 0 < result.p50_ms.median <= result.p99_ms.median <= result.max_ms
+        assert result.dynamodb_calls >= 1
+    assert results.latency.result("click").dynamodb_calls == 1
+
+
+def test_metrics_job_is_reported_as_not_built_until_its_hook_returns_a_job(results):
+    assert not results.metrics_job.measured and results.metrics_job.reason == NOT_BUILT
+
+
+def test_metrics_job_harness_counts_what_a_job_reads_for_its_day():
+    def stand_in_job(day: date) -> None:
+        client = dynamodb_client()
+        for partition in keys.day_partitions("bench", day):
+            client.query(TableName="wom-events", KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": partition}})
+
+    result = measure_metrics_job(stand_in_job, base_events_per_day=8, scales=(1, 2))
+    assert result.measured
+    one, two = result.runs
+    assert (one.day_items, two.day_items) == (8, 16)
+    assert one.table_items == 30 * 8
+    assert one.read_ratio == two.read_ratio == 1.0
+    assert one.calls == {"Query": keys.EVENT_SHARDS}
+
+
+def test_cost_is_priced_from_the_measurements_and_never_below_the_floor(results):
+    from bench.report import price_inputs
+
+    click = cost.price(price_inputs(results, "click"))
+    assert click.total >= cost.floor()
+    assert {line.item for line in click.lines} >= {"API Gateway HTTP API requests", "DynamoDB writes", "Lambda duration", "DynamoDB storage"}
+    assert all(line.usd_per_million >= 0 and line.method for line in click.lines)
+    steps = cost.alternatives(price_inputs(results, "click"))
+    assert steps[-1].breakdown.total < click.total
+
+
+def test_the_report_shows_every_budget_and_section(results):
+    rows = budgets(results)
+    assert len(rows) == 6
+    assert {row.verdict for row in rows} <= {"met", "missed", "not yet measured"}
+    assert rows[3].verdict == "not yet measured"
+    text = render(results)
+    for heading in ("## Budgets (SPEC §8)", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
+        assert heading in text
+    assert "not yet measured: the metrics job does not exist yet".capitalize() in text
