@@ -49,6 +49,7 @@ class FunctionColdStart:
 @dataclass(frozen=True)
 class ColdStartResult:
     rounds: int
+    importtime_runs: int
     baseline_seconds: Spread
     functions: list[FunctionColdStart]
 
@@ -184,7 +185,8 @@ def measure_cold_start(log_level: str = "INFO", rounds: int = 15, importtime_run
         ]
         added = [{row.name: row.cumulative_us for row in run if row.depth <= ADDED_DEPTH} for run in after]
         added_ms = statistics.median(run[module] for run in added) / 1000
-        subtrees, _ = _median_table([{n: us for n, us in run.items() if n != module} for run in added], 8)
+        own = module.split(".")[0] + "."  # the function's own modules hold everything else: not informative
+        subtrees, _ = _median_table([{n: us for n, us in run.items() if not n.startswith(own)} for run in added], 8)
         compile_ms, compiled = _compile_cost(module, environment)
         functions.append(
             FunctionColdStart(
@@ -204,5 +206,5 @@ def measure_cold_start(log_level: str = "INFO", rounds: int = 15, importtime_run
                 compiled_modules=compiled,
             )
         )
-    return ColdStartResult(rounds=rounds, baseline_seconds=Spread.of(baseline), functions=functions)
+    return ColdStartResult(rounds=rounds, importtime_runs=importtime_runs, baseline_seconds=Spread.of(baseline), functions=functions)
 

@@ -227,7 +227,7 @@ def _calls_section(results: Results, add) -> None:  # noqa: ANN001
         "each global secondary index the item enters or changes in), reading each written item before and after through "
         "an uncounted client. moto also answers `ReturnConsumedCapacity=TOTAL` (the hook adds it), but with a constant per "
         "call regardless of size (nothing for a transaction), so its column is shown and not priced. "
-        f"Steady state means a warm instance (link target and daily salt cached); each path ran {calls.scenarios[1].repetitions} "
+        f"Steady state means a warm instance (link target and daily salt cached); each path ran {calls.scenario('click').repetitions} "
         f"times (fewer for the fresh-instance, batch and conversion paths); the stack's log level is {calls.log_level}. "
         "Figures are per event: median (min–max) over the requests.\n"
     )
@@ -264,8 +264,8 @@ def _cold_section(results: Results, add) -> None:  # noqa: ANN001
         "<its handler module>`, and again followed by the one DynamoDB client it creates on its first request. "
         f"{cold.rounds} rounds interleave the baseline and every function (so drift hits all alike), after one discarded "
         "warm-up round that writes the bytecode caches. The ratio is median ÷ median from this one run. Dominating imports: "
-        "`python -X importtime`, self time summed per top-level package and per module, median of several runs "
-        "(importtime itself slows imports a little, so these add up to more than the timed import).\n"
+        f"`python -X importtime`, median of {cold.importtime_runs} runs (importtime itself slows imports a little, so its "
+        "figures add up to more than the timed import).\n"
     )
     rows = [["baseline: `import boto3` + one client", cold.baseline_seconds.scaled(1000).text(0, " ms"), "1.00×", "", ""]]
     for f in cold.functions:
