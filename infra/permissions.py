@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.definitions import (
+    DAILY_METRICS_PREFIX,
     DUE_INDEX,
     EVENTS_TABLE,
     LISTING_INDEX,
+    METRICS_BUCKET,
     REFERRALS_TABLE,
     REWARDS_BUS,
+    BucketDefinition,
     BusDefinition,
     IndexDefinition,
     TableDefinition,
@@ -28,6 +31,8 @@ class FunctionAccess:
     indexes: dict[IndexDefinition, tuple[str, ...]] = field(default_factory=dict)
     # events:PutEvents on each of these buses, and on no other.
     buses: tuple[BusDefinition, ...] = ()
+    # s3:PutObject on these key prefixes of each bucket, and nothing else of it.
+    bucket_writes: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
     # GetSecretValue on the email-hashing key / on the storefront signing secret.
     reads_hash_key: bool = False
     reads_signing_secret: bool = False
@@ -58,19 +63,22 @@ ACCESS: dict[str, FunctionAccess] = {
         reads_hash_key=True,
     ),
     # Signed storefront posts (functions/conversions): click lookup on the events table; orders, refunds and the
-    # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table.
+    # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table,
+    # each with its fact for the metrics job (a Put on the events table, in the same transaction).
     "conversions": FunctionAccess(
         tables={
-            EVENTS_TABLE: ("dynamodb:GetItem",),
+            EVENTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
             REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         },
         reads_hash_key=True,
         reads_signing_secret=True,
     ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
-    # and takes items off the list in transactions (authorised per item action), publishes reward events.
+    # and takes items off the list in transactions (authorised per item action), with the facts of reward changes
+    # for the metrics job (Put on the events table); publishes reward events.
     "rewards": FunctionAccess(
         tables={
+            EVENTS_TABLE: ("dynamodb:PutItem",),
             REFERRALS_TABLE: (
                 "dynamodb:ConditionCheckItem",
                 "dynamodb:DeleteItem",
@@ -81,6 +89,15 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         indexes={DUE_INDEX: ("dynamodb:Query",)},
         buses=(REWARDS_BUS,),
+    ),
+    # The metrics job: queries one campaign-day's partitions of the events table (never a scan), lists campaigns
+    # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects.
+    "metrics": FunctionAccess(
+        tables={
+            EVENTS_TABLE: ("dynamodb:Query",),
+            REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"),
+        },
+        bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX,)},
     ),
 }
 

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from local.emulator import create_resources, emulator_port, endpoint_url_for, ensure_port_free, point_environment_at, start_emulator
@@ -182,15 +182,25 @@ def _instant(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
 def run_job_once(args: argparse.Namespace) -> int:
-    """`wom jobs run <job> [--now]`: against the running local mode unless the environment names AWS."""
+    """`wom jobs run <job> [--now] [--date]`: against the running local mode unless the environment names AWS."""
+    if args.date is not None and args.job != "metrics":
+        print("wom: --date is for the metrics job; the rewards job runs as of --now", file=sys.stderr)
+        return 2
     if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get("WOM_REFERRALS_TABLE"):
         point_environment_at(endpoint_url_for(emulator_port()))
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from shared.observability import logger as function_logger
 
     function_logger.setLevel("WARNING")  # stdout carries the summary alone
-    summary = run_job(job_named(args.job), args.now or datetime.now(UTC))
+    summary = run_job(job_named(args.job), args.now or datetime.now(UTC), args.date)
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 0
 
@@ -221,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_job_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
     run_job_parser.add_argument("--now", type=_instant, help="ISO-8601 time to run as of (default: now)")
+    run_job_parser.add_argument("--date", type=_day, help="metrics: recompute this one UTC day (default: today and yesterday)")
     run_job_parser.set_defaults(handler=run_job_once)
     return parser
 

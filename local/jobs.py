@@ -3,7 +3,7 @@ Scheduler schedule sends in AWS, plus the time it runs "as of"."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from local.gateway import FunctionInvoker
 from local.scheduler import SCHEDULED_JOBS, ScheduledJob
@@ -12,8 +12,12 @@ from shared.definitions import SCHEDULES, ScheduleDefinition
 _invoke = FunctionInvoker()
 
 
-def run_job(schedule: ScheduleDefinition, now: datetime) -> object:
-    return _invoke(schedule.function, {"job": schedule.name, "now": now.isoformat()})
+def run_job(schedule: ScheduleDefinition, now: datetime, day: date | None = None) -> object:
+    """With `day`, a job that works by day (metrics) recomputes that one day instead of its usual ones."""
+    event = {"job": schedule.name, "now": now.isoformat()}
+    if day is not None:
+        event["date"] = day.isoformat()
+    return _invoke(schedule.function, event)
 
 
 def job_named(name: str) -> ScheduleDefinition:

@@ -14,6 +14,7 @@ from shared.clock import iso
 from shared.codes import is_valid_code
 from shared.definitions import DUE_INDEX
 from shared.errors import Conflict, NotFound
+from shared.facts import conversion_fact, refund_fact
 from shared.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
 from shared.privacy import email_hash
 from shared.repositories.conversions import AlreadyStored, ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
@@ -55,12 +56,14 @@ class ConversionService:
         conversions: ConversionRepository,
         hash_key: Callable[[], bytes],
         clock: Callable[[], datetime],
+        retention_days: int,
     ) -> None:
         self.campaigns = campaigns
         self.events = events
         self.conversions = conversions
         self.hash_key = hash_key
         self.clock = clock
+        self.retention_days = retention_days
 
     def _click_evidence(self, click_id: str | None) -> ClickEvidence | None:
         reference = keys.parse_click_id(click_id) if click_id else None
@@ -87,11 +90,13 @@ class ConversionService:
         code_referrer = self.campaigns.find_referrer(code) if code and is_valid_code(code) else None
         attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=False)
         try:
-            return self._save(request, buyer, attribution, digest, purchased_at, now)
+            # Every referred purchase claims the buyer's first purchase in its campaign: the claim is what makes the
+            # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
+            return self._save(request, buyer, attribution, digest, purchased_at, now, claim=attribution.status == "attributed")
         except FirstPurchaseTaken:
             attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, claim=False)
             except AlreadyStored:
                 pass
         except AlreadyStored:
@@ -99,7 +104,7 @@ class ConversionService:
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
-    def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime) -> Answer:
+    def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime, claim: bool) -> Answer:
         referrer = attribution.referrer
         result = ConversionResult(
             conversion_id=keys.conversion_id(request.order_id),
@@ -110,9 +115,6 @@ class ConversionService:
             attribution=ConversionAttribution(method=attribution.method, click_id=attribution.click_id),
         )
         response = result.model_dump_json(exclude_none=True)
-        claim = None
-        if attribution.status == "attributed" and referrer and referrer.first_purchase_only:
-            claim = (referrer.campaign_id, buyer.customer_id)
         attributes = {
             **result.model_dump(exclude={"attribution"}, exclude_none=True),
             "attribution_method": attribution.method,
@@ -131,7 +133,19 @@ class ConversionService:
             # Referred purchases go on the rewards job's work list (the sparse "due" index).
             **(_on_rewards_queue(now) if attribution.status in QUEUED_STATUSES else {}),
         }
-        self.conversions.save_conversion(request.order_id, attributes, claim)
+        fact = conversion_fact(
+            conversion_id=result.conversion_id,
+            campaign_id=result.campaign_id,
+            advocate_id=result.advocate_id,
+            status=result.status,
+            amount=request.amount,
+            currency=request.currency,
+            new_customer=claim,
+            received_at=now,
+            retention_days=self.retention_days,
+        )
+        buyer_claim = (referrer.campaign_id, buyer.customer_id) if claim and referrer else None
+        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact)
         return 201, response
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:
@@ -164,8 +178,21 @@ class ConversionService:
             "body_hash": digest,
             "response": response,
         }
+        campaign_id = order.item.get("campaign_id")
+        fact = None
+        if campaign_id:
+            fact = refund_fact(
+                refund_id=request.refund_id,
+                conversion_id=result.conversion_id,
+                campaign_id=campaign_id,
+                conversion_status=order.item["status"],
+                amount=request.amount,
+                currency=order.item["currency"],
+                received_at=now,
+                retention_days=self.retention_days,
+            )
         try:
-            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes)
+            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact)
         except AlreadyStored:
             return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
         except RefundExceedsOrder as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards"]
+FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
 Auth = Literal["none", "admin"]
 
 
@@ -82,6 +82,10 @@ REFERRALS_TABLE = TableDefinition(
 TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)
 
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
+# The daily metrics objects (SPEC §5): <prefix>campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json. The Glue table reads here.
+DAILY_METRICS_PREFIX = "metrics/daily/"
+# Where Athena's workgroup writes query results, in the same bucket, outside the table's location.
+ATHENA_RESULTS_PREFIX = "athena-results/"
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class FunctionDefinition:
     tables: tuple[TableDefinition, ...] = field(default_factory=tuple)
     description: str = ""
     buses: tuple[BusDefinition, ...] = field(default_factory=tuple)
+    buckets: tuple[BucketDefinition, ...] = field(default_factory=tuple)
 
 
 FUNCTIONS: tuple[FunctionDefinition, ...] = (
@@ -156,9 +161,18 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.rewards.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=300,
-        tables=(REFERRALS_TABLE,),
+        tables=(EVENTS_TABLE, REFERRALS_TABLE),
         buses=(REWARDS_BUS,),
         description="Rewards job: creates, approves, voids and adjusts rewards; publishes reward events",
+    ),
+    FunctionDefinition(
+        name="metrics",
+        handler="functions.metrics.handler.lambda_handler",
+        memory_mb=1024,
+        timeout_seconds=900,
+        tables=(EVENTS_TABLE, REFERRALS_TABLE),
+        buckets=(METRICS_BUCKET,),
+        description="Metrics job: daily funnel metrics per campaign to S3, advocates' daily shares and clicks",
     ),
 )
 
@@ -179,5 +193,11 @@ SCHEDULES: tuple[ScheduleDefinition, ...] = (
         function="rewards",
         rate_minutes=15,
         description="Create rewards for new conversions, approve those past holding, void or adjust on refunds",
+    ),
+    ScheduleDefinition(
+        name="metrics",
+        function="metrics",
+        rate_minutes=60,
+        description="Recompute today's and yesterday's (UTC) daily metrics of every campaign",
     ),
 )

@@ -7,7 +7,11 @@ DynamoDB's 1,000 writes per second at 10,000 events per second (see `partition_w
 The shard is a hash of the event key, so a retried or repeated event lands on the same item: that is
 how deduplication is folded into the single write of each event.
 
-Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, SALT#).
+Besides shares, views and clicks, the events table holds one fact per conversion, refund and reward change,
+filed under the day it happened, so a day of a campaign is everything its metrics need. Conversions that no
+campaign claims are filed under UNATTRIBUTED, a name no campaign slug can take.
+
+Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, SALT#, ORDER#, REFUND#, REWARD#, ...).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import date, datetime
 from shared.codes import CODE_ALPHABET, CODE_LENGTH
 
 EVENT_SHARDS = 32
+UNATTRIBUTED = "_unattributed"  # campaign slugs start with [a-z0-9]
 PARTITION_WRITE_LIMIT_PER_SECOND = 1000
 
 Key = dict[str, str]
@@ -43,6 +48,19 @@ def day_partitions(campaign_id: str, day: date) -> list[str]:
 
 def event_key(campaign_id: str, day: date, event_type: str, key: str) -> Key:
     return {"pk": event_partition(campaign_id, day, shard_of(key)), "sk": f"{event_type}#{key}"}
+
+
+def conversion_fact_key(campaign_id: str | None, day: date, conversion_id_: str) -> Key:
+    return event_key(campaign_id or UNATTRIBUTED, day, "conversion", conversion_id_)
+
+
+def refund_fact_key(campaign_id: str, day: date, refund_id_: str) -> Key:
+    return event_key(campaign_id, day, "refund", refund_id_)
+
+
+def reward_fact_key(campaign_id: str, day: date, change: str, reward_id_: str) -> Key:
+    """`change` is `reward_created` or `reward_voided`: one fact per reward and change, so a rerun overwrites."""
+    return event_key(campaign_id, day, change, reward_id_)
 
 
 def partition_write_rate(events_per_second: float) -> float:
@@ -102,6 +120,11 @@ def parse_click_id(value: str) -> ClickReference | None:
 
 def click_key(campaign_id: str, reference: ClickReference) -> Key:
     return event_key(campaign_id, reference.day, "click", reference.click_id)
+
+
+def campaign_listing_key(campaign_id: str) -> Key:
+    """Every campaign in one small partition: the metrics job lists campaigns without a scan."""
+    return {"pk": "CAMPAIGNS", "sk": campaign_id}
 
 
 def campaign_key(campaign_id: str) -> Key:

@@ -20,6 +20,7 @@ from typing import Any
 from shared import keys
 from shared.clock import iso
 from shared.definitions import REWARDS_BUS
+from shared.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
 from shared.models import Campaign, RewardRules
 from shared.observability import logger
 from shared.repositories.referrals import CampaignRepository
@@ -88,11 +89,12 @@ def reward_event(reward: dict[str, Any], detail_type: str, at: str, **extra: Any
 
 
 class RewardsJob:
-    def __init__(self, rewards: RewardRepository, campaigns: CampaignRepository, events_client: Any, bus_name: str) -> None:
+    def __init__(self, rewards: RewardRepository, campaigns: CampaignRepository, events_client: Any, bus_name: str, retention_days: int) -> None:
         self.rewards = rewards
         self.campaigns = campaigns
         self.events_client = events_client
         self.bus_name = bus_name
+        self.retention_days = retention_days
 
     def run(self, now: datetime) -> dict[str, int]:
         summary = RunSummary()
@@ -164,15 +166,21 @@ class RewardsJob:
         advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)
         cap = (advocate.advocate_id, advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward and advocate_reward.cap_month else None
         try:
-            self.rewards.take_conversion(order, [self._reward_item(p, conversion, order) for p in planned], cap)
+            self.rewards.take_conversion(order, *self._created(planned, conversion, order), cap)
         except CapReached:
             # The cap is full for that month: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
-            self.rewards.take_conversion(order, [self._reward_item(p, conversion, order) for p in planned], None)
+            self.rewards.take_conversion(order, *self._created(planned, conversion, order), None)
             summary.capped += 1
         summary.conversions += 1
         summary.rewards_created += len(planned)
         return [iso(p.approve_at) for p in planned]
+
+    def _created(self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any]) -> tuple[list[dict[str, Any]], list]:
+        """The reward items, and their facts filed on the conversion's day (as `created_at` says)."""
+        items = [self._reward_item(p, conversion, order) for p in planned]
+        created_at = datetime.fromisoformat(order["received_at"])
+        return items, [reward_fact(REWARD_CREATED, item, created_at, self.retention_days) for item in items]
 
     @staticmethod
     def _reward_item(planned: PlannedReward, conversion: Conversion, order: dict[str, Any]) -> dict[str, Any]:
@@ -231,6 +239,7 @@ class RewardsJob:
             if reward["status"] == "pending":
                 if effect.value_after <= 0:
                     changes += self.rewards.pending_voided(reward, effect.refunded_basis, at)
+                    changes.append(self.rewards.fact(reward_fact(REWARD_VOIDED, reward, datetime.fromisoformat(at), self.retention_days)))
                     events.append(reward_event({**reward, "status": "voided"}, "RewardVoided", at, refund_id=refund["refund_id"]))
                     summary.voided += 1
                 else:

@@ -72,9 +72,10 @@ class Conversions:
         self.service = ConversionService(
             campaigns=CampaignRepository(client, settings.referrals_table),
             events=EventRepository(client, settings.events_table),
-            conversions=ConversionRepository(client, settings.referrals_table),
+            conversions=ConversionRepository(client, settings.referrals_table, settings.events_table),
             hash_key=lambda: email_hash_key(settings),
             clock=utc_now,
+            retention_days=settings.raw_event_retention_days,
         )
 
     def signing_secrets(self) -> list[str]:
@@ -106,14 +107,31 @@ def rewards_job():  # noqa: ANN201 - imported lazily: only the rewards function 
 
     settings, client = get_settings(), dynamodb_client()
     return RewardsJob(
-        RewardRepository(client, settings.referrals_table),
+        RewardRepository(client, settings.referrals_table, settings.events_table),
         CampaignRepository(client, settings.referrals_table),
         boto3.client("events"),
         settings.event_bus,
+        settings.raw_event_retention_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def metrics_job():  # noqa: ANN201 - imported lazily: only the metrics function needs it
+    import boto3
+
+    from shared.metrics_job import MetricsJob
+    from shared.repositories.metrics import AdvocateActivity, DayReader, MetricsObjects
+
+    settings, client = get_settings(), dynamodb_client()
+    return MetricsJob(
+        CampaignRepository(client, settings.referrals_table),
+        DayReader(client, settings.events_table),
+        MetricsObjects(boto3.client("s3"), settings.metrics_bucket),
+        AdvocateActivity(client, settings.referrals_table),
     )
 
 
 def reset() -> None:
     """Forget every cached client and setting (tests that change the environment call this)."""
-    for factory in (tracking, admin, conversions, rewards_job, get_settings, dynamodb_client):
+    for factory in (tracking, admin, conversions, rewards_job, metrics_job, get_settings, dynamodb_client):
         factory.cache_clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -77,6 +77,23 @@ class WomFunction(Construct):
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["events:PutEvents"], resources=[buses.bus(bus).event_bus_arn])
             )
+        for bucket_definition, prefixes in access.bucket_writes.items():
+            bucket = storage.bucket(bucket_definition)
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
+            )
+            stack = Stack.of(self)
+            bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))
+            for prefix in prefixes:
+                acknowledge(
+                    self.role,
+                    f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+                    (
+                        f"The {definition.name} function writes objects whose keys it makes under {prefix!r} (one "
+                        "per campaign and day): a key prefix is the narrowest grant that allows that, and it "
+                        "reaches no other part of the bucket and no read or delete."
+                    ),
+                )
         if access.reads_hash_key:
             hash_key.grant_read(self.role)
         if access.reads_signing_secret:
@@ -156,6 +173,7 @@ def _check_access_matches_definition(definition: FunctionDefinition, access: Fun
     for what, declared, granted in (
         ("tables", definition.tables, tuple(access.tables)),
         ("buses", definition.buses, access.buses),
+        ("buckets", definition.buckets, tuple(access.bucket_writes)),
     ):
         if set(declared) != set(granted):
             raise ValueError(
@@ -183,6 +201,7 @@ def _environment(
     """Names come from shared.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in definition.tables}
     environment |= {bus.env_var: buses.bus_name(bus) for bus in definition.buses}
+    environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in definition.buckets}
     environment |= {
         ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
         ENV_VARS["cors_origins"]: ",".join(config.cors_origins),

@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-from shared.definitions import METRICS_BUCKET, TABLES, IndexDefinition, TableDefinition
+from shared.definitions import METRICS_BUCKET, TABLES, BucketDefinition, IndexDefinition, TableDefinition
 
 
 def table_of(index: IndexDefinition) -> TableDefinition:
@@ -49,6 +49,11 @@ class Storage(Construct):
 
     def table(self, definition: TableDefinition) -> dynamodb.Table:
         return self.tables[definition.logical_id]
+
+    def bucket(self, definition: BucketDefinition) -> s3.Bucket:
+        if definition != METRICS_BUCKET:
+            raise KeyError(f"the stack has no bucket {definition.logical_id!r}")
+        return self.metrics_bucket
 
     def index_arn(self, index: IndexDefinition) -> str:
         """The ARN of one index (``<table ARN>/index/<name>``): grants on it reach that index and no other."""

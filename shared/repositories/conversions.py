@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared import keys
+from shared.facts import Fact
 from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise
 
 _NOT_EXISTS = "attribute_not_exists(pk)"
@@ -36,9 +37,13 @@ class RefundExceedsOrder(Exception):
 
 
 class ConversionRepository:
-    def __init__(self, client: Any, table_name: str) -> None:
+    """Orders and refunds live in the referrals table; the fact each adds to its day goes to the events table in
+    the same transaction, so the metrics job sees a conversion exactly when it is stored."""
+
+    def __init__(self, client: Any, table_name: str, events_table: str) -> None:
         self._client = client
         self._table = table_name
+        self._events_table = events_table
 
     def _get(self, key: keys.Key) -> dict[str, Any] | None:
         response = self._client.get_item(TableName=self._table, Key=serialise(key), ConsistentRead=True)
@@ -58,28 +63,30 @@ class ConversionRepository:
     def _put(self, key: keys.Key, attributes: dict[str, Any]) -> dict[str, Any]:
         return {"TableName": self._table, "Item": serialise({**key, **attributes}), "ConditionExpression": _NOT_EXISTS}
 
-    def save_conversion(self, order_id: str, attributes: dict[str, Any], claim_first_purchase: tuple[str, str] | None) -> None:
-        """Store the order, and with `claim_first_purchase=(campaign_id, customer_id)` claim the buyer's
-        first referred purchase in the same transaction. Raises AlreadyStored or FirstPurchaseTaken."""
-        order = self._put(keys.order_key(order_id), {"kind": "conversion", **attributes})
-        try:
-            if claim_first_purchase is None:
-                self._client.put_item(**order)
-                return
+    def _put_fact(self, fact: Fact) -> dict[str, Any]:
+        return {"Put": {"TableName": self._events_table, "Item": serialise(fact.item)}}
+
+    def save_conversion(self, order_id: str, attributes: dict[str, Any], claim_first_purchase: tuple[str, str] | None, fact: Fact) -> None:
+        """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
+        buyer's first referred purchase in the same transaction. Raises AlreadyStored or FirstPurchaseTaken."""
+        items = [{"Put": self._put(keys.order_key(order_id), {"kind": "conversion", **attributes})}]
+        if claim_first_purchase is not None:
             campaign_id, customer_id = claim_first_purchase
-            buyer = self._put(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id})
-            self._client.transact_write_items(TransactItems=[{"Put": order}, {"Put": buyer}])
+            items.append({"Put": self._put(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id})})
+        items.append(self._put_fact(fact))
+        try:
+            self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            code = error.response["Error"]["Code"]
             reasons = cancellation_reasons(error)
-            if code == "ConditionalCheckFailedException" or (reasons and reasons[0] == "ConditionalCheckFailed"):
+            if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise AlreadyStored(order_id) from error
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            if claim_first_purchase is not None and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise FirstPurchaseTaken(order_id) from error
             raise
 
-    def save_refund(self, refund_id: str, order_id: str, amount: int, order_amount: int, attributes: dict[str, Any]) -> None:
-        """Store the refund and add it to its order's refunded total, never past the order's amount."""
+    def save_refund(self, refund_id: str, order_id: str, amount: int, order_amount: int, attributes: dict[str, Any], fact: Fact | None) -> None:
+        """Store the refund (and its fact, for a campaign's order) and add it to its order's refunded total, never
+        past the order's amount."""
         refund = self._put(keys.refund_key(refund_id), {"kind": "refund", **attributes})
         add_to_order = {
             "TableName": self._table,
@@ -91,7 +98,8 @@ class ConversionRepository:
             ),
         }
         try:
-            self._client.transact_write_items(TransactItems=[{"Put": refund}, {"Update": add_to_order}])
+            facts = [self._put_fact(fact)] if fact is not None else []
+            self._client.transact_write_items(TransactItems=[{"Put": refund}, {"Update": add_to_order}, *facts])
         except ClientError as error:
             reasons = cancellation_reasons(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":

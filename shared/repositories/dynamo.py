@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+
+BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
+_BATCH_ATTEMPTS = 5
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -57,3 +61,19 @@ def is_conditional_failure(error: Exception) -> bool:
 
 def cancellation_reasons(error: Exception) -> list[str]:
     return [reason.get("Code", "None") for reason in getattr(error, "response", {}).get("CancellationReasons", [])]
+
+
+def put_in_batches(client: Any, table: str, items: list[dict[str, Any]]) -> None:
+    """Puts serialised items in batches of 25, retrying what DynamoDB leaves unprocessed with backoff."""
+    requests = [{"PutRequest": {"Item": item}} for item in items]
+    for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+        pending = requests[start : start + BATCH_WRITE_LIMIT]
+        for attempt in range(_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(0.02 * 2**attempt)
+            response = client.batch_write_item(RequestItems={table: pending})
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+        else:
+            raise RuntimeError(f"{len(pending)} items left unprocessed after {_BATCH_ATTEMPTS} attempts")

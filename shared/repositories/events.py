@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from shared.repositories.dynamo import deserialise, serialise
+from shared.repositories.dynamo import deserialise, put_in_batches, serialise
 from shared.tracking import EventRecord
-
-_BATCH_LIMIT = 25
-_BATCH_ATTEMPTS = 5
 
 
 class EventRepository:
@@ -52,16 +48,4 @@ class EventRepository:
                 self._record_repeatable(record)
             else:
                 puts.setdefault((record.key["pk"], record.key["sk"]), record)
-        pending = [{"PutRequest": {"Item": serialise({**r.key, **r.attributes})}} for r in puts.values()]
-        for start in range(0, len(pending), _BATCH_LIMIT):
-            self._write_batch(pending[start : start + _BATCH_LIMIT])
-
-    def _write_batch(self, requests: list[dict]) -> None:
-        for attempt in range(_BATCH_ATTEMPTS):
-            if attempt:
-                time.sleep(0.02 * 2**attempt)
-            response = self._client.batch_write_item(RequestItems={self._table: requests})
-            requests = response.get("UnprocessedItems", {}).get(self._table, [])
-            if not requests:
-                return
-        raise RuntimeError(f"{len(requests)} events left unprocessed after {_BATCH_ATTEMPTS} attempts")
+        put_in_batches(self._client, self._table, [serialise({**r.key, **r.attributes}) for r in puts.values()])

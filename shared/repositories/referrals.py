@@ -37,7 +37,7 @@ class CampaignRepository:
         return {"Put": put}
 
     def create_campaign(self, campaign: Campaign) -> None:
-        """The campaign and its first rules version, together or not at all."""
+        """The campaign, its first rules version and its entry in the campaign list, together or not at all."""
         body = campaign.model_dump(mode="json")
         try:
             self._client.transact_write_items(
@@ -48,12 +48,35 @@ class CampaignRepository:
                         {"kind": "rules", "rewards": body["rewards"], "created_at": campaign.created_at},
                         _NOT_EXISTS,
                     ),
+                    self._put(
+                        keys.campaign_listing_key(campaign.campaign_id),
+                        {
+                            "kind": "campaign_listing",
+                            "campaign_id": campaign.campaign_id,
+                            "currency": campaign.currency,
+                            "created_at": campaign.created_at,
+                        },
+                        _NOT_EXISTS,
+                    ),
                 ]
             )
         except ClientError as error:
             if "ConditionalCheckFailed" in cancellation_reasons(error):
                 raise Conflict(f"campaign {campaign.campaign_id!r} already exists", code="campaign_exists") from error
             raise
+
+    def list_campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign's id, currency and creation time, from the campaign list (one partition, never a scan)."""
+        listing = keys.campaign_listing_key("")["pk"]
+        found: list[dict[str, Any]] = []
+        for page in self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=serialise({":pk": listing}),
+            ConsistentRead=True,
+        ):
+            found += [deserialise(item) for item in page.get("Items", [])]
+        return found
 
     def get_campaign(self, campaign_id: str) -> Campaign | None:
         item = self._get(keys.campaign_key(campaign_id))

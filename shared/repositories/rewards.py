@@ -20,6 +20,7 @@ from shared import keys
 from shared.clock import iso
 from shared.definitions import DUE_INDEX, LISTING_INDEX
 from shared.errors import Conflict, InvalidRequest
+from shared.facts import Fact
 from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise
 
 REWARDS_QUEUE = "rewards"
@@ -47,9 +48,11 @@ def _tally(status: str, count: int, amount: int) -> dict[str, int]:
 
 
 class RewardRepository:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, events_table: str | None = None) -> None:
         self._client = client
         self._table = table_name
+        # Where the job's changes leave their facts for the metrics job (the admin API writes none).
+        self._events_table = events_table
 
     # --- reads -------------------------------------------------------------------------------------
 
@@ -101,6 +104,12 @@ class RewardRepository:
             {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), "due_queue": OUTBOX_QUEUE, "due_at": at},
         )
 
+    def fact(self, fact: Fact) -> dict:
+        """A transaction item that writes a fact; deterministic key, so a change made twice leaves one fact."""
+        if self._events_table is None:
+            raise RuntimeError("this repository was built without the events table")
+        return {"Put": {"TableName": self._events_table, "Item": serialise(fact.item)}}
+
     def _transact(self, items: list[dict]) -> list[str]:
         """Runs the transaction; on cancellation returns the per-item reasons (empty list: committed)."""
         try:
@@ -114,8 +123,8 @@ class RewardRepository:
 
     # --- the job's state changes --------------------------------------------------------------------
 
-    def take_conversion(self, order: dict[str, Any], rewards: list[dict[str, Any]], cap: tuple[str, str, int] | None) -> None:
-        """Takes the conversion off the queue, creates its rewards, counts it for the advocate and, with a cap
+    def take_conversion(self, order: dict[str, Any], rewards: list[dict[str, Any]], facts: list[Fact], cap: tuple[str, str, int] | None) -> None:
+        """Takes the conversion off the queue, creates its rewards (with their facts), counts it for the advocate and, with a cap
         (advocate_id, month, limit), counts the advocate's reward against it. Raises CapReached (nothing
         written) when the cap is full, AlreadyDone when the conversion was taken already."""
         advocate_id = order["advocate_id"]
@@ -130,6 +139,7 @@ class RewardRepository:
             cap_index = len(items)
             items.append(self._update(keys.reward_cap_key(cap[0], cap[1]), "ADD #n :one", {":one": 1, ":limit": cap[2]}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}))
         items.append(self._stats(advocate_id, counters))
+        items += [self.fact(fact) for fact in facts]
         reasons = self._transact(items)
         if not reasons:
             return

@@ -12,6 +12,7 @@ from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
 from shared.definitions import (
     FUNCTIONS,
+    METRICS_BUCKET,
     REFERRALS_TABLE,
     REWARDS_BUS,
     SCHEDULES,
@@ -78,6 +79,12 @@ def bus_logical_id(synthesized: Synthesized, bus: BusDefinition) -> str:
     return synthesized.logical_id("AWS::Events::EventBus", f"Buses{bus.logical_id}")
 
 
+def bucket_objects_key(synthesized: Synthesized, prefix: str) -> str:
+    """resource_keys' key for the objects under one prefix of the metrics bucket: <bucket ARN>/<prefix>*."""
+    bucket_arn = {"Fn::GetAtt": [synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket"), "Arn"]}
+    return json.dumps({"Fn::Join": ["", [bucket_arn, f"/{prefix}*"]]})
+
+
 def dead_letter_queue_id(synthesized: Synthesized, function_name: str) -> str:
     return synthesized.logical_id("AWS::SQS::Queue", f"Jobs{function_name.capitalize()}DeadLetters")
 
@@ -136,6 +143,8 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
         assert variables[bus.env_var] == {"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Name"]}
     for bus in set(BUSES) - set(definition.buses):
         assert bus.env_var not in variables
+    bucket_id = synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")
+    assert (variables.get(METRICS_BUCKET.env_var) == {"Ref": bucket_id}) == (METRICS_BUCKET in definition.buckets)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
     assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
@@ -179,6 +188,8 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
         expected[index_resource_key(synthesized, index)] = set(index_actions)
     for bus in access.buses:
         expected[bus_logical_id(synthesized, bus)] = {"events:PutEvents"}
+    for prefixes in access.bucket_writes.values():
+        expected |= {bucket_objects_key(synthesized, prefix): {"s3:PutObject"} for prefix in prefixes}
     if definition.name in {schedule.function for schedule in SCHEDULES}:
         # Its failed asynchronous runs go to the job's dead-letter queue (the on-failure destination).
         expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
@@ -213,7 +224,8 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     (conversions,) = [definition for definition in FUNCTIONS if definition.name == "conversions"]
     granted = granted_by_resource(synthesized, conversions)
     events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
-    assert granted.pop(events) == {"dynamodb:GetItem"}
+    # The click lookup, and each conversion's and refund's fact for the metrics job.
+    assert granted.pop(events) == {"dynamodb:GetItem", "dynamodb:PutItem"}
     assert granted.pop(referrals) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
     assert sorted("signing-secret-??????" in key for key in secrets) == [False, True]
@@ -239,7 +251,24 @@ def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synth
     assert granted.pop(index_resource_key(synthesized, due)) == {"dynamodb:Query"}
     assert granted.pop(bus_logical_id(synthesized, REWARDS_BUS)) == {"events:PutEvents"}
     assert granted.pop(dead_letter_queue_id(synthesized, "rewards")) == {"sqs:SendMessage"}
-    # And nothing else: its log group only (no events table, no secret).
+    # The facts of reward changes, put in the events table: no read of it.
+    assert granted.pop(table_logical_id(synthesized, TABLES[0])) == {"dynamodb:PutItem"}
+    # And nothing else: its log group only (no secret).
+    (logs,) = granted.values()
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synthesized) -> None:
+    (metrics,) = [definition for definition in FUNCTIONS if definition.name == "metrics"]
+    granted = granted_by_resource(synthesized, metrics)
+    events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
+    # A campaign-day is read by Query on its partitions: no Scan, no write to the events.
+    assert granted.pop(events) == {"dynamodb:Query"}
+    # The campaign list (Query) and advocates' daily activity (puts).
+    assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"}
+    # Objects under metrics/daily/ only: no read, no delete, no other prefix (Athena's results are elsewhere).
+    assert granted.pop(bucket_objects_key(synthesized, "metrics/daily/")) == {"s3:PutObject"}
+    assert granted.pop(dead_letter_queue_id(synthesized, "metrics")) == {"sqs:SendMessage"}
     (logs,) = granted.values()
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
 

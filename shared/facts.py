@@ -1,0 +1,96 @@
+"""Facts for the metrics job: what a conversion, refund or reward change adds to its campaign's day.
+
+Each is one item in the events table, written in the same transaction as the change it records, under a key
+derived from the change (so a retried change overwrites its fact rather than adding one). They carry only
+what the daily metrics need: no customer id, email or order metadata. Pure: callers pass the times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared import keys
+from shared.clock import iso
+
+REWARD_CREATED = "reward_created"
+REWARD_VOIDED = "reward_voided"
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: keys.Key
+    attributes: dict[str, Any]
+
+    @property
+    def item(self) -> dict[str, Any]:
+        return {**self.key, **self.attributes}
+
+
+def _stamp(fact_type: str, at: datetime, retention_days: int) -> dict[str, Any]:
+    return {"type": fact_type, "at": iso(at), "expires_at": int((at + timedelta(days=retention_days)).timestamp())}
+
+
+def conversion_fact(
+    *,
+    conversion_id: str,
+    campaign_id: str | None,
+    advocate_id: str | None,
+    status: str,
+    amount: int,
+    currency: str,
+    new_customer: bool,
+    received_at: datetime,
+    retention_days: int,
+) -> Fact:
+    """Filed on the day wom received the conversion: that is the day it was reported."""
+    attributes = {
+        **_stamp("conversion", received_at, retention_days),
+        "conversion_id": conversion_id,
+        "campaign_id": campaign_id,
+        "advocate_id": advocate_id,
+        "status": status,
+        "amount": amount,
+        "currency": currency,
+        "new_customer": new_customer,
+    }
+    return Fact(keys.conversion_fact_key(campaign_id, received_at.date(), conversion_id), attributes)
+
+
+def refund_fact(
+    *,
+    refund_id: str,
+    conversion_id: str,
+    campaign_id: str,
+    conversion_status: str,
+    amount: int,
+    currency: str,
+    received_at: datetime,
+    retention_days: int,
+) -> Fact:
+    attributes = {
+        **_stamp("refund", received_at, retention_days),
+        "refund_id": refund_id,
+        "conversion_id": conversion_id,
+        "campaign_id": campaign_id,
+        "conversion_status": conversion_status,
+        "amount": amount,
+        "currency": currency,
+    }
+    return Fact(keys.refund_fact_key(campaign_id, received_at.date(), refund_id), attributes)
+
+
+def reward_fact(change: str, reward: dict[str, Any], at: datetime, retention_days: int) -> Fact:
+    """A reward created (filed on its `created_at` day, the day of its conversion) or voided (on the day of
+    the refund that voided it)."""
+    attributes = {
+        **_stamp(change, at, retention_days),
+        "reward_id": reward["reward_id"],
+        "campaign_id": reward["campaign_id"],
+        "advocate_id": reward["advocate_id"],
+        "recipient": reward["recipient"],
+        "amount": reward["amount"],
+        "currency": reward["currency"],
+    }
+    return Fact(keys.reward_fact_key(reward["campaign_id"], at.date(), change, reward["reward_id"]), attributes)
