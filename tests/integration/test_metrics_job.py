@@ -1,0 +1,319 @@
+"""The metrics job under moto: a scripted day with numbers chosen by hand, through the real handlers.
+
+Every number in EXPECTED is counted by hand from the script in `scripted_day`; the comments there say which
+requests count where.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from shared import keys, services
+from shared.definitions import EVENTS_TABLE, METRICS_BUCKET
+from shared.metrics import FIELD_NAMES, object_key
+from tests.integration.test_conversion_routes import Clock, post
+
+DAY = date(2026, 11, 20)
+MORNING = datetime(2026, 11, 20, 9, tzinfo=UTC)
+SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+PREVIEW = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+RULES = {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}, "min_order_amount": 1000}
+
+EXPECTED = {
+    "campaign_id": "spring",
+    "date": "2026-11-20",
+    "shares": 5,
+    "shares_by_channel": {
+        "copy_link": 0, "email": 1, "facebook": 1, "linkedin": 0, "messenger": 0, "other": 1,
+        "qr": 0, "sms": 0, "telegram": 0, "whatsapp": 1, "x": 1,
+    },
+    "sharing_advocates": 2,
+    "views": 3,
+    "clicks": 8,
+    "clicks_raw": 11,
+    "bot_clicks": 2,
+    "unique_visitors": 7,
+    "conversions": 5,
+    "unattributed_conversions": 2,
+    "new_referred_customers": 4,
+    "revenue": 28_800,
+    "revenue_by_currency": {"EUR": 12_000, "USD": 28_800},
+    "refunded_amount": 8_000,
+    "rewards_created": 4,
+    "rewards_amount": 3_300,
+    "rewards_voided": 2,
+    "share_to_click_rate": 1.6,
+    "click_to_conversion_rate": 0.625,
+    "referral_rate": 0.714286,
+    "k_factor": 2.0,
+    "as_of": "2026-11-20T21:00:00.000Z",
+}
+
+
+@pytest.fixture
+def clock(api, aws, monkeypatch) -> Clock:
+    """One clock for every function: the tracking routes, the admin routes and the conversions service."""
+    import functions.admin.routes as admin_routes
+    import functions.tracking.routes as tracking_routes
+
+    clock = Clock(MORNING - timedelta(days=2))
+    monkeypatch.setattr(tracking_routes, "utc_now", clock)
+    monkeypatch.setattr(admin_routes, "utc_now", clock)
+    services.conversions().service.clock = clock
+    return clock
+
+
+def at(clock: Clock, hour: int, minute: int = 0, day: date = DAY) -> Clock:
+    clock.now = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+    return clock
+
+
+def click(api, code: str, ip: str, user_agent: str | None = None, headers: dict | None = None) -> str:
+    kwargs = {"source_ip": ip, "headers": headers or {}}
+    if user_agent:
+        kwargs["user_agent"] = user_agent
+    response = api("GET", f"/r/{code}", **kwargs)
+    assert response["statusCode"] == 302
+    return parse_qs(urlsplit(response["headers"]["Location"]).query)["wom_click"][0]
+
+
+def share(api, code: str, channel: str, event_id: str | None = None, user_agent: str | None = None) -> None:
+    event = {"type": "share", "code": code, "channel": channel, **({"event_id": event_id} if event_id else {})}
+    response = api("POST", "/v1/events", body={"events": [event]}, **({"user_agent": user_agent} if user_agent else {}))
+    assert response["json"] == {"accepted": 1, "rejected": []}
+
+
+def pixel(api, kind: str, code: str, channel: str, user_agent: str | None = None) -> None:
+    response = api("GET", "/p.gif", query={"t": kind, "c": code, "ch": channel}, **({"user_agent": user_agent} if user_agent else {}))
+    assert response["statusCode"] == 200
+
+
+def buy(clock: Clock, order_id: str, customer: str, amount: int, currency: str = "USD", **attribution) -> dict:
+    body = {"order_id": order_id, "amount": amount, "currency": currency, "customer_id": customer, **attribution}
+    response = post("/v1/conversions", body, clock)
+    assert response["statusCode"] == 201, response
+    return response["json"]
+
+
+def refund(clock: Clock, refund_id: str, order_id: str, amount: int) -> None:
+    response = post("/v1/refunds", {"refund_id": refund_id, "order_id": order_id, "amount": amount}, clock)
+    assert response["statusCode"] == 201, response
+
+
+@pytest.fixture
+def scripted_day(api, clock) -> dict[str, dict]:
+    assert api("POST", "/v1/campaigns", body={"campaign_id": "spring", "name": "Spring", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
+    people = {}
+    for name in ("ada", "ben", "cy"):
+        people[name] = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": name, "email": f"{name}@example.com"})["json"]
+    ada, ben, cy = (people[name]["code"] for name in ("ada", "ben", "cy"))
+
+    # The day before and the day after: counted on their own days, never on DAY.
+    at(clock, 23, 30, DAY - timedelta(days=1))
+    click(api, ada, "198.51.100.9")
+    share(api, ada, "sms")
+
+    # Shares: ada 2 (whatsapp, retried with the same event_id: once; email by pixel), ben 3 (x, facebook, and
+    # an unknown channel: other); a link-preview bot's pixel share is not a share. 5 shares by 2 advocates.
+    at(clock, 9)
+    share(api, ada, "whatsapp", event_id="s-1")
+    share(api, ada, "whatsapp", event_id="s-1")
+    pixel(api, "share", ada, "email")
+    share(api, ben, "x")
+    pixel(api, "share", ben, "facebook")
+    share(api, ben, "myspace")
+    pixel(api, "share", ben, "email", user_agent=PREVIEW)
+    # Views: three email opens, and a preview fetch that is not one.
+    for _ in range(3):
+        pixel(api, "view", ada, "email")
+    pixel(api, "view", ada, "email", user_agent=PREVIEW)
+
+    # Clicks. f1 on ada's link twice in the hour (1 click, 2 requests), f2 on ada's, f3 on ben's, f1 on ben's
+    # (another link: another visitor hash), f5 on ben's; Slackbot twice on ada's (2 bot requests); a HEAD (not
+    # recorded); f4 with DNT twice on cy's (no hash: 2 clicks, 2 visitors); f2 again on ada's two hours later
+    # (a new clock hour: a click, the same visitor). Clicks 8, requests 11, bots 2, visitors 4 + 2 + 1 = 7.
+    at(clock, 10)
+    click(api, ada, "203.0.113.1")
+    at(clock, 10, 20)
+    click(api, ada, "203.0.113.1")
+    f2_click = click(api, ada, "203.0.113.2")
+    click(api, ben, "203.0.113.3")
+    click(api, ben, "203.0.113.1")
+    f5_click = click(api, ben, "203.0.113.5")
+    click(api, ada, "203.0.113.8", user_agent=SLACKBOT)
+    click(api, ada, "203.0.113.8", user_agent=SLACKBOT)
+    assert api("HEAD", f"/r/{ada}", source_ip="203.0.113.6")["statusCode"] == 302
+    click(api, cy, "203.0.113.4", headers={"dnt": "1"})
+    click(api, cy, "203.0.113.4", headers={"dnt": "1"})
+    at(clock, 12, 30)
+    click(api, ada, "203.0.113.2")
+
+    # Conversions: f2 first purchase by click (20,000: rewards 2,000 + 500) and a repeat (counted, not new, no
+    # reward); f3 by ben's code under the minimum (counted, new, no reward); f4 in EUR by cy's code (counted,
+    # new, EUR revenue, no reward in a USD campaign); f5 by click (3,000: rewards 300 + 500); ada with her own
+    # code (self-referral: counted nowhere); two purchases nobody referred. 5 conversions, 4 new customers.
+    at(clock, 14)
+    buy(clock, "o-f2", "f2", 20_000, click_id=f2_click)
+    buy(clock, "o-f2-again", "f2", 5_000, click_id=f2_click)
+    buy(clock, "o-f3", "f3", 800, referral_code=ben)
+    buy(clock, "o-f4", "f4", 12_000, currency="EUR", referral_code=cy)
+    buy(clock, "o-f5", "f5", 3_000, click_id=f5_click)
+    assert buy(clock, "o-ada", "ada", 4_000, referral_code=ada)["status"] == "self_referral"
+    buy(clock, "o-walk-in-1", "w1", 7_000)
+    buy(clock, "o-walk-in-2", "w2", 9_000)
+
+    # Refunds: 5,000 of f2's order (its percent reward shrinks, nothing voided) and all of f5's (both rewards
+    # voided). 8,000 refunded; the job created 4 rewards worth 3,300 and voided 2.
+    at(clock, 20)
+    refund(clock, "r-f2", "o-f2", 5_000)
+    at(clock, 21)
+    refund(clock, "r-f5", "o-f5", 3_000)
+    services.rewards_job().run(at(clock, 22).now)
+
+    # The next day: a purchase that belongs to that day.
+    at(clock, 0, 5, DAY + timedelta(days=1))
+    buy(clock, "o-next-day", "n1", 1_500)
+    return people
+
+
+def metrics_object(day: date = DAY, campaign_id: str = "spring") -> bytes:
+    return boto3.client("s3").get_object(Bucket=METRICS_BUCKET.local_name, Key=object_key(campaign_id, day))["Body"].read()
+
+
+def test_a_scripted_day_gives_exactly_the_hand_counted_metrics(scripted_day) -> None:
+    summary = services.metrics_job().run_days([DAY])
+    assert summary["objects_written"] == 1
+    body = metrics_object()
+    assert body.endswith(b"}\n") and body.count(b"\n") == 1, "one JSON object and a newline"
+    written = json.loads(body)
+    assert list(written) == list(FIELD_NAMES)
+    for name, value in EXPECTED.items():
+        assert written[name] == value, name
+
+
+def test_recomputing_gives_a_byte_identical_object(scripted_day, clock) -> None:
+    services.metrics_job().run_days([DAY])
+    first = metrics_object()
+    # A later run, with the wall clock moved on, and the hourly run's own schedule (today and yesterday).
+    services.reset()
+    services.metrics_job().run(datetime(2026, 11, 21, 3, tzinfo=UTC))
+    assert metrics_object() == first
+
+
+def test_a_day_without_events_gives_zeros_and_nulls(api, clock) -> None:
+    assert api("POST", "/v1/campaigns", body={"campaign_id": "quiet", "name": "Quiet", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
+    quiet_day = (clock.now + timedelta(days=3)).date()
+    services.metrics_job().run_days([quiet_day])
+    written = json.loads(metrics_object(quiet_day, "quiet"))
+    rates = {"share_to_click_rate", "click_to_conversion_rate", "referral_rate", "k_factor"}
+    for name in FIELD_NAMES:
+        if name in rates or name == "as_of":
+            assert written[name] is None, name
+        elif name in ("shares_by_channel",):
+            assert set(written[name].values()) == {0}
+        elif name == "revenue_by_currency":
+            assert written[name] == {}
+        elif name not in ("campaign_id", "date"):
+            assert written[name] == 0, name
+
+
+def test_no_object_for_a_day_before_the_campaign_existed(scripted_day) -> None:
+    services.metrics_job().run_days([DAY - timedelta(days=5)])
+    with pytest.raises(boto3.client("s3").exceptions.NoSuchKey):
+        metrics_object(DAY - timedelta(days=5))
+
+
+def test_the_advocate_view_shows_the_shares_and_clicks_the_job_counted(api, scripted_day) -> None:
+    before = api("GET", f"/v1/advocates/{scripted_day['ada']['advocate_id']}")["json"]
+    assert (before["shares"], before["clicks"]) == (0, 0)
+    services.metrics_job().run_days([DAY - timedelta(days=1), DAY])
+    ada = api("GET", f"/v1/advocates/{scripted_day['ada']['advocate_id']}")["json"]
+    # Day before: 1 share, 1 click. DAY: 2 shares (whatsapp once, email), clicks by f1 (one), f2 (two hours).
+    assert (ada["shares"], ada["clicks"]) == (3, 4)
+    ben = api("GET", f"/v1/advocates/{scripted_day['ben']['advocate_id']}")["json"]
+    assert (ben["shares"], ben["clicks"], ben["conversions"]) == (3, 3, 2)
+    assert ben["rewards"]["voided"] == {"count": 1, "amount": 300}
+    # Running again does not add: each day's activity is rewritten, not incremented.
+    services.metrics_job().run_days([DAY])
+    again = api("GET", f"/v1/advocates/{scripted_day['ada']['advocate_id']}")["json"]
+    assert (again["shares"], again["clicks"]) == (3, 4)
+
+
+def test_facts_are_written_once_however_often_the_rewards_job_runs(scripted_day, clock) -> None:
+    services.rewards_job().run(at(clock, 23).now)
+    services.metrics_job().run_days([DAY])
+    written = json.loads(metrics_object())
+    assert (written["rewards_created"], written["rewards_amount"], written["rewards_voided"]) == (4, 3_300, 2)
+
+
+def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) -> None:
+    """With 30 days of events in the table, computing one day reads at most 1.05 × that day's items."""
+    from shared.repositories.dynamo import dynamodb_client
+
+    at(clock, 7, 0, DAY - timedelta(days=40))
+    assert api("POST", "/v1/campaigns", body={"campaign_id": "busy", "name": "Busy", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
+    code = api("POST", "/v1/campaigns/busy/advocates", body={"customer_id": "ada"})["json"]["code"]
+    last = DAY
+    day_items: dict[date, int] = {}
+    for back in range(30):
+        day = last - timedelta(days=back)
+        at(clock, 8, 0, day)
+        count = 40 + back  # a different number each day: a read of the wrong day cannot match
+        response = api("POST", "/v1/events", body={"events": [{"type": "share", "code": code, "channel": "email"} for _ in range(count)]})
+        assert response["json"]["accepted"] == count
+        day_items[day] = count
+        buy(clock, f"o-{back}", f"buyer-{back}", 2_000, referral_code=code)  # a conversion fact
+        buy(clock, f"o-{back}-none", f"walk-in-{back}", 2_000)  # an unattributed fact
+        day_items[day] += 2
+    services.reset()
+    client = dynamodb_client()
+    read: list[int] = []
+
+    def count_items(parsed, model, **_) -> None:
+        if model.name in ("Query", "Scan", "GetItem", "BatchGetItem"):
+            read.append(parsed.get("Count", 1 if parsed.get("Item") else 0) if model.name != "BatchGetItem" else sum(map(len, parsed.get("Responses", {}).values())))
+        if model.name == "Scan":
+            raise AssertionError("the metrics job scanned a table")
+
+    client.meta.events.register("after-call.dynamodb", count_items)
+    summary = services.metrics_job().run_days([DAY - timedelta(days=10)])
+    items_read = sum(read)
+    expected = day_items[DAY - timedelta(days=10)]
+    # The campaign list (one item) is the only read beyond the day's own items.
+    assert expected <= items_read <= 1.05 * expected, (items_read, expected)
+    assert json.loads(metrics_object(DAY - timedelta(days=10), "busy"))["shares"] == 50
+    assert summary["items_read"] == expected
+    events_in_table = boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name, Select="COUNT")["Count"]
+    assert events_in_table >= sum(day_items.values())
+
+
+def test_conversion_facts_carry_no_customer_data(scripted_day) -> None:
+    from shared.repositories.dynamo import deserialise
+
+    items = [deserialise(i) for i in boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name)["Items"]]
+    facts = [i for i in items if i["type"] in ("conversion", "refund", "reward_created", "reward_voided")]
+    assert len(facts) == 9 + 2 + 4 + 2  # conversions (8 on DAY, 1 the next day), refunds, rewards created and voided
+    for fact in facts:
+        assert not {"customer_id", "customer_email", "customer_email_hash", "metadata", "order_id"} & set(fact)
+        assert "example.com" not in json.dumps(fact)
+    unattributed = [i for i in facts if i["pk"].startswith(keys.UNATTRIBUTED + "#")]
+    assert len(unattributed) == 3
+
+
+def test_a_repeat_buyer_is_a_new_referred_customer_once_even_when_every_purchase_earns(api, clock) -> None:
+    rules = {"advocate": {"type": "flat", "value": 700}, "first_purchase_only": False}
+    assert api("POST", "/v1/campaigns", body={"campaign_id": "open", "name": "Open", "destination_url": "https://shop.example.com/", "rewards": rules})["statusCode"] == 201
+    code = api("POST", "/v1/campaigns/open/advocates", body={"customer_id": "ada"})["json"]["code"]
+    at(clock, 9)
+    assert buy(clock, "o-1", "friend", 2_000, referral_code=code)["status"] == "attributed"
+    assert buy(clock, "o-2", "friend", 3_000, referral_code=code)["status"] == "attributed"
+    services.rewards_job().run(at(clock, 10).now)
+    services.metrics_job().run_days([DAY])
+    written = json.loads(metrics_object(DAY, "open"))
+    assert (written["conversions"], written["new_referred_customers"]) == (2, 1)
+    assert (written["rewards_created"], written["rewards_amount"]) == (2, 1_400)
