@@ -21,15 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PAST_HOLDING = datetime.now(UTC) + timedelta(days=15)
 
 
-def run_rewards_job(local_mode: LocalMode, now: datetime) -> dict:
+def run_job(local_mode: LocalMode, *args: str) -> dict:
     port = local_mode.endpoint_url.rsplit(":", 1)[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WOM_"))} | {"WOM_EMULATOR_PORT": port}
     done = subprocess.run(
-        [sys.executable, "-m", "local.cli", "jobs", "run", "rewards", "--now", now.isoformat()],
+        [sys.executable, "-m", "local.cli", "jobs", "run", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def run_rewards_job(local_mode: LocalMode, now: datetime) -> dict:
+    return run_job(local_mode, "rewards", "--now", now.isoformat())
 
 
 def purchase_through_link(api: Api, advocate: Advocate, local_mode: LocalMode, amount: int) -> str:
@@ -61,6 +65,8 @@ def advocate_rewards(admin: Api, advocate: Advocate) -> list[dict]:
 
 
 def test_click_conversion_job_approval_and_fulfilment(api: Api, admin: Api, advocate: Advocate, local_mode: LocalMode):
+    shared = api.post("/v1/events", json={"events": [{"type": "share", "code": advocate.code, "channel": "whatsapp"}]})
+    assert shared.json() == {"accepted": 1, "rejected": []}
     purchase_through_link(api, advocate, local_mode, amount=12_345)
     run_rewards_job(local_mode, datetime.now(UTC) + timedelta(minutes=1))
     pending = {r["recipient"]: r for r in advocate_rewards(admin, advocate)}
@@ -76,9 +82,12 @@ def test_click_conversion_job_approval_and_fulfilment(api: Api, admin: Api, advo
     assert paid.status_code == 200 and paid.json()["status"] == "paid"
     assert admin.post(f"/v1/rewards/{reward_id}/fulfil", json={"reference": "again"}).status_code == 409
 
+    # Shares and clicks are the metrics job's daily roll-up: after its run they show what it counted.
+    run_job(local_mode, "metrics")
     view = admin.get(f"/v1/advocates/{advocate.advocate_id}").json()
-    assert view["conversions"] == 1
+    assert (view["shares"], view["clicks"], view["conversions"]) == (1, 1, 1)
     assert view["rewards"]["paid"] == {"count": 1, "amount": 1234}
+    assert view["rewards"]["approved"] == {"count": 0, "amount": 0}
 
 
 def test_a_refund_before_approval_voids_and_after_approval_adjusts(api: Api, admin: Api, new_advocate, local_mode: LocalMode):
