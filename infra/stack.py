@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.config import StackConfig
+from infra.constructs.analytics import Analytics
 from infra.constructs.api import Api
 from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
@@ -44,11 +45,30 @@ class WomStack(Stack):
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
         self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)
         self.monitoring = Monitoring(self, "Monitoring", functions=self.functions.by_name, jobs=self.jobs)
+        self.analytics = Analytics(self, "Analytics", metrics_bucket=self.storage.metrics_bucket)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the wom HTTP API")
         for definition in TABLES:
             CfnOutput(self, definition.logical_id + "Name", value=self.storage.table(definition).table_name)
         CfnOutput(self, METRICS_BUCKET.logical_id + "Name", value=self.storage.metrics_bucket.bucket_name)
+        CfnOutput(
+            self,
+            "GlueDatabaseName",
+            value=self.analytics.database_name,
+            description="Glue database of the daily metrics table (Athena: the query's database)",
+        )
+        CfnOutput(
+            self,
+            "GlueTableName",
+            value=self.analytics.table_name,
+            description="Daily metrics per campaign; name campaign ids with = or IN (...) and filter on dt",
+        )
+        CfnOutput(
+            self,
+            "AthenaWorkGroupName",
+            value=self.analytics.workgroup_name,
+            description="Run metrics queries in this workgroup: results encrypted in the metrics bucket",
+        )
         for bus in BUSES:
             CfnOutput(
                 self,

@@ -5,9 +5,10 @@ bundling and publishing), with the AWS endpoint pointed at the emulator and fake
 what CloudFormation created. Exits non-zero when the stack does not reach CREATE_COMPLETE/UPDATE_COMPLETE.
 
 Resource types moto's CloudFormation does not model (API Gateway v2, Secrets Manager secrets, bucket and
-queue policies, EventBridge Scheduler schedules, Lambda event invoke configs, CloudWatch alarms) are skipped by
-the emulator with a warning; they are listed under "not modelled" in the output. Nothing the emulator does
-create may reference them (the stack names secrets by ARN pattern, and buses by Fn::GetAtt Name, for this).
+queue policies, EventBridge Scheduler schedules, Lambda event invoke configs, CloudWatch alarms, the Glue
+database and table, the Athena workgroup) are skipped by the emulator with a warning; they are listed under
+"not modelled" in the output. Nothing the emulator does create may reference them (the stack names secrets by
+ARN pattern, and buses by Fn::GetAtt Name, for this).
 """
 
 from __future__ import annotations
