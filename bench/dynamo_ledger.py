@@ -16,6 +16,7 @@ The before and after images of written items come from a second client that the 
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -145,7 +146,10 @@ class DynamoLedger:
         self.calls: list[Call] = []
         self._inspector = inspector
         self._tables = {table.local_name: table for table in tables}
-        self._pending: tuple[str, dict, list[tuple[_Target, dict | None]]] | None = None
+        # Per thread: a call's before- and after-hooks run on the thread that makes it (the metrics job reads a
+        # day's partitions from several threads at once).
+        self._threads = threading.local()
+        self._lock = threading.Lock()
         client.meta.events.register("before-parameter-build.dynamodb", self._before)
         client.meta.events.register("after-call.dynamodb", self._after)
 
@@ -162,13 +166,14 @@ class DynamoLedger:
         if operation in _OPERATIONS_WITH_CAPACITY:
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
         targets = [(target, self._image(target)) for target in self._targets(operation, params)]
-        self._pending = (operation, dict(params), targets)
+        self._threads.pending = (operation, dict(params), targets)
 
     def _after(self, http_response: Any, parsed: dict, model: Any, **_: Any) -> None:
-        if self._pending is None or self._pending[0] != model.name:
+        pending = getattr(self._threads, "pending", None)
+        if pending is None or pending[0] != model.name:
             return
-        operation, params, targets = self._pending
-        self._pending = None
+        operation, params, targets = pending
+        self._threads.pending = None
         call = Call(operation=operation, ok=http_response.status_code < 300, reported_units=_reported(parsed))
         for target, before in targets:
             after = self._image(target)
@@ -178,7 +183,8 @@ class DynamoLedger:
             call.written.append(WrittenItem(target.table, size, before is None and after is not None))
         if call.ok:
             self._count_reads(call, operation, params, parsed)
-        self.calls.append(call)
+        with self._lock:
+            self.calls.append(call)
 
     # -- writes --------------------------------------------------------------------------------------
 

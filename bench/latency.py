@@ -54,7 +54,12 @@ class CannedDynamoDB:
         elif operation == "BatchWriteItem":
             parsed = {"UnprocessedItems": {}}
         elif operation == "Query":
-            parsed = {"Items": [], "Count": 0, "ScannedCount": 0}
+            # A whole partition in one page: the only query shape the metrics job and the campaign list use.
+            found = []
+            if body.get("KeyConditionExpression") == "pk = :pk" and "IndexName" not in body:
+                pk = body["ExpressionAttributeValues"][":pk"]["S"]
+                found = [item for (table, item_pk, _), item in sorted(self.items.items()) if table == body["TableName"] and item_pk == pk]
+            parsed = {"Items": found, "Count": len(found), "ScannedCount": len(found)}
         else:
             raise AssertionError(f"the latency bench has no canned answer for DynamoDB {operation}")
         parsed["ResponseMetadata"] = {"HTTPStatusCode": 200, "RequestId": "canned"}
