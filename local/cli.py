@@ -21,7 +21,9 @@ from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
 from shared.definitions import SCHEDULES
 from local.jobs import job_named, register_scheduled_jobs, run_job
+from local.report import add_report_parser
 from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, add_send_parser
+from local.simulate import add_simulate_parser
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_job_parser.add_argument("--now", type=_instant, help="ISO-8601 time to run as of (default: now)")
     run_job_parser.add_argument("--date", type=_day, help="metrics: recompute this one UTC day (default: today and yesterday)")
     run_job_parser.set_defaults(handler=run_job_once)
+    add_simulate_parser(commands)
+    add_report_parser(commands)
     return parser
 
 

@@ -1,0 +1,431 @@
+"""`wom report`: a campaign's funnel and daily trend, from the daily metrics objects in S3, as one PNG.
+
+Three parts, kept apart so the arithmetic can be tested without a picture or a bucket:
+- `read_daily_objects` fetches the campaign's objects for the period (a missing day is simply absent);
+- `summarise` is pure: period totals are the sums of the daily counts, and the rates are recomputed from those
+  sums with the metrics job's own `rate` (None where the denominator is 0), never averaged from daily rates;
+- `render` draws the picture with matplotlib's Agg canvas (no display, no pyplot state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_currency, get_currency_precision
+
+from shared.definitions import METRICS_BUCKET, REFERRALS_TABLE
+from shared.metrics import object_key, rate
+
+# Counts summed over the period, as the daily objects name them.
+SUMMED = (
+    "shares",
+    "views",
+    "clicks",
+    "clicks_raw",
+    "bot_clicks",
+    "conversions",
+    "unattributed_conversions",
+    "new_referred_customers",
+    "sharing_advocates",
+    "revenue",
+    "refunded_amount",
+    "rewards_created",
+    "rewards_amount",
+    "rewards_voided",
+)
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    has_metrics: bool
+    clicks: int = 0
+    conversions: int = 0
+    revenue: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    """One campaign over a period. `sharing_advocates` is summed over days, so it counts advocate-days: an
+    advocate who shared on two days counts twice (the daily objects cannot tell), and `k_factor` over the period
+    is new referred customers per sharing advocate-day."""
+
+    campaign_id: str
+    first_day: date
+    last_day: date
+    days_with_metrics: int
+    as_of: str | None
+    shares: int
+    views: int
+    clicks: int
+    clicks_raw: int
+    bot_clicks: int
+    conversions: int
+    unattributed_conversions: int
+    new_referred_customers: int
+    sharing_advocates: int
+    revenue: int
+    refunded_amount: int
+    rewards_created: int
+    rewards_amount: int
+    rewards_voided: int
+    share_to_click_rate: float | None
+    click_to_conversion_rate: float | None
+    referral_rate: float | None
+    k_factor: float | None
+    daily: tuple[DayPoint, ...]
+
+    @property
+    def days(self) -> int:
+        return len(self.daily)
+
+
+def period(until: date, days: int) -> list[date]:
+    """The `days` days ending with `until`, oldest first."""
+    return [until - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def summarise(campaign_id: str, days: Sequence[date], objects: Iterable[Mapping[str, Any]]) -> Report:
+    """Totals and rates of the period from the daily objects found; a day without an object counts as zero."""
+    if not days:
+        raise ValueError("a report covers at least one day")
+    wanted = set(days)
+    by_day: dict[date, Mapping[str, Any]] = {}
+    for item in objects:
+        if item.get("campaign_id") != campaign_id:
+            raise ValueError(f"an object of campaign {item.get('campaign_id')!r} in a report of {campaign_id!r}")
+        day = date.fromisoformat(item["date"])
+        if day in wanted:
+            by_day[day] = item
+    totals = {name: sum(int(item.get(name) or 0) for item in by_day.values()) for name in SUMMED}
+    daily = tuple(
+        DayPoint(day, True, int(by_day[day].get("clicks") or 0), int(by_day[day].get("conversions") or 0), int(by_day[day].get("revenue") or 0))
+        if day in by_day
+        else DayPoint(day, False)
+        for day in sorted(wanted)
+    )
+    stamps = [str(item["as_of"]) for item in by_day.values() if item.get("as_of")]
+    return Report(
+        campaign_id=campaign_id,
+        first_day=min(wanted),
+        last_day=max(wanted),
+        days_with_metrics=len(by_day),
+        as_of=max(stamps, default=None),
+        **totals,
+        share_to_click_rate=rate(totals["clicks"], totals["shares"]),
+        click_to_conversion_rate=rate(totals["conversions"], totals["clicks"]),
+        referral_rate=rate(totals["conversions"], totals["conversions"] + totals["unattributed_conversions"]),
+        k_factor=rate(totals["new_referred_customers"], totals["sharing_advocates"]),
+        daily=daily,
+    )
+
+
+# --- how numbers read ---------------------------------------------------------------------------------------
+
+
+def major_units(minor: int, currency: str | None) -> Decimal:
+    return Decimal(minor).scaleb(-get_currency_precision(currency)) if currency else Decimal(minor)
+
+
+def money(minor: int, currency: str | None) -> str:
+    """Minor units as major units with the ISO code (`USD 1,234.56`, `JPY 1,234`); without a known currency, the
+    minor units themselves, said so."""
+    if not currency:
+        return f"{minor:,} (minor units)"
+    return format_currency(major_units(minor, currency), currency, format="¤¤\u00a0#,##0.00", locale="en_US")
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def headline_lines(report: Report, currency: str | None) -> list[tuple[str, str]]:
+    """What `wom report` prints: the period's totals, each as (label, value)."""
+    return [
+        ("shares", f"{report.shares:,}"),
+        ("views", f"{report.views:,}"),
+        ("clicks", f"{report.clicks:,}"),
+        ("bot clicks (excluded)", f"{report.bot_clicks:,}"),
+        ("conversions", f"{report.conversions:,}"),
+        ("unattributed conversions", f"{report.unattributed_conversions:,}"),
+        ("new referred customers", f"{report.new_referred_customers:,}"),
+        ("rewards created", f"{report.rewards_created:,}"),
+        ("rewards amount", money(report.rewards_amount, currency)),
+        ("revenue", money(report.revenue, currency)),
+        ("refunded", money(report.refunded_amount, currency)),
+        ("share to click rate", percent(report.share_to_click_rate)),
+        ("click to conversion rate", percent(report.click_to_conversion_rate)),
+        ("referral rate", percent(report.referral_rate)),
+        ("k-factor", ratio(report.k_factor)),
+    ]
+
+
+# --- the picture ---------------------------------------------------------------------------------------------
+
+INK = "#1f2933"
+MUTED = "#6b7785"
+GRID = "#e4e8ee"
+NO_DATA = "#f1f3f6"
+FUNNEL_COLOURS = ("#9ecae1", "#4292c6", "#2171b5", "#08519c")
+CLICKS = "#4292c6"
+CONVERSIONS = "#e6550d"
+REVENUE = "#31a354"
+
+
+def _day_span(report: Report) -> str:
+    first, last = report.first_day, report.last_day
+    if first == last:
+        return f"{last:%d %b %Y}"
+    return f"{first:%d %b} – {last:%d %b %Y}" if first.year == last.year else f"{first:%d %b %Y} – {last:%d %b %Y}"
+
+
+def _draw_funnel(ax: Any, report: Report) -> None:
+    stages = [
+        ("Shares", report.shares),
+        ("Clicks", report.clicks),
+        ("Conversions", report.conversions),
+        ("Rewards", report.rewards_created),  # the advocate's and, where the rules give one, the friend's
+    ]
+    steps = [("share → click", report.share_to_click_rate), ("click → conversion", report.click_to_conversion_rate), None, None]
+    widest = max((count for _, count in stages), default=0) or 1
+    spacing = 1.0
+    for index, ((name, count), colour) in enumerate(zip(stages, FUNNEL_COLOURS, strict=True)):
+        y = -index * spacing
+        ax.barh(y, count, height=0.52, color=colour, left=0)
+        ax.text(-widest * 0.02, y, name, ha="right", va="center", fontsize=11, color=INK)
+        ax.text(count + widest * 0.015, y, f"{count:,}", ha="left", va="center", fontsize=12, fontweight="bold", color=INK)
+        step = steps[index]
+        if step is not None:
+            label, value = step
+            ax.text(widest * 0.01, y - spacing / 2, f"↓ {percent(value)}  {label}", ha="left", va="center", fontsize=9, color=MUTED, style="italic")
+    ax.set_xlim(-widest * 0.32, widest * 1.18)
+    ax.set_ylim(-(len(stages) - 1) * spacing - 0.45, 0.45)
+    ax.axis("off")
+    ax.set_title("Funnel over the period", loc="left", fontsize=12, color=INK, pad=6)
+
+
+def _draw_headlines(ax: Any, report: Report, currency: str | None) -> None:
+    ax.axis("off")
+    unit = "" if currency else " (minor units)"
+    amount = (lambda minor: money(minor, currency)) if currency else (lambda minor: f"{minor:,}")
+    cards = [
+        (amount(report.revenue), f"referred revenue{unit}"),
+        (percent(report.referral_rate), "referral rate\nreferred share of all sales"),
+        (ratio(report.k_factor), "k-factor\nnew customers per sharer"),
+        (amount(report.rewards_amount), f"rewards{unit}\n{report.rewards_created:,} created"),
+    ]
+    for index, (value, label) in enumerate(cards):
+        x, y = (index % 2) * 0.5, 0.93 - (index // 2) * 0.40
+        ax.text(x, y, value, transform=ax.transAxes, fontsize=17, fontweight="bold", color=INK, va="top")
+        ax.text(x, y - 0.15, label, transform=ax.transAxes, fontsize=9, color=MUTED, va="top", linespacing=1.4)
+    footnote = (
+        f"{report.views:,} views · {report.bot_clicks:,} bot fetches excluded · "
+        f"{report.unattributed_conversions:,} unreferred sales · refunded {money(report.refunded_amount, currency)}"
+    )
+    ax.text(0, 0.05, footnote, transform=ax.transAxes, fontsize=8.5, color=MUTED, va="bottom")
+
+
+def _shade_missing_days(ax: Any, report: Report) -> None:
+    from matplotlib.dates import date2num
+
+    for point in report.daily:
+        if not point.has_metrics:
+            start = date2num(point.day)
+            ax.axvspan(start - 0.5, start + 0.5, color=NO_DATA, zorder=0, linewidth=0)
+
+
+def _style_axis(ax: Any) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.spines[["left", "bottom"]].set_color(GRID)
+    ax.tick_params(colors=MUTED, labelsize=9)
+    ax.grid(axis="y", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _draw_trend(ax: Any, revenue_ax: Any, report: Report, currency: str | None) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    x = [date2num(point.day) for point in report.daily]
+    width = 0.38
+    ax.bar([v - width / 2 for v in x], [p.clicks for p in report.daily], width=width, color=CLICKS, label="clicks")
+    ax.bar([v + width / 2 for v in x], [p.conversions for p in report.daily], width=width, color=CONVERSIONS, label="conversions")
+    revenue = [float(major_units(p.revenue, currency)) for p in report.daily]
+    revenue_ax.bar(x, revenue, width=0.7, color=REVENUE)
+    for axis in (ax, revenue_ax):
+        _shade_missing_days(axis, report)
+        _style_axis(axis)
+        axis.set_xlim(x[0] - 0.6, x[-1] + 0.6)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    revenue_ax.set_ylim(0, max(max(revenue, default=0), 1) * 1.1)
+    revenue_ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
+    revenue_ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.2f}".rstrip("0").rstrip(".")))
+    locator = AutoDateLocator(minticks=3, maxticks=10)
+    revenue_ax.xaxis.set_major_locator(locator)
+    revenue_ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.tick_params(labelbottom=False)
+    ax.set_title("Daily clicks and conversions", loc="left", fontsize=12, color=INK, pad=6)
+    revenue_ax.set_title(f"Daily referred revenue ({currency or 'minor units'})", loc="left", fontsize=10, color=INK, pad=4)
+    handles, labels = ax.get_legend_handles_labels()
+    if report.days_with_metrics < report.days:
+        handles.append(Patch(facecolor=NO_DATA, edgecolor=GRID, label="no metrics object that day"))
+    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=9, ncols=3)
+    ax.set_ylim(0, max(max((p.clicks for p in report.daily), default=0), 1) * 1.25)  # room for the legend
+
+
+def _draw_header(ax: Any, report: Report) -> None:
+    ax.axis("off")
+    ax.text(0, 1, f"Referrals · campaign {report.campaign_id}", transform=ax.transAxes, ha="left", va="top", fontsize=16, fontweight="bold", color=INK)
+    as_of = f" · data as of {report.as_of}" if report.as_of else ""
+    detail = f"{_day_span(report)} · metrics for {report.days_with_metrics} of {report.days} days{as_of}"
+    ax.text(0, 0.05, detail, transform=ax.transAxes, ha="left", va="bottom", fontsize=10.5, color=MUTED)
+
+
+def render(report: Report, path: Path, currency: str | None = None) -> Path:
+    """Draw the report as a PNG at `path` (its folder is created); returns the path."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 8.6), dpi=110, layout="constrained", facecolor="white")
+    grid = figure.add_gridspec(4, 2, height_ratios=(0.2, 1.25, 1.15, 0.6), width_ratios=(1.45, 1))
+    _draw_header(figure.add_subplot(grid[0, :]), report)
+    _draw_funnel(figure.add_subplot(grid[1, 0]), report)
+    _draw_headlines(figure.add_subplot(grid[1, 1]), report, currency)
+    trend = figure.add_subplot(grid[2, :])
+    _draw_trend(trend, figure.add_subplot(grid[3, :], sharex=trend), report, currency)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", facecolor="white")
+    return path
+
+
+# --- where the objects come from -------------------------------------------------------------------------------
+
+
+class ReportError(Exception):
+    pass
+
+
+def read_daily_objects(s3: Any, bucket: str, campaign_id: str, days: Iterable[date]) -> list[dict[str, Any]]:
+    """The campaign's metrics objects for those days; a day without an object is left out, never an error."""
+    found = []
+    for day in days:
+        try:
+            body = s3.get_object(Bucket=bucket, Key=object_key(campaign_id, day))["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            continue
+        found.append(json.loads(body))
+    return found
+
+
+def campaign_currency(campaign_id: str) -> str | None:
+    """The campaign's currency from the referrals table, where the environment names it (local mode does)."""
+    table = os.environ.get(REFERRALS_TABLE.env_var)
+    if not table:
+        return None
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.repositories.referrals import CampaignRepository
+
+    try:
+        campaign = CampaignRepository(boto3.client("dynamodb"), table).get_campaign(campaign_id)
+    except (BotoCoreError, ClientError):
+        return None
+    return campaign.currency if campaign else None
+
+
+def report(args: argparse.Namespace) -> int:
+    """`wom report`: read the period's objects, print the totals, write the PNG."""
+    from local.emulator import emulator_port, endpoint_url_for, point_environment_at
+
+    if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get(METRICS_BUCKET.env_var):
+        point_environment_at(endpoint_url_for(emulator_port()))
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.settings import settings_from_env
+
+    bucket = settings_from_env().metrics_bucket
+    days = period(args.until or datetime.now(UTC).date(), args.days)
+    where = f"s3://{bucket}" + (f" at {os.environ['AWS_ENDPOINT_URL']}" if os.environ.get("AWS_ENDPOINT_URL") else "")
+    try:
+        objects = read_daily_objects(boto3.client("s3"), bucket, args.campaign, days)
+    except (BotoCoreError, ClientError) as error:
+        print(f"wom report: cannot read {where} ({error}); is `wom run` running?", file=sys.stderr)
+        return 1
+    if not objects:
+        print(
+            f"wom report: no metrics for campaign {args.campaign!r} from {days[0]} to {days[-1]} in {where}. "
+            "The metrics job writes them: run `wom jobs run metrics` (or --date YYYY-MM-DD for a past day).",
+            file=sys.stderr,
+        )
+        return 1
+    summary = summarise(args.campaign, days, objects)
+    currency = args.currency or campaign_currency(args.campaign)
+    out = Path(args.out or f"wom-report-{args.campaign}.png")
+    render(summary, out, currency)
+    print(f"campaign {summary.campaign_id}, {days[0]} to {days[-1]}: metrics for {summary.days_with_metrics} of {summary.days} days")
+    lines = headline_lines(summary, currency)
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"  {label:<{width}}  {value}")
+    if currency is None:
+        print("  (the campaign's currency is unknown here: pass --currency to show money in major units)")
+    print(f"wrote {out.resolve()}")
+    return 0
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_DAYS} days: {value}")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _currency(text: str) -> str:
+    if len(text) != 3 or not text.isalpha():
+        raise argparse.ArgumentTypeError(f"not an ISO-4217 code: {text!r}")
+    return text.upper()
+
+
+def add_report_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="the campaign's funnel and daily trend as a PNG, from the metrics objects",
+        description=(
+            "Read the campaign's daily metrics objects (written by the metrics job) for the period, print its totals "
+            "and draw the funnel and the daily trend as a PNG. Reads local mode's emulator (WOM_EMULATOR_PORT) unless "
+            f"AWS_ENDPOINT_URL is set or ${METRICS_BUCKET.env_var} names a bucket, which is then read where the AWS "
+            "environment points."
+        ),
+    )
+    parser.add_argument("--campaign", default="demo", help="the campaign's id (default: demo)")
+    parser.add_argument("--days", type=_days, default=30, help="how many days, ending with --until (default: 30)")
+    parser.add_argument("--until", type=_day, help="the last day, YYYY-MM-DD (default: today, UTC)")
+    parser.add_argument("--out", help="where to write the PNG (default: wom-report-<campaign>.png)")
+    parser.add_argument("--currency", type=_currency, help="the campaign's ISO-4217 currency (default: from the campaign)")
+    parser.set_defaults(handler=report)
