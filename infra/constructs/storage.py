@@ -3,13 +3,16 @@ from the same)."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-from shared.definitions import METRICS_BUCKET, TABLES, BucketDefinition, IndexDefinition, TableDefinition
+from shared.definitions import ATHENA_RESULTS_PREFIX, METRICS_BUCKET, TABLES, BucketDefinition, IndexDefinition, TableDefinition
+
+# Athena's query results are copies of answers already seen; the metrics themselves never expire.
+ATHENA_RESULTS_EXPIRY = Duration.days(30)
 
 
 def table_of(index: IndexDefinition) -> TableDefinition:
@@ -35,6 +38,7 @@ class Storage(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(id="ExpireAthenaResults", prefix=ATHENA_RESULTS_PREFIX, expiration=ATHENA_RESULTS_EXPIRY)],
         )
         acknowledge(
             self.metrics_bucket,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.definitions import REFERRALS_TABLE, TABLES, TableDefinition
+from shared.definitions import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, TABLES, TableDefinition
 from tests.infra.conftest import Synthesized
 from tests.infra.test_functions import table_logical_id
 
@@ -91,3 +91,11 @@ def test_hash_key_is_generated_retained_and_not_rotated(synthesized: Synthesized
     assert hash_key["DeletionPolicy"] == "Retain"
     assert hash_key["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
     assert not synthesized.resources("AWS::SecretsManager::RotationSchedule"), "rotation would orphan stored hashes"
+
+
+def test_athena_results_expire_and_the_metrics_do_not(synthesized: Synthesized) -> None:
+    (bucket,) = synthesized.resources("AWS::S3::Bucket").values()
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 30
+    assert rule["Prefix"] == ATHENA_RESULTS_PREFIX
+    assert not DAILY_METRICS_PREFIX.startswith(rule["Prefix"])
