@@ -198,9 +198,14 @@ def _draw_funnel(ax: Any, report: Report) -> None:
         ("Shares", report.shares),
         ("Clicks", report.clicks),
         ("Conversions", report.conversions),
-        ("Rewards", report.rewards_created),  # the advocate's and, where the rules give one, the friend's
+        ("Rewards", report.rewards_created),
     ]
-    steps = [("share → click", report.share_to_click_rate), ("click → conversion", report.click_to_conversion_rate), None, None]
+    steps = [
+        f"↓ {percent(report.share_to_click_rate)}  share → click",
+        f"↓ {percent(report.click_to_conversion_rate)}  click → conversion",
+        "rewards for advocates and, where the rules say, their friends",
+        None,
+    ]
     widest = max((count for _, count in stages), default=0) or 1
     spacing = 1.0
     for index, ((name, count), colour) in enumerate(zip(stages, FUNNEL_COLOURS, strict=True)):
@@ -208,10 +213,8 @@ def _draw_funnel(ax: Any, report: Report) -> None:
         ax.barh(y, count, height=0.52, color=colour, left=0)
         ax.text(-widest * 0.02, y, name, ha="right", va="center", fontsize=11, color=INK)
         ax.text(count + widest * 0.015, y, f"{count:,}", ha="left", va="center", fontsize=12, fontweight="bold", color=INK)
-        step = steps[index]
-        if step is not None:
-            label, value = step
-            ax.text(widest * 0.01, y - spacing / 2, f"↓ {percent(value)}  {label}", ha="left", va="center", fontsize=9, color=MUTED, style="italic")
+        if steps[index]:
+            ax.text(widest * 0.01, y - spacing / 2, steps[index], ha="left", va="center", fontsize=9, color=MUTED, style="italic")
     ax.set_xlim(-widest * 0.32, widest * 1.18)
     ax.set_ylim(-(len(stages) - 1) * spacing - 0.45, 0.45)
     ax.axis("off")
@@ -224,13 +227,13 @@ def _draw_headlines(ax: Any, report: Report, currency: str | None) -> None:
     amount = (lambda minor: money(minor, currency)) if currency else (lambda minor: f"{minor:,}")
     cards = [
         (amount(report.revenue), f"referred revenue{unit}"),
+        (amount(report.rewards_amount), f"rewards{unit}\n{report.rewards_created:,} created"),
         (percent(report.referral_rate), "referral rate\nreferred share of all sales"),
         (ratio(report.k_factor), "k-factor\nnew customers per sharer"),
-        (amount(report.rewards_amount), f"rewards{unit}\n{report.rewards_created:,} created"),
     ]
     for index, (value, label) in enumerate(cards):
-        x, y = (index % 2) * 0.5, 0.93 - (index // 2) * 0.40
-        ax.text(x, y, value, transform=ax.transAxes, fontsize=17, fontweight="bold", color=INK, va="top")
+        x, y = (index % 2) * 0.55, 0.93 - (index // 2) * 0.40
+        ax.text(x, y, value, transform=ax.transAxes, fontsize=16, fontweight="bold", color=INK, va="top")
         ax.text(x, y - 0.15, label, transform=ax.transAxes, fontsize=9, color=MUTED, va="top", linespacing=1.4)
     footnote = (
         f"{report.views:,} views · {report.bot_clicks:,} bot fetches excluded · "
