@@ -13,9 +13,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from local.arguments import day, instant
 from local.emulator import create_resources, emulator_port, endpoint_url_for, ensure_port_free, point_environment_at, start_emulator
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
@@ -176,21 +177,6 @@ def run(_args: argparse.Namespace) -> int:
         print("wom stopped.", flush=True)
 
 
-def _instant(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
-
-
 def run_job_once(args: argparse.Namespace) -> int:
     """`wom jobs run <job> [--now] [--date]`: against the running local mode unless the environment names AWS."""
     if args.date is not None and args.job != "metrics":
@@ -232,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         "WOM_* names set, wherever the environment points",
     )
     run_job_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
-    run_job_parser.add_argument("--now", type=_instant, help="ISO-8601 time to run as of (default: now)")
-    run_job_parser.add_argument("--date", type=_day, help="metrics: recompute this one UTC day (default: today and yesterday)")
+    run_job_parser.add_argument("--now", type=instant, help="ISO-8601 time to run as of (default: now)")
+    run_job_parser.add_argument("--date", type=day, help="metrics: recompute this one UTC day (default: today and yesterday)")
     run_job_parser.set_defaults(handler=run_job_once)
     add_simulate_parser(commands)
     add_report_parser(commands)

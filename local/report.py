@@ -22,6 +22,7 @@ from typing import Any
 
 from babel.numbers import format_currency, get_currency_precision
 
+from local import arguments
 from shared.definitions import METRICS_BUCKET, REFERRALS_TABLE
 from shared.metrics import object_key, rate
 
@@ -392,23 +393,6 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_DAYS:
-        raise argparse.ArgumentTypeError(f"between 1 and {MAX_DAYS} days: {value}")
-    return value
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
-
-
 def _currency(text: str) -> str:
     if len(text) != 3 or not text.isalpha():
         raise argparse.ArgumentTypeError(f"not an ISO-4217 code: {text!r}")
@@ -427,8 +411,8 @@ def add_report_parser(commands: Any) -> None:
         ),
     )
     parser.add_argument("--campaign", default="demo", help="the campaign's id (default: demo)")
-    parser.add_argument("--days", type=_days, default=30, help="how many days, ending with --until (default: 30)")
-    parser.add_argument("--until", type=_day, help="the last day, YYYY-MM-DD (default: today, UTC)")
+    parser.add_argument("--days", type=arguments.whole_number(1, MAX_DAYS), default=30, help="how many days, ending with --until (default: 30)")
+    parser.add_argument("--until", type=arguments.day, help="the last day, YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--out", help="where to write the PNG (default: wom-report-<campaign>.png)")
     parser.add_argument("--currency", type=_currency, help="the campaign's ISO-4217 currency (default: from the campaign)")
     parser.set_defaults(handler=report)

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from tqdm import tqdm
 
+from local.arguments import whole_number
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN
 from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, default_api_url, send_signed
 
@@ -347,16 +348,6 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
 def add_simulate_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "simulate",
@@ -371,8 +362,8 @@ def add_simulate_parser(commands: Any) -> None:
     )
     parser.add_argument("--api-url", default=default_api_url(), help="the API's base URL (default: $WOM_API_URL, else local mode's API)")
     parser.add_argument("--campaign", default="demo", help="an existing campaign's id (default: demo)")
-    parser.add_argument("--advocates", type=_positive, default=10, help="advocates to enrol (default: 10)")
-    parser.add_argument("--friends-per-advocate", type=_positive, default=6, help="friends who follow each advocate's link (default: 6)")
+    parser.add_argument("--advocates", type=whole_number(1), default=10, help="advocates to enrol (default: 10)")
+    parser.add_argument("--friends-per-advocate", type=whole_number(1), default=6, help="friends who follow each advocate's link (default: 6)")
     parser.add_argument("--seed", type=int, default=1, help="random seed: the shape of the traffic (default: 1)")
     parser.add_argument("--run-tag", help="goes into order, event and customer ids (default: random, so reruns add new traffic)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
