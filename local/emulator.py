@@ -6,6 +6,7 @@ mode and AWS agree on names, keys and TTL attributes.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import socket
@@ -110,6 +111,70 @@ def _query_reads_one_partition() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
 
 
+_transaction = threading.local()
+
+
+def _transactions_keep_only_their_items() -> None:
+    """moto keeps a deep copy of each table a transaction touches (one per item it names) to roll back a
+    cancelled one, so every transaction costs time and memory in proportion to the tables, and a conversion's
+    transaction names the events table. DynamoDB isolates by item: here a transaction keeps the old versions
+    of the items it names, and a cancelled one puts them back. moto's table copies become no-ops for that call
+    (per thread), so its own rollback changes nothing."""
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    backend = models.DynamoDBBackend
+    if getattr(backend.transact_write_items, "_wom_item_rollback", False):
+        return
+    original = backend.transact_write_items
+
+    class _CopyExceptTables:
+        def __getattr__(self, name: str) -> object:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: object, memo: dict | None = None) -> object:
+            if getattr(_transaction, "active", False) and isinstance(value, Table):
+                return value
+            return copy.deepcopy(value, memo)
+
+    def _named_items(self: object, transact_items: list[dict]) -> list[tuple[Table, DynamoType, DynamoType | None]]:
+        named = []
+        for entry in transact_items:
+            for operation in entry.values():
+                table = self.tables.get(operation.get("TableName"))  # type: ignore[attr-defined]
+                source = operation.get("Key") or operation.get("Item") or {}
+                if table is None or table.hash_key_attr not in source:
+                    continue
+                range_key = table.range_key_attr
+                if range_key and range_key not in source:
+                    continue
+                named.append((table, DynamoType(source[table.hash_key_attr]), DynamoType(source[range_key]) if range_key else None))
+        return named
+
+    def transact_write_items(self: object, transact_items: list[dict]) -> None:
+        before = [(table, h, r, copy.deepcopy(table.get_item(h, r))) for table, h, r in _named_items(self, transact_items)]
+        _transaction.active = True
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, h, r, item in reversed(before):
+                if item is None:
+                    table.delete_item(h, r)
+                elif r is None:
+                    table.items[h] = item
+                else:
+                    table.items[h][r] = item
+            raise
+        finally:
+            _transaction.active = False
+
+    transact_write_items._wom_item_rollback = True  # type: ignore[attr-defined]
+    models.copy = _CopyExceptTables()  # type: ignore[assignment]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 class SerialMotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
         from werkzeug.serving import make_server
@@ -150,6 +215,7 @@ def start_emulator(port: int | None = None) -> Emulator:
     # moto answers every call through werkzeug's request log: far too chatty for a developer console.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _query_reads_one_partition()
+    _transactions_keep_only_their_items()
     server = SerialMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     return Emulator(server=server, port=server.get_host_and_port()[1])

@@ -51,3 +51,33 @@ def test_index_queries_still_see_every_partition(moto_server) -> None:
         ExpressionAttributeValues={":q": {"S": "rewards"}},
     )
     assert [item["pk"]["S"] for item in response["Items"]] == ["ORDER#1", "ORDER#2", "REFUND#1"]
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(moto_server) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    dynamodb = moto_server
+    table = EVENTS_TABLE.local_name
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": "kept"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName=REFERRALS_TABLE.local_name, Item={"pk": {"S": "ORDER#1"}, "sk": {"S": "META"}})
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "p"}, "sk": {"S": "new"}}}},
+                {"Update": {"TableName": table, "Key": {"pk": {"S": "p"}, "sk": {"S": "kept"}}, "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+                {"Put": {"TableName": REFERRALS_TABLE.local_name, "Item": {"pk": {"S": "ORDER#1"}, "sk": {"S": "META"}}, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ]
+        )
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    items = dynamodb.query(TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "p"}})["Items"]
+    assert [(i["sk"]["S"], i["n"]["N"]) for i in items] == [("kept", "1")]
+
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "p"}, "sk": {"S": "new"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "p"}, "sk": {"S": "kept"}}}},
+        ]
+    )
+    items = dynamodb.query(TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "p"}})["Items"]
+    assert [i["sk"]["S"] for i in items] == ["new"]
