@@ -26,7 +26,7 @@ from bench.dynamo_ledger import DynamoLedger
 from bench.environment import CLOSED_ENDPOINT, counted_logs, create_stack_resources, handler_environment, patched_environ
 from bench.latency import CannedDynamoDB
 from bench.stats import Spread
-from shared import services
+from shared import keys, services
 from shared.definitions import EVENTS_TABLE, REFERRALS_TABLE, TABLES
 from shared.facts import conversion_fact
 from shared.models import LinkTarget
@@ -141,7 +141,7 @@ def _run_at_scale(runner: Runner, scale: int, base_events_per_day: int, log_leve
         target = LinkTarget(code=seed.code, campaign_id=traffic.CAMPAIGN_ID, advocate_id=seed.advocate_id, destination_url=traffic.CAMPAIGN["destination_url"])
         days = {measured_day - timedelta(days=d): _seed_day(inspector, target, measured_day - timedelta(days=d), events_per_day) for d in range(DAYS_IN_TABLE)}
         # What the timed run may read besides the day: the campaign list.
-        listing = inspector.query(TableName=REFERRALS_TABLE.local_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "CAMPAIGNS"}})["Items"]
+        listing = inspector.query(TableName=REFERRALS_TABLE.local_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": keys.CAMPAIGN_LISTING}})["Items"]
         ledger = DynamoLedger(dynamodb_client(), inspector, TABLES)
         start = time.perf_counter()
         runner(measured_day)

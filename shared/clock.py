@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def expiry(moment: datetime, retention_days: int) -> int:
+    """Epoch seconds `retention_days` after `moment`: what a TTL attribute holds."""
+    return int((moment + timedelta(days=retention_days)).timestamp())
 
 
 def iso(moment: datetime) -> str:

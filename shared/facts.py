@@ -8,11 +8,11 @@ what the daily metrics need: no customer id, email or order metadata. Pure: call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shared import keys
-from shared.clock import iso
+from shared.clock import expiry, iso
 
 REWARD_CREATED = "reward_created"
 REWARD_VOIDED = "reward_voided"
@@ -29,7 +29,7 @@ class Fact:
 
 
 def _stamp(fact_type: str, at: datetime, retention_days: int) -> dict[str, Any]:
-    return {"type": fact_type, "at": iso(at), "expires_at": int((at + timedelta(days=retention_days)).timestamp())}
+    return {"type": fact_type, "at": iso(at), "expires_at": expiry(at, retention_days)}
 
 
 def conversion_fact(

@@ -122,9 +122,12 @@ def click_key(campaign_id: str, reference: ClickReference) -> Key:
     return event_key(campaign_id, reference.day, "click", reference.click_id)
 
 
+# Every campaign in one small partition: the metrics job lists campaigns without a scan.
+CAMPAIGN_LISTING = "CAMPAIGNS"
+
+
 def campaign_listing_key(campaign_id: str) -> Key:
-    """Every campaign in one small partition: the metrics job lists campaigns without a scan."""
-    return {"pk": "CAMPAIGNS", "sk": campaign_id}
+    return {"pk": CAMPAIGN_LISTING, "sk": campaign_id}
 
 
 def campaign_key(campaign_id: str) -> Key:

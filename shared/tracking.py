@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from shared import keys
 from shared.bots import is_bot
 from shared.channels import normalise_channel
-from shared.clock import iso
+from shared.clock import expiry, iso
 from shared.codes import new_token
 from shared.errors import InvalidRequest
 from shared.models import LinkTarget
@@ -42,10 +42,6 @@ class EventRecord:
     repeatable: bool = False
 
 
-def _expiry(now: datetime, retention_days: int) -> int:
-    return int((now + timedelta(days=retention_days)).timestamp())
-
-
 def _base_attributes(event_type: str, target: LinkTarget, now: datetime, bot: bool, source: str, retention_days: int) -> dict:
     return {
         "type": event_type,
@@ -55,7 +51,7 @@ def _base_attributes(event_type: str, target: LinkTarget, now: datetime, bot: bo
         "at": iso(now),
         "bot": bot,
         "source": source,
-        "expires_at": _expiry(now, retention_days),
+        "expires_at": expiry(now, retention_days),
     }
 
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from shared import keys
 from shared.facts import Fact
-from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise
+from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise, transact_put
 
 _NOT_EXISTS = "attribute_not_exists(pk)"
 
@@ -63,9 +63,6 @@ class ConversionRepository:
     def _put(self, key: keys.Key, attributes: dict[str, Any]) -> dict[str, Any]:
         return {"TableName": self._table, "Item": serialise({**key, **attributes}), "ConditionExpression": _NOT_EXISTS}
 
-    def _put_fact(self, fact: Fact) -> dict[str, Any]:
-        return {"Put": {"TableName": self._events_table, "Item": serialise(fact.item)}}
-
     def save_conversion(self, order_id: str, attributes: dict[str, Any], claim_first_purchase: tuple[str, str] | None, fact: Fact) -> None:
         """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
         buyer's first referred purchase in the same transaction. Raises AlreadyStored or FirstPurchaseTaken."""
@@ -73,7 +70,7 @@ class ConversionRepository:
         if claim_first_purchase is not None:
             campaign_id, customer_id = claim_first_purchase
             items.append({"Put": self._put(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id})})
-        items.append(self._put_fact(fact))
+        items.append(transact_put(self._events_table, fact.item))
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
@@ -98,7 +95,7 @@ class ConversionRepository:
             ),
         }
         try:
-            facts = [self._put_fact(fact)] if fact is not None else []
+            facts = [transact_put(self._events_table, fact.item)] if fact is not None else []
             self._client.transact_write_items(TransactItems=[{"Put": refund}, {"Update": add_to_order}, *facts])
         except ClientError as error:
             reasons = cancellation_reasons(error)

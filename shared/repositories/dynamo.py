@@ -63,6 +63,11 @@ def cancellation_reasons(error: Exception) -> list[str]:
     return [reason.get("Code", "None") for reason in getattr(error, "response", {}).get("CancellationReasons", [])]
 
 
+def transact_put(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An unconditional Put for TransactWriteItems."""
+    return {"Put": {"TableName": table, "Item": serialise(item)}}
+
+
 def put_in_batches(client: Any, table: str, items: list[dict[str, Any]]) -> None:
     """Puts serialised items in batches of 25, retrying what DynamoDB leaves unprocessed with backoff."""
     requests = [{"PutRequest": {"Item": item}} for item in items]

@@ -67,12 +67,11 @@ class CampaignRepository:
 
     def list_campaigns(self) -> list[dict[str, Any]]:
         """Every campaign's id, currency and creation time, from the campaign list (one partition, never a scan)."""
-        listing = keys.campaign_listing_key("")["pk"]
         found: list[dict[str, Any]] = []
         for page in self._client.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=serialise({":pk": listing}),
+            ExpressionAttributeValues=serialise({":pk": keys.CAMPAIGN_LISTING}),
             ConsistentRead=True,
         ):
             found += [deserialise(item) for item in page.get("Items", [])]

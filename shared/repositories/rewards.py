@@ -21,7 +21,7 @@ from shared.clock import iso
 from shared.definitions import DUE_INDEX, LISTING_INDEX
 from shared.errors import Conflict, InvalidRequest
 from shared.facts import Fact
-from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise
+from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise, transact_put
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
@@ -108,7 +108,7 @@ class RewardRepository:
         """A transaction item that writes a fact; deterministic key, so a change made twice leaves one fact."""
         if self._events_table is None:
             raise RuntimeError("this repository was built without the events table")
-        return {"Put": {"TableName": self._events_table, "Item": serialise(fact.item)}}
+        return transact_put(self._events_table, fact.item)
 
     def _transact(self, items: list[dict]) -> list[str]:
         """Runs the transaction; on cancellation returns the per-item reasons (empty list: committed)."""
