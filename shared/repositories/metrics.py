@@ -20,7 +20,8 @@ class DayReader:
     def __init__(self, client: Any, table_name: str, concurrency: int = READ_CONCURRENCY) -> None:
         self._client = client
         self._table = table_name
-        self._concurrency = concurrency
+        # One pool for the reader's life (a function instance): each campaign-day would otherwise start its threads anew.
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="day-reader")
 
     def _partition(self, pk: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -38,8 +39,7 @@ class DayReader:
 
     def read(self, campaign_id: str, day: date) -> list[dict[str, Any]]:
         partitions = keys.day_partitions(campaign_id, day)
-        with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
-            return [item for items in pool.map(self._partition, partitions) for item in items]
+        return [item for items in self._pool.map(self._partition, partitions) for item in items]
 
 
 class MetricsObjects:
