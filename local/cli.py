@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.arguments import day, instant
-from local.emulator import create_resources, emulator_port, endpoint_url_for, ensure_port_free, point_environment_at, start_emulator
+from local.emulator import create_resources, emulator_port, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
-from shared.definitions import SCHEDULES
+from shared.definitions import REFERRALS_TABLE, SCHEDULES
 from local.jobs import job_named, register_scheduled_jobs, run_job
 from local.report import add_report_parser
 from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, add_send_parser
@@ -182,8 +182,7 @@ def run_job_once(args: argparse.Namespace) -> int:
     if args.date is not None and args.job != "metrics":
         print("wom: --date is for the metrics job; the rewards job runs as of --now", file=sys.stderr)
         return 2
-    if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get("WOM_REFERRALS_TABLE"):
-        point_environment_at(endpoint_url_for(emulator_port()))
+    use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from shared.observability import logger as function_logger
 

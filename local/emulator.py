@@ -61,6 +61,13 @@ def point_environment_at(endpoint_url: str, environ: MutableMapping[str, str] | 
     environ.update(local_environment(endpoint_url))
 
 
+def use_local_mode_unless_aws(resource_env_var: str) -> None:
+    """For commands that also work against AWS (`wom jobs run`, `wom report`): local mode's emulator, unless the
+    environment already points elsewhere (AWS_ENDPOINT_URL) or names the stack's resource the command needs."""
+    if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get(resource_env_var):
+        point_environment_at(endpoint_url_for(emulator_port()))
+
+
 class _OneRequestAtATime:
     """moto applies a DynamoDB transaction item by item and undoes a cancelled one by restoring a copy of the
     whole table, so concurrent requests can lose each other's writes. DynamoDB serialises transactions; this

@@ -354,10 +354,9 @@ def campaign_currency(campaign_id: str) -> str | None:
 
 def report(args: argparse.Namespace) -> int:
     """`wom report`: read the period's objects, print the totals, write the PNG."""
-    from local.emulator import emulator_port, endpoint_url_for, point_environment_at
+    from local.emulator import use_local_mode_unless_aws
 
-    if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get(METRICS_BUCKET.env_var):
-        point_environment_at(endpoint_url_for(emulator_port()))
+    use_local_mode_unless_aws(METRICS_BUCKET.env_var)
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
