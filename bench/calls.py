@@ -16,10 +16,10 @@ from bench import traffic
 from bench.dynamo_ledger import DynamoLedger, Tally
 from bench.environment import counted_logs, create_stack_resources, handler_environment, patched_environ
 from bench.stats import Spread
-from shared import services
-from shared.definitions import EVENTS_TABLE, TABLES
-from shared.repositories.dynamo import dynamodb_client
-from shared.settings import get_settings
+from shared import wiring
+from shared.platform.resources import EVENTS_TABLE, TABLES
+from shared.platform.dynamo import dynamodb_client
+from shared.platform.settings import get_settings
 
 TRACKED = ("share", "view", "click")
 ITEM_OVERHEAD_BYTES = 100  # DynamoDB bills storage with 100 B of overhead per item
@@ -74,7 +74,7 @@ class _Harness:
 
     def fresh_instance(self) -> None:
         """What a new Lambda execution environment has: no cached clients, settings, link targets or salts."""
-        services.reset()
+        wiring.reset()
         self.ledger = DynamoLedger(dynamodb_client(), self.inspector, TABLES)
 
     def measure(self, request: tuple[str, dict], events: int) -> tuple[Sample, dict]:
@@ -120,7 +120,7 @@ def _moto(log_level: str) -> Iterator[_Harness]:
         try:
             yield _Harness()
         finally:
-            services.reset()
+            wiring.reset()
 
 
 def measure_calls(log_level: str = "INFO", repetitions: int = 20) -> CallsResult:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bench.environment import REPO_ROOT, handler_environment
 from bench.stats import Spread
-from shared.definitions import FUNCTIONS
+from shared.platform.deployment import FUNCTIONS
 
 BASELINE = "import boto3\nboto3.client('dynamodb')"
 _TIMER = "import time\n_t0 = time.perf_counter()\n{body}\nprint(time.perf_counter() - _t0)\n"
@@ -81,7 +81,7 @@ def module_of(handler: str) -> str:
 
 
 def _with_client(module: str) -> str:
-    return f"import {module}\nfrom shared.repositories.dynamo import dynamodb_client\ndynamodb_client()"
+    return f"import {module}\nfrom shared.platform.dynamo import dynamodb_client\ndynamodb_client()"
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def _compile_cost(module: str, environment: dict[str, str]) -> tuple[float, int]
 
 
 def measure_cold_start(log_level: str = "INFO", rounds: int = 15, importtime_runs: int = 5, functions: tuple[str, ...] | None = None) -> ColdStartResult:
-    """Every function of shared.definitions.FUNCTIONS (a new one, such as the metrics job, is measured as it appears)."""
+    """Every function of shared.platform.deployment.FUNCTIONS (a new one, such as the metrics job, is measured as it appears)."""
     environment = _environment(log_level)
     modules = {f.name: module_of(f.handler) for f in FUNCTIONS if functions is None or f.name in functions}
     for module in modules.values():  # warm-up: bytecode caches, page cache

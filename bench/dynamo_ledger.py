@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shared.definitions import TableDefinition
+from shared.platform.resources import TableDefinition
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096

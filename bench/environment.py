@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from local.emulator import FAKE_CREDENTIALS, REGION, create_bucket, create_bus, create_table
-from shared.definitions import METRICS_BUCKET, REWARDS_BUS, TABLES
+from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Nothing listens here: a call that escapes the stubs fails at once instead of leaving the machine.
@@ -50,7 +50,7 @@ def patched_environ(values: dict[str, str], drop: tuple[str, ...] = ("AWS_PROFIL
 
 
 def create_stack_resources() -> Any:
-    """Inside moto: the stack's tables, bucket and bus (from shared/definitions.py). Returns a DynamoDB client."""
+    """Inside moto: the stack's tables, bucket and bus (from shared/platform/resources.py). Returns a DynamoDB client."""
     import boto3
 
     dynamodb = boto3.client("dynamodb")
@@ -80,7 +80,7 @@ class ByteCounter(io.TextIOBase):
 @contextlib.contextmanager
 def counted_logs() -> Iterator[ByteCounter]:
     """Point the functions' Powertools logger at a byte counter: what it would send to CloudWatch Logs."""
-    from shared.observability import logger
+    from shared.platform.observability import logger
 
     handler = logger.registered_handler
     counter = ByteCounter()

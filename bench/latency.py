@@ -24,10 +24,10 @@ from moto import mock_aws
 from bench import traffic
 from bench.environment import CLOSED_ENDPOINT, counted_logs, create_stack_resources, handler_environment, patched_environ
 from bench.stats import Spread, percentile
-from shared import services
-from shared.definitions import TABLES
-from shared.repositories.dynamo import dynamodb_client
-from shared.settings import get_settings
+from shared import wiring
+from shared.platform.resources import TABLES
+from shared.platform.dynamo import dynamodb_client
+from shared.platform.settings import get_settings
 
 Key = tuple[str, str, str]
 
@@ -79,7 +79,7 @@ class Snapshot:
 
 def snapshot(log_level: str) -> Snapshot:
     with patched_environ(handler_environment(log_level)), mock_aws():
-        services.reset()
+        wiring.reset()
         client = create_stack_resources()
         with counted_logs():
             seed = traffic.seed_campaign()
@@ -88,7 +88,7 @@ def snapshot(log_level: str) -> Snapshot:
         for table in TABLES:
             for item in client.scan(TableName=table.local_name)["Items"]:
                 items[(table.local_name, item["pk"]["S"], item["sk"]["S"])] = item
-        services.reset()
+        wiring.reset()
         return Snapshot(items=items, code=seed.code, click_id=click_id)
 
 
@@ -160,7 +160,7 @@ def measure_latency(log_level: str = "INFO", rounds: int = 5, per_round: int = 2
     shot = snapshot(log_level)
     environment = {**handler_environment(log_level), "AWS_ENDPOINT_URL": CLOSED_ENDPOINT}
     with patched_environ(environment, drop=("AWS_PROFILE",)), counted_logs():
-        services.reset()
+        wiring.reset()
         canned = CannedDynamoDB(dynamodb_client(), shot.items)
         chosen = scenarios(shot, get_settings().signing_secret)
         for scenario in chosen:
@@ -174,7 +174,7 @@ def measure_latency(log_level: str = "INFO", rounds: int = 5, per_round: int = 2
                 before = sum(canned.operations.values())
                 samples[scenario.key].append(sorted(_timed(requests)))
                 calls[scenario.key] += (sum(canned.operations.values()) - before) / len(requests)
-        services.reset()
+        wiring.reset()
     results = []
     for scenario in chosen:
         runs = samples[scenario.key]

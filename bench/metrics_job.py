@@ -1,8 +1,8 @@
 """§4: the metrics job — items read for one day with 30 days in the table, and its run time at 1×, 10× and
 100× events a day.
 
-The real job (shared.metrics_job, as its function builds it) runs for one day inside moto, with a DynamoLedger on
-`shared.repositories.dynamo.dynamodb_client()`, the client it reads through: every item it reads is counted
+The real job (shared.metrics.job, as its function builds it) runs for one day inside moto, with a DynamoLedger on
+`shared.platform.dynamo.dynamodb_client()`, the client it reads through: every item it reads is counted
 against the day's items. Each seeded day holds shares, views and clicks of the bench campaign as the tracking
 planners make them, a conversion fact and an unattributed conversion fact. Its run time is then taken again with
 AWS answered from memory (see `_timed_without_moto`).
@@ -26,12 +26,13 @@ from bench.dynamo_ledger import DynamoLedger
 from bench.environment import CLOSED_ENDPOINT, counted_logs, create_stack_resources, handler_environment, patched_environ
 from bench.latency import CannedDynamoDB
 from bench.stats import Spread
-from shared import keys, services
-from shared.definitions import EVENTS_TABLE, REFERRALS_TABLE, TABLES
-from shared.facts import conversion_fact
-from shared.models import LinkTarget
-from shared.repositories.dynamo import dynamodb_client, put_in_batches, serialise
-from shared.tracking import Visitor, plan_click, plan_share_or_view
+from shared.platform import keys
+from shared import wiring
+from shared.platform.resources import EVENTS_TABLE, REFERRALS_TABLE, TABLES
+from shared.metrics.facts import conversion_fact
+from shared.tracking.models import LinkTarget
+from shared.platform.dynamo import dynamodb_client, put_in_batches, serialise
+from shared.tracking.rules import Visitor, plan_click, plan_share_or_view
 
 NOT_BUILT = "not yet measured: the metrics job does not exist yet"
 # The bench campaign exists from before the first seeded day: the job skips days before a campaign existed.
@@ -47,7 +48,7 @@ def metrics_job_runner() -> Runner | None:
     """The metrics job for one day, as its Lambda function builds it."""
 
     def run(day: date) -> None:
-        services.metrics_job().run_days([day])
+        wiring.metrics_job().run_days([day])
 
     return run
 
@@ -111,7 +112,7 @@ def _timed_without_moto(runner: Runner, day: date, snapshot: SeededItems, log_le
     session_events.register("before-call.s3", _accept_s3_call, unique_id="bench-metrics-s3")
     try:
         with patched_environ(environment, drop=("AWS_PROFILE",)), counted_logs():
-            services.reset()
+            wiring.reset()
             CannedDynamoDB(dynamodb_client(), snapshot)
             runner(day)  # warm: clients built, modules imported
             samples = []
@@ -120,7 +121,7 @@ def _timed_without_moto(runner: Runner, day: date, snapshot: SeededItems, log_le
                 start = time.perf_counter()
                 runner(day)
                 samples.append(time.perf_counter() - start)
-            services.reset()
+            wiring.reset()
     finally:
         session_events.unregister("before-call.s3", unique_id="bench-metrics-s3")
     return Spread.of(samples)
@@ -134,7 +135,7 @@ def _run_at_scale(runner: Runner, scale: int, base_events_per_day: int, log_leve
     measured_day = date(2026, 11, 21)
     events_per_day = base_events_per_day * scale
     with patched_environ(handler_environment(log_level)), mock_aws(), counted_logs():
-        services.reset()
+        wiring.reset()
         inspector = create_stack_resources()
         with mock.patch("functions.admin.routes.utc_now", return_value=CAMPAIGN_CREATED):
             seed = traffic.seed_campaign()
@@ -147,7 +148,7 @@ def _run_at_scale(runner: Runner, scale: int, base_events_per_day: int, log_leve
         runner(measured_day)
         moto_seconds = time.perf_counter() - start
         tally = ledger.since(0)
-        services.reset()
+        wiring.reset()
     snapshot = {**days[measured_day], **{(REFERRALS_TABLE.local_name, i["pk"]["S"], i["sk"]["S"]): i for i in listing}}
     seconds = _timed_without_moto(runner, measured_day, snapshot, log_level, repetitions)
     day_items = len(days[measured_day])

@@ -174,7 +174,7 @@ def _missed_notes(results: Results, rows: list[Budget]) -> list[str]:
             "(`-X importtime`, §2); the largest parts: "
             + ", ".join(f"`{name}` {ms:.0f} ms" for name, ms in tracking.added_subtrees[:5])
             + ". Powertools' `event_handler` package brings AppSync, Bedrock-agent and data-class modules the tracking "
-            "routes never use, and `shared.models` builds every pydantic model of the API (admin and rewards ones too) "
+            "routes never use, and `shared.tracking.models` and what it imports build the tracking routes' pydantic models "
             "at import. Tracking models in a module of their own, and a resolver that does not import the whole "
             "`event_handler` package, would cut that part; the budget sits near the ratio's run-to-run noise "
             f"(per-round ratios {tracking.round_ratios.low:.2f}–{tracking.round_ratios.high:.2f} in this run).\n"
@@ -220,7 +220,7 @@ def _calls_section(results: Results, add) -> None:  # noqa: ANN001
     add(
         "**Method.** The real handlers (`functions.tracking.handler`, `functions.conversions.handler`) are called in "
         "process with API Gateway HTTP API payload-2.0 events (tests/support/http_events.py) under moto, with the "
-        "stack's tables created from shared/definitions.py; conversions are signed with `Wom-Signature`. botocore event "
+        "stack's tables created from shared/platform/resources.py; conversions are signed with `Wom-Signature`. botocore event "
         "hooks (`before-parameter-build`, `after-call`) on the functions' DynamoDB client count every call. "
         "**Write and read units are computed from item sizes** by DynamoDB's published rules (1 KB a write unit, 4 KB a "
         "read unit, halved for eventually consistent reads, doubled in transactions, plus one write per started KB for "
@@ -329,7 +329,7 @@ def _metrics_section(results: Results, add) -> None:  # noqa: ANN001
     add(
         f"**Method.** For each scale, {DAYS_IN_TABLE} days of the bench campaign are seeded under moto: shares, views and "
         "clicks as the tracking code plans them (a new visitor each), one conversion fact and one unattributed "
-        "conversion fact a day. The real job (`shared.metrics_job`, built as its function builds it) computes the "
+        "conversion fact a day. The real job (`shared.metrics.job`, built as its function builds it) computes the "
         "last day with the DynamoDB ledger attached: items read are the ScannedCount of its queries and scans plus "
         "items returned by gets, against that day's items. It reads the day's 32 partitions of the campaign and 32 "
         "of the deployment's unattributed conversions, and the campaign list once a run (1 item here): that item is "

@@ -1,7 +1,7 @@
 """§6: scale on paper. One campaign at 10,000 tracked events per second: how the events table's key
-design (shared/keys.py: `<campaign>#<date>#<shard>`, EVENT_SHARDS shards) spreads the writes.
+design (shared/platform/keys.py: `<campaign>#<date>#<shard>`, EVENT_SHARDS shards) spreads the writes.
 
-Events are planned by the real tracking rules (shared/tracking.py), so their keys are the keys the
+Events are planned by the real tracking rules (shared/tracking/rules.py), so their keys are the keys the
 handlers write: clicks from distinct visitors, views and shares. Each simulated second's events are
 counted per partition key, and each write is priced in write units from its item's size.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bench.dynamo_ledger import item_size, write_units
-from shared import keys
-from shared.models import LinkTarget
-from shared.repositories.dynamo import serialise
-from shared.tracking import EventRecord, Visitor, plan_click, plan_share_or_view
+from shared.platform import keys
+from shared.tracking.models import LinkTarget
+from shared.platform.dynamo import serialise
+from shared.tracking.rules import EventRecord, Visitor, plan_click, plan_share_or_view
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 # The mix of a second's events: every `MIX` entry is one event in turn.

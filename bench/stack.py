@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.environment import REPO_ROOT
-from shared.settings import ENV_VARS
+from shared.platform.settings import ENV_VARS
 
 _SYNTH = """
 import json, sys

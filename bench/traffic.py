@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared.signatures import signature_header
+from shared.conversions.signatures import signature_header
 from tests.support.http_events import LambdaContext, http_event
 
 CAMPAIGN_ID = "bench"

@@ -1,6 +1,6 @@
 """What each function may do, declared as data: the IAM statements are built from this and nothing else.
 
-A function added to shared.definitions.FUNCTIONS has no access until it is given an entry here;
+A function added to shared.platform.deployment.FUNCTIONS has no access until it is given an entry here;
 synthesis fails until then, so no role ever gets a broad default.
 """
 
@@ -8,19 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.definitions import (
-    DAILY_METRICS_PREFIX,
-    DUE_INDEX,
-    EVENTS_TABLE,
-    LISTING_INDEX,
-    METRICS_BUCKET,
-    REFERRALS_TABLE,
-    REWARDS_BUS,
-    BucketDefinition,
-    BusDefinition,
-    IndexDefinition,
-    TableDefinition,
-)
+from shared.platform.resources import DAILY_METRICS_PREFIX, DUE_INDEX, EVENTS_TABLE, LISTING_INDEX, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, BucketDefinition, BusDefinition, IndexDefinition, TableDefinition
 
 
 @dataclass(frozen=True)

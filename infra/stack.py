@@ -17,7 +17,8 @@ from infra.constructs.monitoring import Monitoring
 from infra.constructs.secrets import HashKey, SigningSecret
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
-from shared.definitions import FUNCTIONS, METRICS_BUCKET, TABLES
+from shared.platform.deployment import FUNCTIONS
+from shared.platform.resources import METRICS_BUCKET, TABLES
 
 
 class WomStack(Stack):

@@ -20,7 +20,8 @@ from local.arguments import day, instant
 from local.emulator import create_resources, emulator_port, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
-from shared.definitions import REFERRALS_TABLE, SCHEDULES
+from shared.platform.resources import REFERRALS_TABLE
+from shared.platform.deployment import SCHEDULES
 from local.jobs import job_named, register_scheduled_jobs, run_job
 from local.report import add_report_parser
 from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, add_send_parser
@@ -184,7 +185,7 @@ def run_job_once(args: argparse.Namespace) -> int:
         return 2
     use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    from shared.observability import logger as function_logger
+    from shared.platform.observability import logger as function_logger
 
     function_logger.setLevel("WARNING")  # stdout carries the summary alone
     summary = run_job(job_named(args.job), args.now or datetime.now(UTC), args.date)

@@ -1,6 +1,6 @@
 """The embedded AWS emulator of local mode: moto server, plus the tables and bucket the stack defines.
 
-The resources come from `shared.definitions`, the same definitions the CDK stack builds from, so local
+The resources come from `shared.platform.resources`, the same definitions the CDK stack builds from, so local
 mode and AWS agree on names, keys and TTL attributes.
 """
 
@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 
-from shared.definitions import METRICS_BUCKET, REWARDS_BUS, TABLES, BucketDefinition, BusDefinition, TableDefinition
+from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES, BucketDefinition, BusDefinition, TableDefinition
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A local stand-in for the API Gateway HTTP API: the same routes, the same payload 2.0 events.
 
-Each request is matched against `shared.definitions.ROUTES`, turned into the event API Gateway would
+Each request is matched against `shared.platform.deployment.ROUTES`, turned into the event API Gateway would
 send, handed to the route's Lambda handler in this process, and the handler's payload 2.0 answer is
 turned back into HTTP. What API Gateway does on its own is done here too: 404 for a request without a
 route, and the admin routes' authorizer (AWS IAM in AWS, a bearer token locally).
@@ -29,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local.emulator import ACCOUNT_ID, REGION
-from shared.definitions import FUNCTIONS, ROUTES, FunctionDefinition, Route
+from shared.platform.deployment import FUNCTIONS, ROUTES, FunctionDefinition, Route
 
 logger = logging.getLogger(__name__)
 

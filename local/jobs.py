@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from local.gateway import FunctionInvoker
 from local.scheduler import SCHEDULED_JOBS, ScheduledJob
-from shared.definitions import SCHEDULES, ScheduleDefinition
+from shared.platform.deployment import SCHEDULES, ScheduleDefinition
 
 _invoke = FunctionInvoker()
 

@@ -23,8 +23,8 @@ from typing import Any
 from babel.numbers import format_currency, get_currency_precision
 
 from local import arguments
-from shared.definitions import METRICS_BUCKET, REFERRALS_TABLE
-from shared.metrics import object_key, rate
+from shared.platform.resources import METRICS_BUCKET, REFERRALS_TABLE
+from shared.metrics.daily import object_key, rate
 
 # Counts summed over the period, as the daily objects name them.
 SUMMED = (
@@ -343,7 +343,7 @@ def campaign_currency(campaign_id: str) -> str | None:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from shared.repositories.referrals import CampaignRepository
+    from shared.campaigns.repository import CampaignRepository
 
     try:
         campaign = CampaignRepository(boto3.client("dynamodb"), table).get_campaign(campaign_id)
@@ -360,7 +360,7 @@ def report(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from shared.settings import settings_from_env
+    from shared.platform.settings import settings_from_env
 
     bucket = settings_from_env().metrics_bucket
     days = period(args.until or datetime.now(UTC).date(), args.days)

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from shared.signatures import HEADER, signature_header
+from shared.conversions.signatures import HEADER, signature_header
 
 API_URL_ENV = "WOM_API_URL"
 SIGNING_SECRET_ENV = "WOM_SIGNING_SECRET"

@@ -4,8 +4,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from functions.admin.openapi import openapi_document
 from functions.admin.routes import router
-from shared.http import create_resolver
-from shared.observability import logger
+from shared.platform.http import create_resolver
+from shared.platform.observability import logger
 
 app = create_resolver()
 app.include_router(router)

@@ -10,7 +10,7 @@ def openapi_document() -> str:
     from functions.admin.routes import router as admin_router
     from functions.conversions.routes import router as conversions_router
     from functions.tracking.routes import router as tracking_router
-    from shared.http import create_resolver
+    from shared.platform.http import create_resolver
 
     app = create_resolver()
     app.include_router(tracking_router)

@@ -7,26 +7,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from shared import services
-from shared.clock import iso, utc_now
-from shared.errors import NotFound
-from shared.links import advocate_link
-from shared.models import (
-    SLUG,
-    AdvocateEnrolment,
-    AdvocateLink,
-    AdvocateView,
-    Campaign,
-    CampaignCreate,
-    CampaignPatch,
-    Fulfilment,
-    Reward,
-    RewardPage,
-    RewardStatus,
-    RewardTally,
-)
-from shared.repositories.rewards import STATUSES as REWARD_STATUSES
-from shared.privacy import email_hash
+from shared import wiring
+from shared.platform.clock import iso, utc_now
+from shared.platform.errors import NotFound
+from shared.tracking.links import advocate_link
+from shared.platform.validation import SLUG
+from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocateView, Campaign, CampaignCreate, CampaignPatch
+from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus, RewardTally
+from shared.rewards.repository import STATUSES as REWARD_STATUSES
+from shared.platform.privacy import email_hash
 
 router = APIGatewayHttpRouter()
 
@@ -34,7 +23,7 @@ CampaignId = Annotated[str, Path(pattern=SLUG, description="the campaign's slug"
 
 
 def _campaign_or_404(campaign_id: str) -> Campaign:
-    campaign = services.admin().campaigns.get_campaign(campaign_id)
+    campaign = wiring.admin().campaigns.get_campaign(campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
     return campaign
@@ -43,7 +32,7 @@ def _campaign_or_404(campaign_id: str) -> Campaign:
 @router.post("/v1/campaigns", summary="Create a campaign", responses={201: {"description": "Created"}, 409: {"description": "campaign_id taken"}})
 def create_campaign(campaign: CampaignCreate) -> tuple[Campaign, int]:
     created = Campaign(**campaign.model_dump(), created_at=iso(utc_now()))
-    services.admin().campaigns.create_campaign(created)
+    wiring.admin().campaigns.create_campaign(created)
     return created, 201
 
 
@@ -53,7 +42,7 @@ def read_campaign(campaign_id: CampaignId) -> Campaign:
 
 
 def _public_base_url() -> str:
-    admin = services.admin()
+    admin = wiring.admin()
     if admin.settings.public_base_url:
         return admin.settings.public_base_url
     context = router.current_event.request_context
@@ -66,7 +55,7 @@ def _public_base_url() -> str:
 @router.post("/v1/campaigns/<campaign_id>/advocates", summary="Enrol an advocate (idempotent per customer)", responses={201: {"description": "Enrolled"}, 200: {"description": "Already enrolled: the same advocate"}})
 def enrol_advocate(campaign_id: CampaignId, enrolment: AdvocateEnrolment) -> tuple[AdvocateLink, int]:
     _campaign_or_404(campaign_id)
-    admin = services.admin()
+    admin = wiring.admin()
     hashed = email_hash(admin.hash_key(), enrolment.email) if enrolment.email else None
     advocate, created = admin.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, utc_now())
     link = AdvocateLink(advocate_id=advocate.advocate_id, code=advocate.code, link=advocate_link(_public_base_url(), advocate.code))
@@ -84,7 +73,7 @@ def update_campaign(campaign_id: CampaignId, patch: CampaignPatch) -> Campaign:
     new_rules = patch.rewards.model_dump(mode="json") if patch.rewards is not None else None
     if new_rules is not None:
         changes["rewards"] = new_rules
-    return services.admin().campaigns.update_campaign(campaign, changes, new_rules, iso(utc_now()))
+    return wiring.admin().campaigns.update_campaign(campaign, changes, new_rules, iso(utc_now()))
 
 
 AdvocateId = Annotated[str, Path(pattern=r"^adv_[A-Za-z0-9]{1,64}$", description="the advocate's id")]
@@ -92,7 +81,7 @@ AdvocateId = Annotated[str, Path(pattern=r"^adv_[A-Za-z0-9]{1,64}$", description
 
 @router.get("/v1/advocates/<advocate_id>", summary="An advocate with their shares, clicks, conversions and rewards by status")
 def read_advocate(advocate_id: AdvocateId) -> AdvocateView:
-    admin = services.admin()
+    admin = wiring.admin()
     advocate = admin.campaigns.get_advocate(advocate_id)
     if advocate is None:
         raise NotFound(f"no advocate {advocate_id!r}", code="advocate_not_found")
@@ -118,7 +107,7 @@ def list_rewards(
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> RewardPage:
-    items, next_cursor = services.admin().rewards.page(campaign_id, status, cursor, limit)
+    items, next_cursor = wiring.admin().rewards.page(campaign_id, status, cursor, limit)
     return RewardPage(rewards=[Reward.model_validate(item) for item in items], next_cursor=next_cursor)
 
 
@@ -132,7 +121,7 @@ RewardId = Annotated[str, Path(pattern=r"^(rwd|adj)_[A-Za-z0-9]{1,64}$", descrip
 )
 def fulfil_reward(reward_id: RewardId, fulfilment: Fulfilment) -> Reward:
     try:
-        paid = services.admin().rewards.fulfil(reward_id, fulfilment.reference, iso(utc_now()))
+        paid = wiring.admin().rewards.fulfil(reward_id, fulfilment.reference, iso(utc_now()))
     except LookupError:
         raise NotFound(f"no reward {reward_id!r}", code="reward_not_found") from None
     return Reward.model_validate(paid)

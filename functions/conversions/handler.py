@@ -4,11 +4,11 @@ import base64
 import json
 
 from functions.conversions.routes import router
-from shared import services
-from shared.errors import Unauthorized, error_body
-from shared.http import create_resolver
-from shared.observability import logger
-from shared.signatures import verify_signature
+from shared import wiring
+from shared.platform.errors import Unauthorized, error_body
+from shared.platform.http import create_resolver
+from shared.platform.observability import logger
+from shared.conversions.signatures import verify_signature
 
 app = create_resolver()
 app.include_router(router)
@@ -27,7 +27,7 @@ def _header(event: dict, name: str) -> str | None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     # Every route here is signed: reject before parsing, so an unsigned post learns nothing and stores nothing.
-    conversions = services.conversions()
+    conversions = wiring.conversions()
     try:
         verify_signature(_header(event, "Wom-Signature"), _raw_body(event), conversions.signing_secrets(), conversions.service.clock().timestamp())
     except Unauthorized as error:

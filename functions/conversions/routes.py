@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from shared import services
-from shared.models import ConversionRequest, ConversionResult, RefundRequest, RefundResult
+from shared import wiring
+from shared.conversions.models import ConversionRequest, ConversionResult, RefundRequest, RefundResult
 
 router = APIGatewayHttpRouter()
 
@@ -28,7 +28,7 @@ def _answer(status: int, body: str) -> Response:
     },
 )
 def record_conversion(conversion: ConversionRequest):
-    return _answer(*services.conversions().service.record_conversion(conversion, router.current_event.json_body))
+    return _answer(*wiring.conversions().service.record_conversion(conversion, router.current_event.json_body))
 
 
 @router.post(
@@ -43,4 +43,4 @@ def record_conversion(conversion: ConversionRequest):
     },
 )
 def record_refund(refund: RefundRequest):
-    return _answer(*services.conversions().service.record_refund(refund, router.current_event.json_body))
+    return _answer(*wiring.conversions().service.record_refund(refund, router.current_event.json_body))

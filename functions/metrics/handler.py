@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from shared import services
-from shared.clock import utc_now
-from shared.observability import logger
+from shared import wiring
+from shared.platform.clock import utc_now
+from shared.platform.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     event = event or {}
-    job = services.metrics_job()
+    job = wiring.metrics_job()
     if event.get("date"):
         summary = job.run_days([date.fromisoformat(event["date"])])
     else:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import services
-from shared.clock import utc_now
-from shared.observability import logger
+from shared import wiring
+from shared.platform.clock import utc_now
+from shared.platform.observability import logger
 
 
 def _as_of(event: dict) -> datetime:
@@ -16,6 +16,6 @@ def _as_of(event: dict) -> datetime:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
-    summary = services.rewards_job().run(_as_of(event))
+    summary = wiring.rewards_job().run(_as_of(event))
     logger.info("rewards job finished", extra={"summary": summary})
     return summary

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from functions.tracking.routes import router
-from shared.http import create_resolver
-from shared.observability import logger
-from shared.settings import get_settings
+from shared.platform.http import create_resolver
+from shared.platform.observability import logger
+from shared.platform.settings import get_settings
 
 app = create_resolver(get_settings().cors_origins)
 app.include_router(router)

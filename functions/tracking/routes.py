@@ -8,15 +8,15 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import ValidationError
 
-from shared import services
-from shared.clock import utc_now
-from shared.codes import is_valid_code
-from shared.errors import WomError
-from shared.http import visitor_of
-from shared.links import referral_redirect_url
-from shared.models import EventBatch, EventBatchResult, PixelQuery, RejectedEvent, TrackedEvent
-from shared.observability import logger
-from shared.tracking import EventRecord, Visitor, event_time, plan_click, plan_share_or_view
+from shared import wiring
+from shared.platform.clock import utc_now
+from shared.platform.ids import is_valid_code
+from shared.platform.errors import WomError
+from shared.platform.http import visitor_of
+from shared.tracking.links import referral_redirect_url
+from shared.tracking.models import EventBatch, EventBatchResult, PixelQuery, RejectedEvent, TrackedEvent
+from shared.platform.observability import logger
+from shared.tracking.rules import EventRecord, Visitor, event_time, plan_click, plan_share_or_view
 
 router = APIGatewayHttpRouter()
 
@@ -30,14 +30,14 @@ NOT_FOUND_PAGE = (
 
 
 def _unknown_link() -> Response:
-    fallback = services.tracking().settings.fallback_url
+    fallback = wiring.tracking().settings.fallback_url
     if fallback:
         return Response(status_code=302, headers={"Location": fallback, **NO_STORE})
     return Response(status_code=404, content_type="text/html; charset=utf-8", body=NOT_FOUND_PAGE, headers=NO_STORE)
 
 
 def _redirect(code: str, record: bool) -> Response:
-    tracking = services.tracking()
+    tracking = wiring.tracking()
     target = tracking.link_target(code) if is_valid_code(code) else None
     if target is None:
         return _unknown_link()
@@ -79,7 +79,7 @@ def _record_pixel(query: dict[str, str], visitor: Visitor) -> None:
         pixel = PixelQuery.model_validate(query)
     except ValidationError:
         return
-    tracking = services.tracking()
+    tracking = wiring.tracking()
     target = tracking.link_target(pixel.c) if is_valid_code(pixel.c) else None
     if target is None:
         return
@@ -91,7 +91,7 @@ def _record_pixel(query: dict[str, str], visitor: Visitor) -> None:
 
 def _plan_event(raw: object, visitor: Visitor, now) -> EventRecord:
     event = TrackedEvent.model_validate(raw)
-    tracking = services.tracking()
+    tracking = wiring.tracking()
     target = tracking.link_target(event.code) if is_valid_code(event.code) else None
     if target is None:
         raise WomError(f"unknown referral code {event.code!r}", code="unknown_code")
@@ -121,5 +121,5 @@ def record_events(batch: EventBatch) -> EventBatchResult:
             rejected.append(RejectedEvent(index=index, error={"code": "invalid_event", "message": message}))
         except WomError as error:
             rejected.append(RejectedEvent(index=index, error={"code": error.code, "message": error.message}))
-    services.tracking().events.record_many(records)
+    wiring.tracking().events.record_many(records)
     return EventBatchResult(accepted=len(records), rejected=rejected)

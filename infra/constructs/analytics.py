@@ -1,6 +1,6 @@
 """Athena over the daily metrics objects (SPEC §5): a Glue database and table, and an Athena workgroup.
 
-The table reads the metrics job's objects where they are written (shared.metrics.object_key):
+The table reads the metrics job's objects where they are written (shared.metrics.daily.object_key):
 ``s3://<metrics bucket>/metrics/daily/campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json``, one JSON Lines object each.
 Partitions are projected, not catalogued: no crawler, no MSCK REPAIR, no partition to add when a campaign or a
 day appears. ``campaign_id`` is injected (ids are unknown in advance), so Athena requires every query to name
@@ -19,8 +19,8 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from shared.definitions import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX
-from shared.metrics import FIELDS
+from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX
+from shared.metrics.daily import FIELDS
 
 # Names: the database and workgroup carry the stack's name (two stacks in one account and region do not
 # collide); the table's name is fixed, its database already says whose it is.
@@ -53,7 +53,7 @@ def athena_workgroup_name(stack_name: str) -> str:
 
 
 def table_columns() -> list[tuple[str, str]]:
-    """The object's fields (shared.metrics.FIELDS), in order, less those that are partition keys."""
+    """The object's fields (shared.metrics.daily.FIELDS), in order, less those that are partition keys."""
     partition_names = {name for name, _ in PARTITION_KEYS}
     return [(name, glue_type) for name, glue_type in FIELDS if name not in partition_names]
 

@@ -1,4 +1,4 @@
-"""The HTTP API: one Lambda integration per function, routes from shared.definitions.ROUTES."""
+"""The HTTP API: one Lambda integration per function, routes from shared.platform.deployment.ROUTES."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from constructs import Construct
 from infra.config import StackConfig
 from infra.constructs.functions import LOG_RETENTION, WomFunction
 from infra.nag import acknowledge
-from shared.definitions import ROUTES, FunctionName, Route
+from shared.platform.deployment import ROUTES, FunctionName, Route
 
 # No source IP and no user agent: wom stores neither (SPEC §6), and access logs are storage too.
 # The caller ARN identifies the operator on IAM-authorised admin calls ("-" on public routes).

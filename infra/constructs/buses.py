@@ -1,4 +1,4 @@
-"""EventBridge custom event buses from shared.definitions (the reward events for the operator's fulfilment)."""
+"""EventBridge custom event buses from shared.platform.resources (the reward events for the operator's fulfilment)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from shared.definitions import FUNCTIONS, BusDefinition
+from shared.platform.deployment import FUNCTIONS
+from shared.platform.resources import BusDefinition
 
 # Every bus some function publishes to, in definition order.
 BUSES: tuple[BusDefinition, ...] = tuple(dict.fromkeys(bus for definition in FUNCTIONS for bus in definition.buses))

@@ -1,4 +1,4 @@
-"""One Lambda function per shared.definitions.FUNCTIONS entry, each with its own role and log group."""
+"""One Lambda function per shared.platform.deployment.FUNCTIONS entry, each with its own role and log group."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from infra.constructs.secrets import HashKey, SigningSecret
 from infra.constructs.storage import Storage, table_of
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
-from shared.definitions import FUNCTIONS, FunctionDefinition, FunctionName
-from shared.settings import ENV_VARS
+from shared.platform.deployment import FUNCTIONS, FunctionDefinition, FunctionName
+from shared.platform.settings import ENV_VARS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -177,7 +177,7 @@ def _check_access_matches_definition(definition: FunctionDefinition, access: Fun
     ):
         if set(declared) != set(granted):
             raise ValueError(
-                f"function {definition.name!r}: {what} in shared.definitions "
+                f"function {definition.name!r}: {what} in shared.platform.deployment "
                 f"({sorted(d.logical_id for d in declared)}) and in infra/permissions.py "
                 f"({sorted(g.logical_id for g in granted)}) differ"
             )
@@ -185,7 +185,7 @@ def _check_access_matches_definition(definition: FunctionDefinition, access: Fun
         if table_of(index) not in definition.tables:
             raise ValueError(
                 f"function {definition.name!r}: infra/permissions.py grants index {index.name!r} of "
-                f"{table_of(index).logical_id}, a table the function is not given in shared.definitions"
+                f"{table_of(index).logical_id}, a table the function is not given in shared.platform.deployment"
             )
 
 
@@ -198,7 +198,7 @@ def _environment(
     signing_secret: SigningSecret | None,
     config: StackConfig,
 ) -> dict[str, str]:
-    """Names come from shared.settings.ENV_VARS, the same table the functions read their settings through."""
+    """Names come from shared.platform.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in definition.tables}
     environment |= {bus.env_var: buses.bus_name(bus) for bus in definition.buses}
     environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in definition.buckets}

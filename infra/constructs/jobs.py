@@ -1,4 +1,4 @@
-"""Scheduled jobs from shared.definitions.SCHEDULES: EventBridge Scheduler invokes the job's function.
+"""Scheduled jobs from shared.platform.deployment.SCHEDULES: EventBridge Scheduler invokes the job's function.
 
 Scheduler invokes Lambda asynchronously, so a run can be lost at two hops, and both are bounded (SPEC §7):
 - Scheduler → Lambda (the invoke call itself: throttled, function missing, role wrong): a retry policy,
@@ -23,7 +23,7 @@ from constructs import Construct
 
 from infra.constructs.functions import WomFunction
 from infra.nag import acknowledge
-from shared.definitions import SCHEDULES, FunctionName, ScheduleDefinition
+from shared.platform.deployment import SCHEDULES, FunctionName, ScheduleDefinition
 
 # Scheduler → Lambda: a failed invoke call is retried twice, and given up after an hour (the job has run
 # again 4 times by then).

@@ -14,7 +14,7 @@ from constructs import Construct
 
 from infra.constructs.functions import WomFunction
 from infra.constructs.jobs import Jobs
-from shared.definitions import SCHEDULES, FunctionName
+from shared.platform.deployment import SCHEDULES, FunctionName
 
 DEAD_LETTER_PERIOD = Duration.minutes(5)
 

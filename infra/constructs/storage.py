@@ -1,4 +1,4 @@
-"""DynamoDB tables (with their indexes) and the metrics bucket, built from shared.definitions (local mode builds
+"""DynamoDB tables (with their indexes) and the metrics bucket, built from shared.platform.resources (local mode builds
 from the same)."""
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-from shared.definitions import ATHENA_RESULTS_PREFIX, METRICS_BUCKET, TABLES, BucketDefinition, IndexDefinition, TableDefinition
+from shared.platform.resources import ATHENA_RESULTS_PREFIX, METRICS_BUCKET, TABLES, BucketDefinition, IndexDefinition, TableDefinition
 
 # Athena's query results are copies of answers already seen; the metrics themselves never expire.
 ATHENA_RESULTS_EXPIRY = Duration.days(30)
 
 
 def table_of(index: IndexDefinition) -> TableDefinition:
-    """The one table in shared.definitions.TABLES that declares ``index``."""
+    """The one table in shared.platform.resources.TABLES that declares ``index``."""
     owners = [table for table in TABLES if index in table.indexes]
     if len(owners) != 1:
-        raise ValueError(f"index {index.name!r} is declared by {len(owners)} tables in shared.definitions, not one")
+        raise ValueError(f"index {index.name!r} is declared by {len(owners)} tables in shared.platform.resources, not one")
     return owners[0]
 
 

@@ -15,8 +15,8 @@ from bench.metrics_job import measure_metrics_job
 from bench.report import Results, budgets, render
 from bench.scale import simulate_key_spread
 from bench.stack import access_log_line, settings_from_template
-from shared import keys
-from shared.repositories.dynamo import dynamodb_client
+from shared.platform import keys
+from shared.platform.dynamo import dynamodb_client
 
 # The parts of a synthesized template the bench reads (the real one is read by `make bench`).
 TEMPLATE = {

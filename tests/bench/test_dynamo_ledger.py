@@ -9,7 +9,7 @@ from moto import mock_aws
 from bench.dynamo_ledger import DynamoLedger, item_size, read_units, write_units
 from bench.environment import handler_environment, patched_environ
 from local.emulator import create_table
-from shared.definitions import DUE_INDEX, EVENTS_TABLE, REFERRALS_TABLE, TABLES
+from shared.platform.resources import DUE_INDEX, EVENTS_TABLE, REFERRALS_TABLE, TABLES
 
 
 def test_item_size_follows_dynamodb_rules():

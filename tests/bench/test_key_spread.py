@@ -7,7 +7,7 @@ write; each simulated second is counted per partition key in write units from ea
 from __future__ import annotations
 
 from bench.scale import simulate_key_spread
-from shared import keys
+from shared.platform import keys
 
 EVENTS_PER_SECOND = 10_000
 

@@ -24,15 +24,8 @@ from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
 from local.deploy_rehearsal import RehearsalResult, deploy, emulator
 from local.emulator import client
-from shared.definitions import (
-    FUNCTIONS,
-    METRICS_BUCKET,
-    SCHEDULES,
-    TABLES,
-    BusDefinition,
-    FunctionDefinition,
-    TableDefinition,
-)
+from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
+from shared.platform.resources import METRICS_BUCKET, TABLES, BusDefinition, TableDefinition
 
 pytestmark = [
     pytest.mark.deploy,

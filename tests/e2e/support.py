@@ -13,7 +13,7 @@ import requests
 from boto3.dynamodb.types import TypeDeserializer
 
 from local.emulator import client
-from shared.definitions import EVENTS_TABLE, METRICS_BUCKET, TABLES
+from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, TABLES
 
 ADMIN_TOKEN = "e2e-admin-token"
 SIGNING_SECRET = "e2e-signing-secret"

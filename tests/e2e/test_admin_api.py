@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.definitions import ROUTES
+from shared.platform.deployment import ROUTES
 from tests.e2e.support import DESTINATION, Api, assert_error_shape, new_id
 
 pytestmark = pytest.mark.e2e

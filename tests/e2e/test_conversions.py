@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from local.send import send_signed
-from shared.keys import order_key
-from shared.signatures import signature_header
+from shared.platform.keys import order_key
+from shared.conversions.signatures import signature_header
 from tests.e2e.support import SIGNING_SECRET, Advocate, Api, LocalMode, Storage, assert_error_shape, new_id
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from local.report import money, percent, ratio
-from shared.definitions import DAILY_METRICS_PREFIX, METRICS_BUCKET
-from shared.metrics import rate
+from shared.platform.resources import DAILY_METRICS_PREFIX, METRICS_BUCKET
+from shared.metrics.daily import rate
 from tests.e2e.support import ADMIN_TOKEN, DESTINATION, SIGNING_SECRET, Api, LocalMode, Storage, new_id
 
 pytestmark = pytest.mark.e2e

@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 
 from infra.app import STACK_NAME
-from shared.definitions import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, METRICS_BUCKET
-from shared.metrics import FIELDS, Unattributed, daily_metrics, object_key, render
+from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, METRICS_BUCKET
+from shared.metrics.daily import FIELDS, Unattributed, daily_metrics, object_key, render
 from tests.infra.conftest import Synthesized
 from tests.infra.test_jobs import queue_arn, rate_in_minutes
 

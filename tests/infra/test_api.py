@@ -1,4 +1,4 @@
-"""The HTTP API: routes and their authorisation from shared.definitions.ROUTES, integrations, stage."""
+"""The HTTP API: routes and their authorisation from shared.platform.deployment.ROUTES, integrations, stage."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.definitions import FUNCTIONS, ROUTES, Route
+from shared.platform.deployment import FUNCTIONS, ROUTES, Route
 from tests.infra.conftest import Synthesized
 from tests.infra.test_functions import function_resource
 

@@ -20,7 +20,7 @@ from infra.bundling import (
 from infra.config import StackConfig
 from infra.constructs.functions import ARCHITECTURE, RUNTIME
 from infra.permissions import ACCESS, access_for
-from shared.definitions import FUNCTIONS
+from shared.platform.deployment import FUNCTIONS
 
 
 def fake_repo(root: Path) -> Path:

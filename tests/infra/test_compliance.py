@@ -13,7 +13,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from infra.bundling import app_code_files
 from infra.permissions import access_for
-from shared.definitions import FUNCTIONS, ROUTES
+from shared.platform.deployment import FUNCTIONS, ROUTES
 from tests.infra.conftest import REPO_ROOT, Synthesized
 
 # CDK adds an explicit DependsOn from each function to its role next to the GetAtt; harmless and not ours.

@@ -1,4 +1,4 @@
-"""Lambda functions, their log groups, roles and permissions, derived from shared.definitions.FUNCTIONS."""
+"""Lambda functions, their log groups, roles and permissions, derived from shared.platform.deployment.FUNCTIONS."""
 
 from __future__ import annotations
 
@@ -10,18 +10,9 @@ import pytest
 from infra.constructs.buses import BUSES
 from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
-from shared.definitions import (
-    FUNCTIONS,
-    METRICS_BUCKET,
-    REFERRALS_TABLE,
-    REWARDS_BUS,
-    SCHEDULES,
-    TABLES,
-    BusDefinition,
-    FunctionDefinition,
-    IndexDefinition,
-)
-from shared.settings import ENV_VARS
+from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
+from shared.platform.resources import METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, TABLES, BusDefinition, IndexDefinition
+from shared.platform.settings import ENV_VARS
 from tests.infra.conftest import Synthesized
 
 FUNCTION_IDS = [definition.name for definition in FUNCTIONS]

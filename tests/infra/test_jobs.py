@@ -1,4 +1,4 @@
-"""Scheduled jobs from shared.definitions.SCHEDULES, their dead-letter queues and alarms, and the event buses."""
+"""Scheduled jobs from shared.platform.deployment.SCHEDULES, their dead-letter queues and alarms, and the event buses."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.constructs.buses import BUSES
-from shared.definitions import FUNCTIONS, SCHEDULES, BusDefinition, FunctionDefinition, ScheduleDefinition
+from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition, ScheduleDefinition
+from shared.platform.resources import BusDefinition
 from tests.infra.conftest import Synthesized
 from tests.infra.test_functions import (
     bus_logical_id,

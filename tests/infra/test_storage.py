@@ -1,10 +1,10 @@
-"""Tables and their indexes from shared.definitions.TABLES, the metrics bucket, and the generated secrets."""
+"""Tables and their indexes from shared.platform.resources.TABLES, the metrics bucket, and the generated secrets."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared.definitions import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, TABLES, TableDefinition
+from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, TABLES, TableDefinition
 from tests.infra.conftest import Synthesized
 from tests.infra.test_functions import table_logical_id
 

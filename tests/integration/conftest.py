@@ -10,8 +10,8 @@ from moto import mock_aws
 from functions.admin import handler as admin_handler
 from functions.tracking import handler as tracking_handler
 from local.emulator import create_bucket, create_bus, create_table
-from shared import services
-from shared.definitions import METRICS_BUCKET, REWARDS_BUS, TABLES
+from shared import wiring
+from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES
 from tests.support.http_events import LambdaContext, http_event
 
 ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards")
@@ -30,14 +30,14 @@ def aws(monkeypatch):
     for table in TABLES:
         monkeypatch.setenv(table.env_var, table.local_name)
     with mock_aws():
-        services.reset()
+        wiring.reset()
         dynamodb = boto3.client("dynamodb")
         for table in TABLES:
             create_table(dynamodb, table)
         create_bucket(boto3.client("s3"), METRICS_BUCKET)
         create_bus(boto3.client("events"), REWARDS_BUS)
         yield dynamodb
-    services.reset()
+    wiring.reset()
 
 
 class Api:
@@ -80,7 +80,7 @@ def all_items(dynamodb) -> dict[str, list[dict]]:
 
 
 def event_items(dynamodb) -> list[dict]:
-    from shared.repositories.dynamo import deserialise
+    from shared.platform.dynamo import deserialise
 
     events = next(t for t in TABLES if t.logical_id == "EventsTable")
     return [deserialise(i) for i in dynamodb.scan(TableName=events.local_name)["Items"]]
@@ -104,13 +104,13 @@ def moto_server(monkeypatch):
             monkeypatch.setenv(name, value)
         for table in TABLES:
             monkeypatch.setenv(table.env_var, table.local_name)
-        services.reset()
+        wiring.reset()
         dynamodb = boto3.client("dynamodb")
         for table in TABLES:
             create_table(dynamodb, table)
         create_bus(boto3.client("events"), REWARDS_BUS)
         yield dynamodb
     finally:
-        services.reset()
+        wiring.reset()
         requests.post(f"{emulator.endpoint_url}/moto-api/reset", timeout=10)
         emulator.stop()

@@ -89,7 +89,7 @@ def test_email_is_kept_only_as_a_keyed_hash(api, aws, advocate):
 
 
 def test_openapi_document_lists_every_route(api):
-    from shared.definitions import ROUTES
+    from shared.platform.deployment import ROUTES
 
     response = api("GET", "/openapi.json")
     assert response["statusCode"] == 200
@@ -103,14 +103,14 @@ def test_openapi_document_lists_every_route(api):
 def test_in_aws_the_email_hash_key_comes_from_secrets_manager(api, aws, monkeypatch):
     import boto3
 
-    from shared import services
-    from shared.privacy import email_hash
+    from shared import wiring
+    from shared.platform.privacy import email_hash
 
     arn = boto3.client("secretsmanager").create_secret(Name="wom/hash-key", SecretString="s3cr3t-key")["ARN"]
     monkeypatch.setenv("WOM_HASH_KEY_SECRET_ARN", arn)
-    services.reset()
+    wiring.reset()
     api("POST", "/v1/campaigns", body=CAMPAIGN)
     created = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "c-1", "email": "Bo@Example.com"})
-    stored = services.admin().campaigns.get_advocate(created["json"]["advocate_id"])
+    stored = wiring.admin().campaigns.get_advocate(created["json"]["advocate_id"])
     assert stored.email_hash == email_hash(b"s3cr3t-key", "bo@example.com")
     assert stored.email_hash != email_hash(b"local-hash-key", "bo@example.com")

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from functions.conversions import handler as conversions_handler
-from shared import services
-from shared.signatures import signature_header
+from shared import wiring
+from shared.conversions.signatures import signature_header
 from tests.integration.conftest import CAMPAIGN
 from tests.support.http_events import LambdaContext, http_event
 
@@ -29,7 +29,7 @@ class Clock:
 @pytest.fixture
 def clock(aws) -> Clock:
     clock = Clock(START)
-    services.conversions().service.clock = clock
+    wiring.conversions().service.clock = clock
     return clock
 
 
@@ -209,7 +209,7 @@ def test_fifty_concurrent_identical_posts_store_one_conversion(moto_server):
     api("POST", "/v1/campaigns", body=CAMPAIGN)
     code = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "a"})["json"]["code"]
     clock = Clock(datetime.now(UTC))
-    services.conversions().service.clock = clock
+    wiring.conversions().service.clock = clock
     body = order("o-race", referral_code=code)
     barrier = threading.Barrier(50)
     answers: list[dict] = []

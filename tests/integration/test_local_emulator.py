@@ -3,7 +3,7 @@ partition: see local.emulator._query_reads_one_partition)."""
 
 from __future__ import annotations
 
-from shared.definitions import DUE_INDEX, EVENTS_TABLE, REFERRALS_TABLE
+from shared.platform.resources import DUE_INDEX, EVENTS_TABLE, REFERRALS_TABLE
 
 
 def _keys(response: dict) -> list[str]:

@@ -13,9 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from shared import keys, services
-from shared.definitions import EVENTS_TABLE, METRICS_BUCKET
-from shared.metrics import FIELD_NAMES, object_key
+from shared.platform import keys
+from shared import wiring
+from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET
+from shared.metrics.daily import FIELD_NAMES, object_key
 from tests.integration.test_conversion_routes import Clock, post
 
 DAY = date(2026, 11, 20)
@@ -64,7 +65,7 @@ def clock(api, aws, monkeypatch) -> Clock:
     clock = Clock(MORNING - timedelta(days=2))
     monkeypatch.setattr(tracking_routes, "utc_now", clock)
     monkeypatch.setattr(admin_routes, "utc_now", clock)
-    services.conversions().service.clock = clock
+    wiring.conversions().service.clock = clock
     return clock
 
 
@@ -173,7 +174,7 @@ def scripted_day(api, clock) -> dict[str, dict]:
     refund(clock, "r-f2", "o-f2", 5_000)
     at(clock, 21)
     refund(clock, "r-f5", "o-f5", 3_000)
-    services.rewards_job().run(at(clock, 22).now)
+    wiring.rewards_job().run(at(clock, 22).now)
 
     # The next day: a purchase that belongs to that day.
     at(clock, 0, 5, DAY + timedelta(days=1))
@@ -186,7 +187,7 @@ def metrics_object(day: date = DAY, campaign_id: str = "spring") -> bytes:
 
 
 def test_a_scripted_day_gives_exactly_the_hand_counted_metrics(scripted_day) -> None:
-    summary = services.metrics_job().run_days([DAY])
+    summary = wiring.metrics_job().run_days([DAY])
     assert summary["objects_written"] == 1
     body = metrics_object()
     assert body.endswith(b"}\n") and body.count(b"\n") == 1, "one JSON object and a newline"
@@ -197,18 +198,18 @@ def test_a_scripted_day_gives_exactly_the_hand_counted_metrics(scripted_day) -> 
 
 
 def test_recomputing_gives_a_byte_identical_object(scripted_day, clock) -> None:
-    services.metrics_job().run_days([DAY])
+    wiring.metrics_job().run_days([DAY])
     first = metrics_object()
     # A later run, with the wall clock moved on, and the hourly run's own schedule (today and yesterday).
-    services.reset()
-    services.metrics_job().run(datetime(2026, 11, 21, 3, tzinfo=UTC))
+    wiring.reset()
+    wiring.metrics_job().run(datetime(2026, 11, 21, 3, tzinfo=UTC))
     assert metrics_object() == first
 
 
 def test_a_day_without_events_gives_zeros_and_nulls(api, clock) -> None:
     assert api("POST", "/v1/campaigns", body={"campaign_id": "quiet", "name": "Quiet", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
     quiet_day = (clock.now + timedelta(days=3)).date()
-    services.metrics_job().run_days([quiet_day])
+    wiring.metrics_job().run_days([quiet_day])
     written = json.loads(metrics_object(quiet_day, "quiet"))
     rates = {"share_to_click_rate", "click_to_conversion_rate", "referral_rate", "k_factor"}
     for name in FIELD_NAMES:
@@ -223,7 +224,7 @@ def test_a_day_without_events_gives_zeros_and_nulls(api, clock) -> None:
 
 
 def test_no_object_for_a_day_before_the_campaign_existed(scripted_day) -> None:
-    services.metrics_job().run_days([DAY - timedelta(days=5)])
+    wiring.metrics_job().run_days([DAY - timedelta(days=5)])
     with pytest.raises(boto3.client("s3").exceptions.NoSuchKey):
         metrics_object(DAY - timedelta(days=5))
 
@@ -231,7 +232,7 @@ def test_no_object_for_a_day_before_the_campaign_existed(scripted_day) -> None:
 def test_the_advocate_view_shows_the_shares_and_clicks_the_job_counted(api, scripted_day) -> None:
     before = api("GET", f"/v1/advocates/{scripted_day['ada']['advocate_id']}")["json"]
     assert (before["shares"], before["clicks"]) == (0, 0)
-    services.metrics_job().run_days([DAY - timedelta(days=1), DAY])
+    wiring.metrics_job().run_days([DAY - timedelta(days=1), DAY])
     ada = api("GET", f"/v1/advocates/{scripted_day['ada']['advocate_id']}")["json"]
     # Day before: 1 share, 1 click. DAY: 2 shares (whatsapp once, email), clicks by f1 (one), f2 (two hours).
     assert (ada["shares"], ada["clicks"]) == (3, 4)
@@ -239,21 +240,21 @@ def test_the_advocate_view_shows_the_shares_and_clicks_the_job_counted(api, scri
     assert (ben["shares"], ben["clicks"], ben["conversions"]) == (3, 3, 2)
     assert ben["rewards"]["voided"] == {"count": 1, "amount": 300}
     # Running again does not add: each day's activity is rewritten, not incremented.
-    services.metrics_job().run_days([DAY])
+    wiring.metrics_job().run_days([DAY])
     again = api("GET", f"/v1/advocates/{scripted_day['ada']['advocate_id']}")["json"]
     assert (again["shares"], again["clicks"]) == (3, 4)
 
 
 def test_facts_are_written_once_however_often_the_rewards_job_runs(scripted_day, clock) -> None:
-    services.rewards_job().run(at(clock, 23).now)
-    services.metrics_job().run_days([DAY])
+    wiring.rewards_job().run(at(clock, 23).now)
+    wiring.metrics_job().run_days([DAY])
     written = json.loads(metrics_object())
     assert (written["rewards_created"], written["rewards_amount"], written["rewards_voided"]) == (4, 3_300, 2)
 
 
 def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) -> None:
     """With 30 days of events in the table, computing one day reads at most 1.05 × that day's items."""
-    from shared.repositories.dynamo import dynamodb_client
+    from shared.platform.dynamo import dynamodb_client
 
     at(clock, 7, 0, DAY - timedelta(days=40))
     assert api("POST", "/v1/campaigns", body={"campaign_id": "busy", "name": "Busy", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
@@ -270,7 +271,7 @@ def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) 
         buy(clock, f"o-{back}", f"buyer-{back}", 2_000, referral_code=code)  # a conversion fact
         buy(clock, f"o-{back}-none", f"walk-in-{back}", 2_000)  # an unattributed fact
         day_items[day] += 2
-    services.reset()
+    wiring.reset()
     client = dynamodb_client()
     read: list[int] = []
 
@@ -281,7 +282,7 @@ def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) 
             raise AssertionError("the metrics job scanned a table")
 
     client.meta.events.register("after-call.dynamodb", count_items)
-    summary = services.metrics_job().run_days([DAY - timedelta(days=10)])
+    summary = wiring.metrics_job().run_days([DAY - timedelta(days=10)])
     items_read = sum(read)
     expected = day_items[DAY - timedelta(days=10)]
     # The campaign list (one item) is the only read beyond the day's own items.
@@ -293,7 +294,7 @@ def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) 
 
 
 def test_conversion_facts_carry_no_customer_data(scripted_day) -> None:
-    from shared.repositories.dynamo import deserialise
+    from shared.platform.dynamo import deserialise
 
     items = [deserialise(i) for i in boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name)["Items"]]
     facts = [i for i in items if i["type"] in ("conversion", "refund", "reward_created", "reward_voided")]
@@ -312,8 +313,8 @@ def test_a_repeat_buyer_is_a_new_referred_customer_once_even_when_every_purchase
     at(clock, 9)
     assert buy(clock, "o-1", "friend", 2_000, referral_code=code)["status"] == "attributed"
     assert buy(clock, "o-2", "friend", 3_000, referral_code=code)["status"] == "attributed"
-    services.rewards_job().run(at(clock, 10).now)
-    services.metrics_job().run_days([DAY])
+    wiring.rewards_job().run(at(clock, 10).now)
+    wiring.metrics_job().run_days([DAY])
     written = json.loads(metrics_object(DAY, "open"))
     assert (written["conversions"], written["new_referred_customers"]) == (2, 1)
     assert (written["rewards_created"], written["rewards_amount"]) == (2, 1_400)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from shared import services
-from shared.definitions import REWARDS_BUS
+from shared import wiring
+from shared.platform.resources import REWARDS_BUS
 from tests.integration.test_conversion_routes import Clock, post
 
 START = datetime(2026, 11, 2, 12, tzinfo=UTC)
@@ -45,7 +45,7 @@ def shop(api, aws):
     assert api("POST", "/v1/campaigns", body={"campaign_id": "spring", "name": "Spring", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
     advocate = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "ada"})["json"]
     clock = Clock(START)
-    services.conversions().service.clock = clock
+    wiring.conversions().service.clock = clock
     return advocate, clock
 
 
@@ -68,7 +68,7 @@ def refund(shop, refund_id: str, order_id: str, amount: int) -> None:
 
 
 def run_job(at: datetime) -> dict:
-    return services.rewards_job().run(at)
+    return wiring.rewards_job().run(at)
 
 
 def rewards(api, **query) -> list[dict]:
@@ -212,7 +212,7 @@ def test_a_run_that_dies_halfway_then_a_clean_run_end_like_one_clean_run(api, sh
     refund(shop, "r-1", "o-1", 5_000)
     later = shop[1].now + timedelta(minutes=5)
 
-    client = services.rewards_job().rewards._client
+    client = wiring.rewards_job().rewards._client
     writes = {"n": 0}
 
     def die_after_some_writes(**_kwargs) -> None:
@@ -233,7 +233,7 @@ def test_a_run_that_dies_halfway_then_a_clean_run_end_like_one_clean_run(api, sh
         ("o-1", "advocate"): "approved", ("o-1", "friend"): "approved",
         ("o-2", "advocate"): "approved", ("o-2", "friend"): "approved",
     }
-    from shared import keys
+    from shared.platform import keys
 
     assert [(c, r, a, s, adj) for c, r, a, s, adj in crashed_outcome if not adj] == sorted(
         (keys.conversion_id(order), recipient, 1250 if recipient == "advocate" else 500, status, False) for (order, recipient), status in expected.items()
@@ -308,7 +308,7 @@ def test_the_cap_holds_when_two_runs_overlap(moto_server):
     api("POST", "/v1/campaigns", body={"campaign_id": "spring", "name": "Spring", "destination_url": "https://shop.example.com/", "rewards": rules})
     advocate = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "ada"})["json"]
     clock = Clock(START)
-    services.conversions().service.clock = clock
+    wiring.conversions().service.clock = clock
     for n in range(8):
         buy((advocate, clock), f"o-{n}")
     barrier = threading.Barrier(2)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from shared.definitions import ROUTES
+from shared.platform.deployment import ROUTES
 
 BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
 

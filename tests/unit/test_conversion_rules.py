@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.attribution import Buyer, ClickEvidence, Referrer, attribute_conversion
-from shared.conversions import body_hash
-from shared.errors import Unauthorized
-from shared.signatures import sign, signature_header, verify_signature
+from shared.conversions.attribution import Buyer, ClickEvidence, Referrer, attribute_conversion
+from shared.conversions.service import body_hash
+from shared.platform.errors import Unauthorized
+from shared.conversions.signatures import sign, signature_header, verify_signature
 
 BODY = b'{"order_id":"o-1","amount":4200,"currency":"USD","customer_id":"c-7"}'
 T = 1_795_000_000

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.test import Client
 
 from local.gateway import Gateway, match_route
-from shared.definitions import Route
+from shared.platform.deployment import Route
 
 TOKEN = "unit-admin-token"
 

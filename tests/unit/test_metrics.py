@@ -1,4 +1,4 @@
-"""Daily metrics maths (shared.metrics): pure, on hand-made items."""
+"""Daily metrics maths (shared.metrics.daily): pure, on hand-made items."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from shared.metrics import FIELD_NAMES, Unattributed, advocate_activity, daily_metrics, object_key, rate, render
+from shared.metrics.daily import FIELD_NAMES, Unattributed, advocate_activity, daily_metrics, object_key, rate, render
 
 DAY = date(2026, 11, 20)
 NONE = Unattributed()

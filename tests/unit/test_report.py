@@ -11,7 +11,7 @@ from PIL import Image
 
 from local.cli import build_parser
 from local.report import headline_lines, money, period, read_daily_objects, render, report, summarise
-from shared.metrics import FIELD_NAMES
+from shared.metrics.daily import FIELD_NAMES
 
 UNTIL = date(2026, 11, 24)
 DAYS = period(UNTIL, 7)  # 18 Nov – 24 Nov

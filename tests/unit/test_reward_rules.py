@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import keys
-from shared.models import RewardRules
-from shared.rewards import Conversion, RuleTerms, cap_month, plan_rewards, refund_effect
+from shared.platform import keys
+from shared.campaigns.models import RewardRules
+from shared.rewards.rules import Conversion, RuleTerms, cap_month, plan_rewards, refund_effect
 
 AT = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import requests
 
 from local.cli import build_parser
 from local.simulate import KIND_LABELS, Simulation, SimulationError, SimulationPlan, SimulationResult, Step, plan_traffic, simulate
-from shared.bots import is_bot
+from shared.tracking.bots import is_bot
 
 PURCHASES = ("referred_purchase", "code_purchase", "repeat_purchase", "self_referral", "unattributed_purchase")
 # Shown by every run, however small, so a short demo exercises every rule.

@@ -7,15 +7,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared import keys
-from shared.bots import is_bot
-from shared.channels import normalise_channel
-from shared.codes import CODE_ALPHABET, is_valid_code, new_advocate_id, new_code
-from shared.errors import InvalidRequest
-from shared.links import referral_redirect_url
-from shared.models import LinkTarget
-from shared.privacy import email_hash, tracking_opted_out, visitor_hash
-from shared.tracking import Visitor, plan_click, plan_share_or_view
+from shared.platform import keys
+from shared.tracking.bots import is_bot
+from shared.tracking.channels import normalise_channel
+from shared.platform.ids import CODE_ALPHABET, is_valid_code, new_advocate_id, new_code
+from shared.platform.errors import InvalidRequest
+from shared.tracking.links import referral_redirect_url
+from shared.tracking.models import LinkTarget
+from shared.platform.privacy import email_hash, tracking_opted_out, visitor_hash
+from shared.tracking.rules import Visitor, plan_click, plan_share_or_view
 
 NOW = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
 TARGET = LinkTarget(code="abcdefghjk", campaign_id="spring", advocate_id="adv_1", destination_url="https://shop.example.com/")

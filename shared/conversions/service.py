@@ -8,20 +8,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from shared import keys
-from shared.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
-from shared.clock import iso
-from shared.codes import is_valid_code
-from shared.definitions import DUE_INDEX
-from shared.errors import Conflict, NotFound
-from shared.facts import conversion_fact, refund_fact
-from shared.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
-from shared.privacy import email_hash
-from shared.repositories.conversions import AlreadyStored, ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
-from shared.repositories.events import EventRepository
-from shared.repositories.referrals import CampaignRepository
-from shared.repositories.rewards import REWARDS_QUEUE
-from shared.rewards import QUEUED_STATUSES
+from shared.platform import keys
+from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
+from shared.platform.clock import iso
+from shared.platform.ids import is_valid_code
+from shared.platform.resources import DUE_INDEX
+from shared.platform.errors import Conflict, NotFound
+from shared.metrics.facts import conversion_fact, refund_fact
+from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
+from shared.platform.privacy import email_hash
+from shared.conversions.repository import AlreadyStored, ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
+from shared.tracking.repository import EventRepository
+from shared.campaigns.repository import CampaignRepository
+from shared.rewards.repository import REWARDS_QUEUE
+from shared.rewards.rules import QUEUED_STATUSES
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
 

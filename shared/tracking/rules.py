@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from shared import keys
-from shared.bots import is_bot
-from shared.channels import normalise_channel
-from shared.clock import expiry, iso
-from shared.codes import new_token
-from shared.errors import InvalidRequest
-from shared.models import LinkTarget
-from shared.privacy import visitor_hash
+from shared.platform import keys
+from shared.tracking.bots import is_bot
+from shared.tracking.channels import normalise_channel
+from shared.platform.clock import expiry, iso
+from shared.platform.ids import new_token
+from shared.platform.errors import InvalidRequest
+from shared.tracking.models import LinkTarget
+from shared.platform.privacy import visitor_hash
 
 # How far a client's `occurred_at` may stray from the time wom receives the event.
 OCCURRED_AT_PAST = timedelta(hours=24)

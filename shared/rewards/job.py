@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared import keys
-from shared.clock import iso
-from shared.definitions import REWARDS_BUS
-from shared.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
-from shared.models import Campaign, RewardRules
-from shared.observability import logger
-from shared.repositories.referrals import CampaignRepository
-from shared.repositories.rewards import REWARDS_QUEUE, AlreadyDone, CapReached, OutboxEntry, RewardRepository
-from shared.rewards import QUEUED_STATUSES, Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
+from shared.platform import keys
+from shared.platform.clock import iso
+from shared.platform.resources import REWARDS_BUS
+from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
+from shared.campaigns.models import Campaign, RewardRules
+from shared.platform.observability import logger
+from shared.campaigns.repository import CampaignRepository
+from shared.rewards.repository import REWARDS_QUEUE, AlreadyDone, CapReached, OutboxEntry, RewardRepository
+from shared.rewards.rules import QUEUED_STATUSES, Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
 
 MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
 PUT_EVENTS_BATCH = 10

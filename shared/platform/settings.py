@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from shared.definitions import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS
+from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS
 
 
 class Settings(BaseModel):

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from shared import keys
-from shared.metrics import Unattributed, advocate_activity, daily_metrics, object_key, render
-from shared.observability import logger
-from shared.repositories.metrics import AdvocateActivity, DayReader, MetricsObjects
-from shared.repositories.referrals import CampaignRepository
+from shared.platform import keys
+from shared.metrics.daily import Unattributed, advocate_activity, daily_metrics, object_key, render
+from shared.platform.observability import logger
+from shared.metrics.repository import AdvocateActivity, DayReader, MetricsObjects
+from shared.campaigns.repository import CampaignRepository
 
 
 @dataclass

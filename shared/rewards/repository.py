@@ -16,12 +16,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared import keys
-from shared.clock import iso
-from shared.definitions import DUE_INDEX, LISTING_INDEX
-from shared.errors import Conflict, InvalidRequest
-from shared.facts import Fact
-from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise, transact_put
+from shared.platform import keys
+from shared.platform.clock import iso
+from shared.platform.resources import DUE_INDEX, LISTING_INDEX
+from shared.platform.errors import Conflict, InvalidRequest
+from shared.metrics.facts import Fact
+from shared.platform.dynamo import cancellation_reasons, deserialise, serialise, transact_put
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"

@@ -6,9 +6,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
 
-from shared.errors import WomError, error_body
-from shared.privacy import tracking_opted_out
-from shared.tracking import Visitor
+from shared.platform.errors import WomError, error_body
+from shared.platform.privacy import tracking_opted_out
+from shared.tracking.rules import Visitor
 
 
 def json_error(status: int, code: str, message: str) -> Response:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shared.channels import CHANNELS
-from shared.definitions import DAILY_METRICS_PREFIX
-from shared.facts import REWARD_CREATED, REWARD_VOIDED
+from shared.tracking.channels import CHANNELS
+from shared.platform.resources import DAILY_METRICS_PREFIX
+from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED
 
 # Conversions a campaign counts as its own: purchases its referrals drove. A self-referral is the advocate
 # buying through their own link: neither driven by a referral nor unclaimed, so it is in neither count.

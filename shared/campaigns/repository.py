@@ -1,22 +1,20 @@
-"""Campaigns, advocates, codes and visitor salts in the referrals table."""
+"""Campaigns, their rules versions, advocates and their codes in the referrals table."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared import keys
-from shared.attribution import Referrer
-from shared.codes import new_advocate_id, new_code
-from shared.errors import Conflict
-from shared.models import Advocate, Campaign, LinkTarget, RewardRules
-from shared.repositories.dynamo import cancellation_reasons, deserialise, is_conditional_failure, serialise
+from shared.platform import keys
+from shared.conversions.attribution import Referrer
+from shared.platform.ids import new_advocate_id, new_code
+from shared.platform.errors import Conflict
+from shared.campaigns.models import Advocate, Campaign, RewardRules
+from shared.tracking.models import LinkTarget
+from shared.platform.dynamo import cancellation_reasons, deserialise, serialise
 
-# A day's visitor salt is destroyed 48 hours after that day began.
-SALT_LIFETIME = timedelta(hours=48)
 _NOT_EXISTS = "attribute_not_exists(pk)"
 
 
@@ -191,44 +189,3 @@ class CampaignRepository:
             first_purchase_only=campaign.rewards.first_purchase_only,
             rules_version=campaign.rules_version,
         )
-
-
-class VisitorSaltRepository:
-    """One random salt per UTC day, shared by every function instance, expiring 48 hours after the day began."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-        self._cache: dict[date, bytes] = {}
-
-    def salt_for(self, day: date) -> bytes:
-        if day not in self._cache:
-            self._cache = {day: self._load_or_create(day)}
-        return self._cache[day]
-
-    def _read(self, day: date) -> bytes | None:
-        response = self._client.get_item(TableName=self._table, Key=serialise(keys.salt_key(day)), ConsistentRead=True)
-        item = response.get("Item")
-        return bytes.fromhex(item["salt"]["S"]) if item else None
-
-    def _load_or_create(self, day: date) -> bytes:
-        salt = self._read(day)
-        if salt:
-            return salt
-        fresh = secrets.token_bytes(32)
-        expires = datetime.combine(day, time.min, tzinfo=UTC) + SALT_LIFETIME
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=serialise({**keys.salt_key(day), "kind": "salt", "salt": fresh.hex(), "expires_at": int(expires.timestamp())}),
-                ConditionExpression=_NOT_EXISTS,
-            )
-            return fresh
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
-            # Another instance made today's salt first: use theirs.
-            salt = self._read(day)
-            if salt is None:
-                raise
-            return salt

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
-from shared import keys
-from shared.models import RewardRule, RewardRules
+from shared.platform import keys
+from shared.campaigns.models import RewardRule, RewardRules
 
 Recipient = Literal["advocate", "friend"]
 

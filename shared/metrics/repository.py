@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-from shared import keys
-from shared.repositories.dynamo import deserialise, put_in_batches, serialise
+from shared.platform import keys
+from shared.platform.dynamo import deserialise, put_in_batches, serialise
 
 # Partitions of a campaign-day read at once: a day is EVENT_SHARDS independent partitions.
 READ_CONCURRENCY = 8

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from shared.errors import Unauthorized
+from shared.platform.errors import Unauthorized
 
 TOLERANCE_SECONDS = 300
 HEADER = "Wom-Signature"

@@ -7,12 +7,13 @@ from functools import lru_cache
 
 from cachetools import TTLCache
 
-from shared.clock import utc_now
-from shared.models import LinkTarget
-from shared.repositories.dynamo import dynamodb_client
-from shared.repositories.events import EventRepository
-from shared.repositories.referrals import CampaignRepository, VisitorSaltRepository
-from shared.settings import Settings, get_settings
+from shared.platform.clock import utc_now
+from shared.tracking.models import LinkTarget
+from shared.platform.dynamo import dynamodb_client
+from shared.tracking.repository import EventRepository
+from shared.campaigns.repository import CampaignRepository
+from shared.tracking.salts import VisitorSaltRepository
+from shared.platform.settings import Settings, get_settings
 
 # Codes resolve to the same target for long stretches; a short cache spares a read pair per click.
 LINK_TARGET_TTL_SECONDS = 60
@@ -52,7 +53,7 @@ def email_hash_key(settings: Settings) -> bytes:
 
 class Admin:
     def __init__(self, settings: Settings, client) -> None:
-        from shared.repositories.rewards import RewardRepository
+        from shared.rewards.repository import RewardRepository
 
         self.settings = settings
         self.campaigns = CampaignRepository(client, settings.referrals_table)
@@ -65,8 +66,8 @@ class Admin:
 class Conversions:
     def __init__(self, settings: Settings, client) -> None:
         # Imported here so the tracking function does not load what only this function uses.
-        from shared.conversions import ConversionService
-        from shared.repositories.conversions import ConversionRepository
+        from shared.conversions.service import ConversionService
+        from shared.conversions.repository import ConversionRepository
 
         self.settings = settings
         self.service = ConversionService(
@@ -102,8 +103,8 @@ def conversions() -> Conversions:
 def rewards_job():  # noqa: ANN201 - imported lazily: only the rewards function needs it
     import boto3
 
-    from shared.repositories.rewards import RewardRepository
-    from shared.rewards_job import RewardsJob
+    from shared.rewards.repository import RewardRepository
+    from shared.rewards.job import RewardsJob
 
     settings, client = get_settings(), dynamodb_client()
     return RewardsJob(
@@ -119,8 +120,8 @@ def rewards_job():  # noqa: ANN201 - imported lazily: only the rewards function 
 def metrics_job():  # noqa: ANN201 - imported lazily: only the metrics function needs it
     import boto3
 
-    from shared.metrics_job import MetricsJob
-    from shared.repositories.metrics import AdvocateActivity, DayReader, MetricsObjects
+    from shared.metrics.job import MetricsJob
+    from shared.metrics.repository import AdvocateActivity, DayReader, MetricsObjects
 
     settings, client = get_settings(), dynamodb_client()
     return MetricsJob(

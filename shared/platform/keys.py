@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.codes import CODE_ALPHABET, CODE_LENGTH
+from shared.platform.ids import CODE_ALPHABET, CODE_LENGTH
 
 EVENT_SHARDS = 32
 UNATTRIBUTED = "_unattributed"  # campaign slugs start with [a-z0-9]

@@ -8,9 +8,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared import keys
-from shared.facts import Fact
-from shared.repositories.dynamo import cancellation_reasons, deserialise, serialise, transact_put
+from shared.platform import keys
+from shared.metrics.facts import Fact
+from shared.platform.dynamo import cancellation_reasons, deserialise, serialise, transact_put
 
 _NOT_EXISTS = "attribute_not_exists(pk)"
 

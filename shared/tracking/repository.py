@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.repositories.dynamo import deserialise, put_in_batches, serialise
-from shared.tracking import EventRecord
+from shared.platform.dynamo import deserialise, put_in_batches, serialise
+from shared.tracking.rules import EventRecord
 
 
 class EventRepository:

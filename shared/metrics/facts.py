@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared import keys
-from shared.clock import expiry, iso
+from shared.platform import keys
+from shared.platform.clock import expiry, iso
 
 REWARD_CREATED = "reward_created"
 REWARD_VOIDED = "reward_voided"
