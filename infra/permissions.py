@@ -1,14 +1,28 @@
 """What each function may do, declared as data: the IAM statements are built from this and nothing else.
 
 A function added to shared.platform.deployment.FUNCTIONS has no access until it is given an entry here;
-synthesis fails until then, so no role ever gets a broad default.
+synthesis fails until then, so no role ever gets a broad default. The same entry says which resources' names
+the function finds in its environment: a function is told of exactly what it may use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.platform.resources import DAILY_METRICS_PREFIX, DUE_INDEX, EVENTS_TABLE, LISTING_INDEX, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, BucketDefinition, BusDefinition, IndexDefinition, TableDefinition
+from shared.platform.resources import (
+    DAILY_METRICS_PREFIX,
+    DUE_INDEX,
+    EVENTS_TABLE,
+    LISTING_INDEX,
+    METRICS_BUCKET,
+    REFERRALS_TABLE,
+    REWARDS_BUS,
+    TABLES,
+    BucketDefinition,
+    BusDefinition,
+    IndexDefinition,
+    TableDefinition,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,16 @@ class FunctionAccess:
     # GetSecretValue on the email-hashing key / on the storefront signing secret.
     reads_hash_key: bool = False
     reads_signing_secret: bool = False
+
+    @property
+    def table_definitions(self) -> tuple[TableDefinition, ...]:
+        """Every table the function uses, directly or through one of its indexes: it is told their names."""
+        owners = [table for index in self.indexes for table in TABLES if index in table.indexes]
+        return tuple(dict.fromkeys([*self.tables, *owners]))
+
+    @property
+    def bucket_definitions(self) -> tuple[BucketDefinition, ...]:
+        return tuple(self.bucket_writes)
 
 
 ACCESS: dict[str, FunctionAccess] = {

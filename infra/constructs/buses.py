@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from shared.platform.deployment import FUNCTIONS
+from infra.permissions import ACCESS
 from shared.platform.resources import BusDefinition
 
 # Every bus some function publishes to, in definition order.
-BUSES: tuple[BusDefinition, ...] = tuple(dict.fromkeys(bus for definition in FUNCTIONS for bus in definition.buses))
+BUSES: tuple[BusDefinition, ...] = tuple(dict.fromkeys(bus for access in ACCESS.values() for bus in access.buses))
 
 
 class Buses(Construct):

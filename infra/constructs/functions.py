@@ -12,7 +12,7 @@ from infra.bundling import app_code, layer_code, layer_requirements
 from infra.config import StackConfig
 from infra.constructs.buses import Buses
 from infra.constructs.secrets import HashKey, SigningSecret
-from infra.constructs.storage import Storage, table_of
+from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
 from shared.platform.deployment import FUNCTIONS, FunctionDefinition, FunctionName
@@ -152,7 +152,6 @@ class Functions(Construct):
         self.by_name: dict[FunctionName, WomFunction] = {}
         for definition in FUNCTIONS:
             access = access_for(definition.name)
-            _check_access_matches_definition(definition, access)
             self.by_name[definition.name] = WomFunction(
                 self,
                 definition.name.capitalize(),
@@ -168,27 +167,6 @@ class Functions(Construct):
             )
 
 
-def _check_access_matches_definition(definition: FunctionDefinition, access: FunctionAccess) -> None:
-    """The tables and buses a function is told about (its environment) are the ones its role may use."""
-    for what, declared, granted in (
-        ("tables", definition.tables, tuple(access.tables)),
-        ("buses", definition.buses, access.buses),
-        ("buckets", definition.buckets, tuple(access.bucket_writes)),
-    ):
-        if set(declared) != set(granted):
-            raise ValueError(
-                f"function {definition.name!r}: {what} in shared.platform.deployment "
-                f"({sorted(d.logical_id for d in declared)}) and in infra/permissions.py "
-                f"({sorted(g.logical_id for g in granted)}) differ"
-            )
-    for index in access.indexes:
-        if table_of(index) not in definition.tables:
-            raise ValueError(
-                f"function {definition.name!r}: infra/permissions.py grants index {index.name!r} of "
-                f"{table_of(index).logical_id}, a table the function is not given in shared.platform.deployment"
-            )
-
-
 def _environment(
     definition: FunctionDefinition,
     access: FunctionAccess,
@@ -199,9 +177,9 @@ def _environment(
     config: StackConfig,
 ) -> dict[str, str]:
     """Names come from shared.platform.settings.ENV_VARS, the same table the functions read their settings through."""
-    environment = {table.env_var: storage.table(table).table_name for table in definition.tables}
-    environment |= {bus.env_var: buses.bus_name(bus) for bus in definition.buses}
-    environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in definition.buckets}
+    environment = {table.env_var: storage.table(table).table_name for table in access.table_definitions}
+    environment |= {bus.env_var: buses.bus_name(bus) for bus in access.buses}
+    environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in access.bucket_definitions}
     environment |= {
         ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
         ENV_VARS["cors_origins"]: ",".join(config.cors_origins),

@@ -6,10 +6,8 @@ Plain data on purpose: the Lambda functions import this module, so it must not p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
-
-from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, BucketDefinition, BusDefinition, TableDefinition
 
 FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
 Auth = Literal["none", "admin"]
@@ -53,10 +51,9 @@ class FunctionDefinition:
     handler: str
     memory_mb: int
     timeout_seconds: int
-    tables: tuple[TableDefinition, ...] = field(default_factory=tuple)
     description: str = ""
-    buses: tuple[BusDefinition, ...] = field(default_factory=tuple)
-    buckets: tuple[BucketDefinition, ...] = field(default_factory=tuple)
+    # Which tables, buses and buckets a function may use (and is told the names of) is declared once,
+    # in infra/permissions.py.
 
 
 FUNCTIONS: tuple[FunctionDefinition, ...] = (
@@ -65,7 +62,6 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.tracking.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=5,
-        tables=(EVENTS_TABLE, REFERRALS_TABLE),
         description="Records shares, views and clicks; answers referral redirects and the pixel",
     ),
     FunctionDefinition(
@@ -73,7 +69,6 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.conversions.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        tables=(EVENTS_TABLE, REFERRALS_TABLE),
         description="Signed storefront posts: conversions with attribution, and refunds",
     ),
     FunctionDefinition(
@@ -81,7 +76,6 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.admin.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        tables=(REFERRALS_TABLE,),
         description="Admin API: campaigns and advocates; serves the OpenAPI document",
     ),
     FunctionDefinition(
@@ -89,8 +83,6 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.rewards.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=300,
-        tables=(EVENTS_TABLE, REFERRALS_TABLE),
-        buses=(REWARDS_BUS,),
         description="Rewards job: creates, approves, voids and adjusts rewards; publishes reward events",
     ),
     FunctionDefinition(
@@ -98,8 +90,6 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.metrics.handler.lambda_handler",
         memory_mb=1024,
         timeout_seconds=900,
-        tables=(EVENTS_TABLE, REFERRALS_TABLE),
-        buckets=(METRICS_BUCKET,),
         description="Metrics job: daily funnel metrics per campaign to S3, advocates' daily shares and clicks",
     ),
 )

@@ -198,17 +198,17 @@ def test_function_exists_as_defined(deployed: Deployed, definition: FunctionDefi
     assert configuration["Timeout"] == definition.timeout_seconds
     # The environment resolves to the tables the emulator created.
     variables = configuration["Environment"]["Variables"]
-    for table in definition.tables:
+    for table in ACCESS[definition.name].table_definitions:
         assert variables[table.env_var] == deployed.physical_id(table_prefix(table), "AWS::DynamoDB::Table")
     # A bus by the name the emulator gave it (the bus exists: see test_bus_exists).
-    for bus in definition.buses:
+    for bus in ACCESS[definition.name].buses:
         assert variables[bus.env_var] == deployed.bus_name(bus)
     # Its own role, holding exactly its declared DynamoDB actions, on the ARNs the emulator resolved.
     role_name = configuration["Role"].rsplit("/", 1)[1]
     assert deployed.client("iam").list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
     granted = deployed.granted(role_name)
     access = ACCESS[definition.name]
-    table_arns = {table: deployed.table_arn(table) for table in definition.tables}
+    table_arns = {table: deployed.table_arn(table) for table in ACCESS[definition.name].table_definitions}
     expected = {table_arns[table]: set(actions) for table, actions in access.tables.items()}
     expected |= {
         f"{table_arns[table_of(index)]}/index/{index.name}": set(actions) for index, actions in access.indexes.items()

@@ -125,17 +125,17 @@ def test_function_logs_to_its_own_log_group_with_retention(
 @pytest.mark.parametrize("definition", FUNCTIONS, ids=FUNCTION_IDS)
 def test_function_environment(synthesized: Synthesized, definition: FunctionDefinition) -> None:
     variables = function_resource(synthesized, definition)[1]["Properties"]["Environment"]["Variables"]
-    for table in definition.tables:
+    for table in ACCESS[definition.name].table_definitions:
         assert variables[table.env_var] == {"Ref": table_logical_id(synthesized, table)}
-    for table in set(TABLES) - set(definition.tables):
+    for table in set(TABLES) - set(ACCESS[definition.name].table_definitions):
         assert table.env_var not in variables
     # A bus by its name, which PutEvents takes as EventBusName (GetAtt, not Ref: see Buses.bus_name).
-    for bus in definition.buses:
+    for bus in ACCESS[definition.name].buses:
         assert variables[bus.env_var] == {"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Name"]}
-    for bus in set(BUSES) - set(definition.buses):
+    for bus in set(BUSES) - set(ACCESS[definition.name].buses):
         assert bus.env_var not in variables
     bucket_id = synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")
-    assert (variables.get(METRICS_BUCKET.env_var) == {"Ref": bucket_id}) == (METRICS_BUCKET in definition.buckets)
+    assert (variables.get(METRICS_BUCKET.env_var) == {"Ref": bucket_id}) == (METRICS_BUCKET in ACCESS[definition.name].bucket_definitions)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
     assert variables[ENV_VARS["raw_event_retention_days"]] == "400"

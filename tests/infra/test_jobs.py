@@ -10,6 +10,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.constructs.buses import BUSES
+from infra.permissions import ACCESS
 from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition, ScheduleDefinition
 from shared.platform.resources import BusDefinition
 from tests.infra.conftest import Synthesized
@@ -211,7 +212,7 @@ def test_bus_is_a_custom_bus_named_in_the_outputs(synthesized: Synthesized, bus:
 
 def test_rewards_function_publishes_to_the_rewards_bus_by_name(synthesized: Synthesized) -> None:
     (rewards,) = [d for d in FUNCTIONS if d.name == "rewards"]
-    (bus,) = rewards.buses
+    (bus,) = ACCESS["rewards"].buses
     assert bus.env_var == "WOM_EVENT_BUS" and bus.source == "wom.rewards"
     variables = function_resource(synthesized, rewards)[1]["Properties"]["Environment"]["Variables"]
     assert variables["WOM_EVENT_BUS"] == {"Fn::GetAtt": [bus_logical_id(synthesized, bus), "Name"]}
