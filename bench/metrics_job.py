@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from unittest import mock
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -27,6 +26,7 @@ from bench.environment import CLOSED_ENDPOINT, counted_logs, create_stack_resour
 from bench.latency import CannedDynamoDB
 from bench.stats import Spread
 from shared.platform import keys
+from shared.platform.clock import utc_now
 from shared import wiring
 from shared.platform.resources import EVENTS_TABLE, REFERRALS_TABLE, TABLES
 from shared.metrics.facts import conversion_fact
@@ -86,7 +86,7 @@ def _seed_day(client: object, target: LinkTarget, day: date, count: int) -> Seed
         visitor = Visitor(ip=traffic.visitor_ip(n), user_agent="Mozilla/5.0 bench", opted_out=False)
         kind = MIX[n % len(MIX)]
         if kind == "click":
-            record = plan_click(target, visitor, lambda d: b"bench-salt", at, "redirect", 400)[1]
+            record = plan_click(target, visitor, b"bench-salt", at, "redirect", 400)[1]
             records.append({**record.key, **record.attributes, "hits": 1, "last_at": record.attributes["at"]})
         else:
             record = plan_share_or_view(kind, target, visitor, at, "pixel", 400, channel="email")
@@ -137,8 +137,9 @@ def _run_at_scale(runner: Runner, scale: int, base_events_per_day: int, log_leve
     with patched_environ(handler_environment(log_level)), mock_aws(), counted_logs():
         wiring.reset()
         inspector = create_stack_resources()
-        with mock.patch("functions.admin.routes.utc_now", return_value=CAMPAIGN_CREATED):
-            seed = traffic.seed_campaign()
+        wiring.use_clock(lambda: CAMPAIGN_CREATED)
+        seed = traffic.seed_campaign()
+        wiring.use_clock(utc_now)
         target = LinkTarget(code=seed.code, campaign_id=traffic.CAMPAIGN_ID, advocate_id=seed.advocate_id, destination_url=traffic.CAMPAIGN["destination_url"])
         days = {measured_day - timedelta(days=d): _seed_day(inspector, target, measured_day - timedelta(days=d), events_per_day) for d in range(DAYS_IN_TABLE)}
         # What the timed run may read besides the day: the campaign list.

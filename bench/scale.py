@@ -44,7 +44,7 @@ class KeySpread:
 def _record(kind: str, n: int, target: LinkTarget, at: datetime) -> EventRecord:
     visitor = Visitor(ip=f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}", user_agent=BROWSER, opted_out=False)
     if kind == "click":
-        return plan_click(target, visitor, lambda day: b"bench-salt", at, "redirect", 400)[1]
+        return plan_click(target, visitor, b"bench-salt", at, "redirect", 400)[1]
     return plan_share_or_view(kind, target, visitor, at, "pixel", 400, channel="email")
 
 

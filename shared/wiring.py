@@ -1,41 +1,43 @@
-"""Wiring: settings + one DynamoDB client → the repositories a function uses. Built once per instance."""
+"""The composition root: settings, one DynamoDB client, one clock → the services each function uses.
+
+Built lazily, once per function instance; each factory imports only what its function needs, so the tracking
+function never loads the admin, conversion or job code. Tests and local mode move time with `use_clock`.
+"""
 
 from __future__ import annotations
 
-import threading
+from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cachetools import TTLCache
-
-from shared.platform.clock import utc_now
-from shared.tracking.models import LinkTarget
+from shared.platform.clock import Clock, utc_now
 from shared.platform.dynamo import dynamodb_client
-from shared.tracking.repository import EventRepository
-from shared.campaigns.repository import CampaignRepository
-from shared.tracking.salts import VisitorSaltRepository
 from shared.platform.settings import Settings, get_settings
 
-# Codes resolve to the same target for long stretches; a short cache spares a read pair per click.
-LINK_TARGET_TTL_SECONDS = 60
+if TYPE_CHECKING:
+    from shared.campaigns.service import CampaignService
+    from shared.conversions.service import ConversionService
+    from shared.metrics.job import MetricsJob
+    from shared.rewards.job import RewardsJob
+    from shared.rewards.service import RewardService
+    from shared.tracking.service import TrackingService
+
+_clock: Clock = utc_now
 
 
-class Tracking:
-    def __init__(self, settings: Settings, client) -> None:
-        self.settings = settings
-        self.events = EventRepository(client, settings.events_table)
-        self.campaigns = CampaignRepository(client, settings.referrals_table)
-        self.salts = VisitorSaltRepository(client, settings.referrals_table)
-        self._targets: TTLCache = TTLCache(maxsize=4096, ttl=LINK_TARGET_TTL_SECONDS)
-        self._targets_lock = threading.Lock()  # local mode serves requests from several threads
+def now() -> datetime:
+    """The time as every service and job of this process sees it."""
+    return _clock()
 
-    def link_target(self, code: str) -> LinkTarget | None:
-        with self._targets_lock:
-            if code in self._targets:
-                return self._targets[code]
-        target = self.campaigns.find_link_target(code)
-        with self._targets_lock:
-            self._targets[code] = target
-        return target
+
+def use_clock(clock: Clock) -> None:
+    """Hand every service (already built or not) another clock; `use_clock(utc_now)` restores the system's."""
+    global _clock
+    _clock = clock
+
+
+def settings() -> Settings:
+    return get_settings()
 
 
 def _secret(arn: str | None, local_value: str) -> str:
@@ -47,92 +49,116 @@ def _secret(arn: str | None, local_value: str) -> str:
     return local_value
 
 
-def email_hash_key(settings: Settings) -> bytes:
-    return _secret(settings.hash_key_secret_arn, settings.hash_key).encode()
+def email_hash_key() -> bytes:
+    config = settings()
+    return _secret(config.hash_key_secret_arn, config.hash_key).encode()
 
 
-class Admin:
-    def __init__(self, settings: Settings, client) -> None:
-        from shared.rewards.repository import RewardRepository
-
-        self.settings = settings
-        self.campaigns = CampaignRepository(client, settings.referrals_table)
-        self.rewards = RewardRepository(client, settings.referrals_table)
-
-    def hash_key(self) -> bytes:
-        return email_hash_key(self.settings)
-
-
-class Conversions:
-    def __init__(self, settings: Settings, client) -> None:
-        # Imported here so the tracking function does not load what only this function uses.
-        from shared.conversions.service import ConversionService
-        from shared.conversions.repository import ConversionRepository
-
-        self.settings = settings
-        self.service = ConversionService(
-            campaigns=CampaignRepository(client, settings.referrals_table),
-            events=EventRepository(client, settings.events_table),
-            conversions=ConversionRepository(client, settings.referrals_table, settings.events_table),
-            hash_key=lambda: email_hash_key(settings),
-            clock=utc_now,
-            retention_days=settings.raw_event_retention_days,
-        )
-
-    def signing_secrets(self) -> list[str]:
-        value = _secret(self.settings.signing_secret_arn, self.settings.signing_secret)
-        return [secret.strip() for secret in value.split(",") if secret.strip()]
+def signing_secrets() -> list[str]:
+    """The storefront signing secrets in force (several, comma-separated, during a rotation)."""
+    config = settings()
+    value = _secret(config.signing_secret_arn, config.signing_secret)
+    return [secret.strip() for secret in value.split(",") if secret.strip()]
 
 
 @lru_cache(maxsize=1)
-def tracking() -> Tracking:
-    return Tracking(get_settings(), dynamodb_client())
+def tracking() -> TrackingService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.tracking.repository import EventRepository
+    from shared.tracking.salts import VisitorSaltRepository
+    from shared.tracking.service import LinkTargets, TrackingService
 
-
-@lru_cache(maxsize=1)
-def admin() -> Admin:
-    return Admin(get_settings(), dynamodb_client())
-
-
-@lru_cache(maxsize=1)
-def conversions() -> Conversions:
-    return Conversions(get_settings(), dynamodb_client())
-
-
-@lru_cache(maxsize=1)
-def rewards_job():  # noqa: ANN201 - imported lazily: only the rewards function needs it
-    import boto3
-
-    from shared.rewards.repository import RewardRepository
-    from shared.rewards.job import RewardsJob
-
-    settings, client = get_settings(), dynamodb_client()
-    return RewardsJob(
-        RewardRepository(client, settings.referrals_table, settings.events_table),
-        CampaignRepository(client, settings.referrals_table),
-        boto3.client("events"),
-        settings.event_bus,
-        settings.raw_event_retention_days,
+    config, client = settings(), dynamodb_client()
+    return TrackingService(
+        targets=LinkTargets(CampaignRepository(client, config.referrals_table)),
+        events=EventRepository(client, config.events_table),
+        salts=VisitorSaltRepository(client, config.referrals_table),
+        clock=now,
+        retention_days=config.raw_event_retention_days,
     )
 
 
 @lru_cache(maxsize=1)
-def metrics_job():  # noqa: ANN201 - imported lazily: only the metrics function needs it
+def conversions() -> ConversionService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.conversions.repository import ConversionRepository
+    from shared.conversions.service import ConversionService
+    from shared.tracking.repository import EventRepository
+
+    config, client = settings(), dynamodb_client()
+    return ConversionService(
+        campaigns=CampaignRepository(client, config.referrals_table),
+        events=EventRepository(client, config.events_table),
+        conversions=ConversionRepository(client, config.referrals_table, config.events_table),
+        hash_key=email_hash_key,
+        clock=now,
+        retention_days=config.raw_event_retention_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def campaigns() -> CampaignService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.service import CampaignService
+    from shared.metrics.repository import AdvocateDailyCounts
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return CampaignService(
+        campaigns=CampaignRepository(client, config.referrals_table),
+        rewards=RewardRepository(client, config.referrals_table),
+        advocate_days=AdvocateDailyCounts(client, config.referrals_table),
+        hash_key=email_hash_key,
+        clock=now,
+    )
+
+
+@lru_cache(maxsize=1)
+def rewards() -> RewardService:
+    from shared.rewards.repository import RewardRepository
+    from shared.rewards.service import RewardService
+
+    config, client = settings(), dynamodb_client()
+    return RewardService(RewardRepository(client, config.referrals_table), clock=now)
+
+
+@lru_cache(maxsize=1)
+def rewards_job() -> RewardsJob:
     import boto3
 
-    from shared.metrics.job import MetricsJob
-    from shared.metrics.repository import AdvocateActivity, DayReader, MetricsObjects
+    from shared.campaigns.repository import CampaignRepository
+    from shared.rewards.job import RewardsJob
+    from shared.rewards.repository import RewardRepository
 
-    settings, client = get_settings(), dynamodb_client()
+    config, client = settings(), dynamodb_client()
+    return RewardsJob(
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        boto3.client("events"),
+        config.event_bus,
+        config.raw_event_retention_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def metrics_job() -> MetricsJob:
+    import boto3
+
+    from shared.campaigns.repository import CampaignRepository
+    from shared.metrics.job import MetricsJob
+    from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects
+
+    config, client = settings(), dynamodb_client()
     return MetricsJob(
-        CampaignRepository(client, settings.referrals_table),
-        DayReader(client, settings.events_table),
-        MetricsObjects(boto3.client("s3"), settings.metrics_bucket),
-        AdvocateActivity(client, settings.referrals_table),
+        CampaignRepository(client, config.referrals_table),
+        DayReader(client, config.events_table),
+        MetricsObjects(boto3.client("s3"), config.metrics_bucket),
+        AdvocateDailyCounts(client, config.referrals_table),
     )
 
 
 def reset() -> None:
-    """Forget every cached client and setting (tests that change the environment call this)."""
-    for factory in (tracking, admin, conversions, rewards_job, metrics_job, get_settings, dynamodb_client):
+    """Forget every built service, client and setting (tests that change the environment call this)."""
+    for factory in (tracking, conversions, campaigns, rewards, rewards_job, metrics_job, get_settings, dynamodb_client):
         factory.cache_clear()
+    use_clock(utc_now)

@@ -27,9 +27,8 @@ def _header(event: dict, name: str) -> str | None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     # Every route here is signed: reject before parsing, so an unsigned post learns nothing and stores nothing.
-    conversions = wiring.conversions()
     try:
-        verify_signature(_header(event, "Wom-Signature"), _raw_body(event), conversions.signing_secrets(), conversions.service.clock().timestamp())
+        verify_signature(_header(event, "Wom-Signature"), _raw_body(event), wiring.signing_secrets(), wiring.now().timestamp())
     except Unauthorized as error:
         logger.info("signature rejected", extra={"reason": error.code})
         return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error_body(error.code, error.message))}

@@ -28,7 +28,7 @@ def _answer(status: int, body: str) -> Response:
     },
 )
 def record_conversion(conversion: ConversionRequest):
-    return _answer(*wiring.conversions().service.record_conversion(conversion, router.current_event.json_body))
+    return _answer(*wiring.conversions().record_conversion(conversion, router.current_event.json_body))
 
 
 @router.post(
@@ -43,4 +43,4 @@ def record_conversion(conversion: ConversionRequest):
     },
 )
 def record_refund(refund: RefundRequest):
-    return _answer(*wiring.conversions().service.record_refund(refund, router.current_event.json_body))
+    return _answer(*wiring.conversions().record_refund(refund, router.current_event.json_body))

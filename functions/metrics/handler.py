@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared import wiring
-from shared.platform.clock import utc_now
 from shared.platform.observability import logger
 
 
@@ -19,6 +18,6 @@ def lambda_handler(event: dict, context: object) -> dict:
     if event.get("date"):
         summary = job.run_days([date.fromisoformat(event["date"])])
     else:
-        summary = job.run(datetime.fromisoformat(event["now"]) if event.get("now") else utc_now())
+        summary = job.run(datetime.fromisoformat(event["now"]) if event.get("now") else wiring.now())
     logger.info("metrics job finished", extra={"summary": summary})
     return summary

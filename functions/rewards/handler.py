@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared import wiring
-from shared.platform.clock import utc_now
 from shared.platform.observability import logger
 
 
 def _as_of(event: dict) -> datetime:
     raw = (event or {}).get("now")
-    return datetime.fromisoformat(raw) if raw else utc_now()
+    return datetime.fromisoformat(raw) if raw else wiring.now()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from functions.tracking.routes import router
 from shared.platform.http import create_resolver
 from shared.platform.observability import logger
-from shared.platform.settings import get_settings
+from shared import wiring
 
-app = create_resolver(get_settings().cors_origins)
+app = create_resolver(wiring.settings().cors_origins)
 app.include_router(router)
 
 EVENTS_PATH = "/v1/events"

@@ -4,15 +4,13 @@ given, so a replay at any later time gets the same bytes (durable idempotency, n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from shared.platform import keys
 from shared.metrics.facts import Fact
-from shared.platform.dynamo import cancellation_reasons, deserialise, serialise, transact_put
-
-_NOT_EXISTS = "attribute_not_exists(pk)"
+from shared.platform import keys
+from shared.platform.dynamo import AlreadyStored, Table, TransactionCancelled, transact
+from shared.rewards.repository import rewards_work_entry
 
 
 @dataclass(frozen=True)
@@ -22,10 +20,6 @@ class Stored:
     body_hash: str
     response: str
     item: dict[str, Any]
-
-
-class AlreadyStored(Exception):
-    """Someone stored this id first (possibly a concurrent duplicate)."""
 
 
 class FirstPurchaseTaken(Exception):
@@ -42,16 +36,11 @@ class ConversionRepository:
 
     def __init__(self, client: Any, table_name: str, events_table: str) -> None:
         self._client = client
-        self._table = table_name
-        self._events_table = events_table
-
-    def _get(self, key: keys.Key) -> dict[str, Any] | None:
-        response = self._client.get_item(TableName=self._table, Key=serialise(key), ConsistentRead=True)
-        item = response.get("Item")
-        return deserialise(item) if item else None
+        self._table = Table(client, table_name)
+        self._events = Table(client, events_table)
 
     def _stored(self, key: keys.Key) -> Stored | None:
-        item = self._get(key)
+        item = self._table.get(key, consistent=True)
         return Stored(item["body_hash"], item["response"], item) if item else None
 
     def find_order(self, order_id: str) -> Stored | None:
@@ -60,47 +49,59 @@ class ConversionRepository:
     def find_refund(self, refund_id: str) -> Stored | None:
         return self._stored(keys.refund_key(refund_id))
 
-    def _put(self, key: keys.Key, attributes: dict[str, Any]) -> dict[str, Any]:
-        return {"TableName": self._table, "Item": serialise({**key, **attributes}), "ConditionExpression": _NOT_EXISTS}
-
-    def save_conversion(self, order_id: str, attributes: dict[str, Any], claim_first_purchase: tuple[str, str] | None, fact: Fact) -> None:
+    def save_conversion(
+        self,
+        order_id: str,
+        attributes: dict[str, Any],
+        claim_first_purchase: tuple[str, str] | None,
+        fact: Fact,
+        rewards_due_at: datetime | None,
+    ) -> None:
         """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
-        buyer's first referred purchase in the same transaction. Raises AlreadyStored or FirstPurchaseTaken."""
-        items = [{"Put": self._put(keys.order_key(order_id), {"kind": "conversion", **attributes})}]
+        buyer's first referred purchase in the same transaction. With `rewards_due_at` the order goes on the rewards
+        job's work list. Raises AlreadyStored or FirstPurchaseTaken."""
+        work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
+        operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
         if claim_first_purchase is not None:
             campaign_id, customer_id = claim_first_purchase
-            items.append({"Put": self._put(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id})})
-        items.append(transact_put(self._events_table, fact.item))
+            operations.append(self._table.put_new_op(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id}))
+        operations.append(self._events.put_op(fact.item))
         try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            reasons = cancellation_reasons(error)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise AlreadyStored(order_id) from error
-            if claim_first_purchase is not None and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise FirstPurchaseTaken(order_id) from error
+            transact(self._client, operations)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_at(0):
+                raise AlreadyStored(order_id) from cancelled
+            if claim_first_purchase is not None and cancelled.failed_at(1):
+                raise FirstPurchaseTaken(order_id) from cancelled
             raise
 
-    def save_refund(self, refund_id: str, order_id: str, amount: int, order_amount: int, attributes: dict[str, Any], fact: Fact | None) -> None:
+    def save_refund(
+        self,
+        refund_id: str,
+        order_id: str,
+        amount: int,
+        order_amount: int,
+        attributes: dict[str, Any],
+        fact: Fact | None,
+        rewards_due_at: datetime | None,
+    ) -> None:
         """Store the refund (and its fact, for a campaign's order) and add it to its order's refunded total, never
-        past the order's amount."""
-        refund = self._put(keys.refund_key(refund_id), {"kind": "refund", **attributes})
-        add_to_order = {
-            "TableName": self._table,
-            "Key": serialise(keys.order_key(order_id)),
-            "UpdateExpression": "SET refunded_amount = if_not_exists(refunded_amount, :zero) + :amount ADD refund_ids :ids",
-            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(refunded_amount) OR refunded_amount <= :limit)",
-            "ExpressionAttributeValues": serialise(
-                {":zero": 0, ":amount": amount, ":limit": order_amount - amount, ":ids": {refund_id}}
-            ),
-        }
+        past the order's amount. With `rewards_due_at` the refund goes on the rewards job's work list."""
+        work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
+        add_to_order = self._table.update_op(
+            keys.order_key(order_id),
+            "SET refunded_amount = if_not_exists(refunded_amount, :zero) + :amount ADD refund_ids :ids",
+            {":zero": 0, ":amount": amount, ":limit": order_amount - amount, ":ids": {refund_id}},
+            "attribute_exists(pk) AND (attribute_not_exists(refunded_amount) OR refunded_amount <= :limit)",
+        )
+        operations = [self._table.put_new_op(keys.refund_key(refund_id), {"kind": "refund", **attributes, **work}), add_to_order]
+        if fact is not None:
+            operations.append(self._events.put_op(fact.item))
         try:
-            facts = [transact_put(self._events_table, fact.item)] if fact is not None else []
-            self._client.transact_write_items(TransactItems=[{"Put": refund}, {"Update": add_to_order}, *facts])
-        except ClientError as error:
-            reasons = cancellation_reasons(error)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise AlreadyStored(refund_id) from error
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise RefundExceedsOrder(refund_id) from error
+            transact(self._client, operations)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_at(0):
+                raise AlreadyStored(refund_id) from cancelled
+            if cancelled.failed_at(1):
+                raise RefundExceedsOrder(refund_id) from cancelled
             raise

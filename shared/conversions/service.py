@@ -12,15 +12,14 @@ from shared.platform import keys
 from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
 from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
-from shared.platform.resources import DUE_INDEX
 from shared.platform.errors import Conflict, NotFound
 from shared.metrics.facts import conversion_fact, refund_fact
 from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
 from shared.platform.privacy import email_hash
-from shared.conversions.repository import AlreadyStored, ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
+from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
+from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
 from shared.campaigns.repository import CampaignRepository
-from shared.rewards.repository import REWARDS_QUEUE
 from shared.rewards.rules import QUEUED_STATUSES
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
@@ -30,10 +29,6 @@ def body_hash(body: Any) -> str:
     """Same JSON value, same hash: key order and whitespace do not make a different body."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _on_rewards_queue(now: datetime) -> dict[str, str]:
-    return {DUE_INDEX.partition_key: REWARDS_QUEUE, DUE_INDEX.sort_key: iso(now)}
 
 
 def _replay(stored: Stored, digest: str, what: str) -> Answer:
@@ -130,8 +125,6 @@ class ConversionService:
             "refunded_amount": 0,
             "body_hash": digest,
             "response": response,
-            # Referred purchases go on the rewards job's work list (the sparse "due" index).
-            **(_on_rewards_queue(now) if attribution.status in QUEUED_STATUSES else {}),
         }
         fact = conversion_fact(
             conversion_id=result.conversion_id,
@@ -145,7 +138,9 @@ class ConversionService:
             retention_days=self.retention_days,
         )
         buyer_claim = (referrer.campaign_id, buyer.customer_id) if claim and referrer else None
-        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact)
+        # Referred purchases go on the rewards job's work list.
+        rewards_due_at = now if attribution.status in QUEUED_STATUSES else None
+        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at)
         return 201, response
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:
@@ -173,7 +168,6 @@ class ConversionService:
             **result.model_dump(),
             "campaign_id": order.item.get("campaign_id"),
             "occurred_at": iso(request.occurred_at or now),
-            **(_on_rewards_queue(now) if order.item.get("status") == "attributed" else {}),
             "received_at": iso(now),
             "body_hash": digest,
             "response": response,
@@ -192,7 +186,8 @@ class ConversionService:
                 retention_days=self.retention_days,
             )
         try:
-            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact)
+            rewards_due_at = now if order.item.get("status") == "attributed" else None
+            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact, rewards_due_at)
         except AlreadyStored:
             return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
         except RefundExceedsOrder as error:

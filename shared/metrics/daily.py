@@ -152,12 +152,12 @@ def render(metrics: Mapping[str, Any]) -> bytes:
     return (json.dumps(ordered, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def advocate_activity(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+def advocate_daily_counts(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     """Each advocate's shares and clicks of the day, counted as the campaign's metrics count them."""
-    activity: dict[str, dict[str, int]] = {}
+    counts: dict[str, dict[str, int]] = {}
     for item in items:
         kind = item.get("type")
         if kind in ("share", "click") and _human(item) and item.get("advocate_id"):
-            tally = activity.setdefault(item["advocate_id"], {"shares": 0, "clicks": 0})
+            tally = counts.setdefault(item["advocate_id"], {"shares": 0, "clicks": 0})
             tally["shares" if kind == "share" else "clicks"] += 1
-    return activity
+    return counts

@@ -81,16 +81,27 @@ def refund_fact(
     return Fact(keys.refund_fact_key(campaign_id, received_at.date(), refund_id), attributes)
 
 
-def reward_fact(change: str, reward: dict[str, Any], at: datetime, retention_days: int) -> Fact:
+def reward_fact(
+    change: str,
+    *,
+    reward_id: str,
+    campaign_id: str,
+    advocate_id: str,
+    recipient: str,
+    amount: int,
+    currency: str,
+    at: datetime,
+    retention_days: int,
+) -> Fact:
     """A reward created (filed on its `created_at` day, the day of its conversion) or voided (on the day of
     the refund that voided it)."""
     attributes = {
         **_stamp(change, at, retention_days),
-        "reward_id": reward["reward_id"],
-        "campaign_id": reward["campaign_id"],
-        "advocate_id": reward["advocate_id"],
-        "recipient": reward["recipient"],
-        "amount": reward["amount"],
-        "currency": reward["currency"],
+        "reward_id": reward_id,
+        "campaign_id": campaign_id,
+        "advocate_id": advocate_id,
+        "recipient": recipient,
+        "amount": amount,
+        "currency": currency,
     }
-    return Fact(keys.reward_fact_key(reward["campaign_id"], at.date(), change, reward["reward_id"]), attributes)
+    return Fact(keys.reward_fact_key(campaign_id, at.date(), change, reward_id), attributes)

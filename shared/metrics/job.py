@@ -1,4 +1,4 @@
-"""The metrics job (SPEC §5): every campaign's daily metrics object, and its advocates' daily activity.
+"""The metrics job (SPEC §5): every campaign's daily metrics object, and its advocates' daily counts.
 
 A run recomputes today and yesterday (UTC); any past day can be recomputed on demand. Each campaign-day is
 read from its own partitions of the events table, so a run costs what those days hold, whatever the table's
@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.platform import keys
-from shared.metrics.daily import Unattributed, advocate_activity, daily_metrics, object_key, render
+from shared.metrics.daily import Unattributed, advocate_daily_counts, daily_metrics, object_key, render
 from shared.platform.observability import logger
-from shared.metrics.repository import AdvocateActivity, DayReader, MetricsObjects
+from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects
 from shared.campaigns.repository import CampaignRepository
 
 
@@ -30,11 +30,11 @@ class RunSummary:
 
 
 class MetricsJob:
-    def __init__(self, campaigns: CampaignRepository, days: DayReader, objects: MetricsObjects, activity: AdvocateActivity) -> None:
+    def __init__(self, campaigns: CampaignRepository, days: DayReader, objects: MetricsObjects, advocate_days: AdvocateDailyCounts) -> None:
         self.campaigns = campaigns
         self.days = days
         self.objects = objects
-        self.activity = activity
+        self.advocate_days = advocate_days
 
     def run(self, now: datetime) -> dict[str, Any]:
         """The scheduled run: yesterday (its late events and rewards) and today so far."""
@@ -61,8 +61,8 @@ class MetricsJob:
             summary.items_read += len(items)
             metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed)
             self.objects.put(object_key(campaign["campaign_id"], day), render(metrics))
-            activity = advocate_activity(items)
-            self.activity.save(day, activity)
+            counts = advocate_daily_counts(items)
+            self.advocate_days.save(day, counts)
             summary.objects_written += 1
-            summary.advocates += len(activity)
+            summary.advocates += len(counts)
         logger.info("metrics computed", extra={"day": day.isoformat(), "campaigns": len(campaigns)})

@@ -1,5 +1,5 @@
 """What the metrics job reads and writes: one campaign-day of the events table, the daily metrics objects in S3,
-and advocates' daily activity in the referrals table."""
+and advocates' daily counts in the referrals table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from shared.platform import keys
-from shared.platform.dynamo import deserialise, put_in_batches, serialise
+from shared.platform.dynamo import Table
 
 # Partitions of a campaign-day read at once: a day is EVENT_SHARDS independent partitions.
 READ_CONCURRENCY = 8
@@ -18,28 +18,13 @@ class DayReader:
     """Reads exactly one campaign's day: a Query per partition of that day, never a scan, never another day."""
 
     def __init__(self, client: Any, table_name: str, concurrency: int = READ_CONCURRENCY) -> None:
-        self._client = client
-        self._table = table_name
+        self._table = Table(client, table_name)
         # One pool for the reader's life (a function instance): each campaign-day would otherwise start its threads anew.
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="day-reader")
 
-    def _partition(self, pk: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": serialise({":pk": pk}),
-        }
-        while True:
-            response = self._client.query(**query)
-            items += [deserialise(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return items
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
     def read(self, campaign_id: str, day: date) -> list[dict[str, Any]]:
         partitions = keys.day_partitions(campaign_id, day)
-        return [item for items in self._pool.map(self._partition, partitions) for item in items]
+        return [item for items in self._pool.map(self._table.partition, partitions) for item in items]
 
 
 class MetricsObjects:
@@ -51,16 +36,21 @@ class MetricsObjects:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
 
 
-class AdvocateActivity:
+class AdvocateDailyCounts:
     """One item per advocate and day with that day's shares and clicks; rewritten whole by every run."""
 
     def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
+        self._table = Table(client, table_name)
 
-    def save(self, day: date, activity: dict[str, dict[str, int]]) -> None:
-        items = [
-            serialise({**keys.advocate_activity_key(advocate_id, day), "kind": "activity", "date": day.isoformat(), **tally})
-            for advocate_id, tally in sorted(activity.items())
-        ]
-        put_in_batches(self._client, self._table, items)
+    def save(self, day: date, counts: dict[str, dict[str, int]]) -> None:
+        self._table.put_batch(
+            [
+                {**keys.advocate_day_key(advocate_id, day), "kind": "advocate_day", "date": day.isoformat(), **tally}
+                for advocate_id, tally in sorted(counts.items())
+            ]
+        )
+
+    def totals(self, advocate_id: str) -> dict[str, int]:
+        """The advocate's shares and clicks over every day counted so far."""
+        days = self._table.partition(keys.advocate_key(advocate_id)["pk"], prefix=keys.ADVOCATE_DAY_PREFIX)
+        return {name: sum(int(day.get(name, 0)) for day in days) for name in ("shares", "clicks")}

@@ -1,11 +1,19 @@
-"""The one clock. Logic takes `now` as an argument; handlers and jobs ask this module."""
+"""The one clock, and the formats of time wom stores and answers with.
+
+Rules take `now` as an argument; services and jobs are handed a `Clock` by the composition root
+(shared/wiring.py), so a test or local mode moves time by handing in another clock.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
+    """The system clock: what every function uses unless handed another."""
     return datetime.now(UTC)
 
 

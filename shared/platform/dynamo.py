@@ -1,8 +1,17 @@
-"""Low-level DynamoDB plumbing shared by the repositories: one client, (de)serialisation."""
+"""DynamoDB plumbing written once: one client, (de)serialisation, reads, conditional writes, transactions with
+their cancellation reasons, and batches. Repositories build on `Table`; they decide what to store, this module
+only how.
+
+Errors here are data-level (`AlreadyStored`, `ConditionFailed`, `TransactionCancelled`): a repository passes
+them on or names them more precisely, and the feature's service turns them into domain errors.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -10,9 +19,12 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
 _BATCH_ATTEMPTS = 5
+NOT_EXISTS = "attribute_not_exists(pk)"
+CONDITION_FAILED = "ConditionalCheckFailed"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -20,10 +32,41 @@ _deserializer = TypeDeserializer()
 # Fail fast: a browser is waiting on the tracking routes.
 _CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"})
 
+Key = dict[str, str]
+Operation = dict[str, Any]  # one item of a TransactWriteItems call
+
 
 @lru_cache(maxsize=1)
 def dynamodb_client() -> Any:
     return boto3.client("dynamodb", config=_CONFIG)
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item in another state than its condition asked for."""
+
+
+class AlreadyStored(ConditionFailed):
+    """A put-if-new found the item already there (possibly written by a concurrent duplicate)."""
+
+
+class ItemNotFound(LookupError):
+    """The item a change was meant for is not stored."""
+
+
+class TransactionCancelled(ConditionFailed):
+    """A transaction was cancelled; `reasons` holds DynamoDB's code for each of its items, in order."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+    def failed_at(self, index: int) -> bool:
+        """Whether the item at `index` failed its condition (rather than passing, or being cancelled with it)."""
+        return index < len(self.reasons) and self.reasons[index] == CONDITION_FAILED
+
+    @property
+    def any_condition_failed(self) -> bool:
+        return CONDITION_FAILED in self.reasons
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -54,18 +97,129 @@ def deserialise(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
-def is_conditional_failure(error: Exception) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return code == "ConditionalCheckFailedException"
+def _error_code(error: Exception) -> str | None:
+    return getattr(error, "response", {}).get("Error", {}).get("Code")
 
 
 def cancellation_reasons(error: Exception) -> list[str]:
     return [reason.get("Code", "None") for reason in getattr(error, "response", {}).get("CancellationReasons", [])]
 
 
-def transact_put(table: str, item: dict[str, Any]) -> dict[str, Any]:
-    """An unconditional Put for TransactWriteItems."""
-    return {"Put": {"TableName": table, "Item": serialise(item)}}
+def transact(client: Any, operations: list[Operation]) -> None:
+    """Runs one TransactWriteItems; a cancelled transaction raises TransactionCancelled with its reasons."""
+    try:
+        client.transact_write_items(TransactItems=operations)
+    except ClientError as error:
+        reasons = cancellation_reasons(error)
+        if not reasons:
+            raise
+        raise TransactionCancelled(reasons) from error
+
+
+class Table:
+    """One table: the reads and writes every repository makes, and the operations its transactions combine."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def get(self, key: Key, consistent: bool = False) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.name, Key=serialise(key), ConsistentRead=consistent).get("Item")
+        return deserialise(item) if item else None
+
+    def query(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every item a Query answers, page after page. `query` holds the Query's own parameters, values plain."""
+        request = {"TableName": self.name, **query}
+        if "ExpressionAttributeValues" in request:
+            request["ExpressionAttributeValues"] = serialise(request["ExpressionAttributeValues"])
+        while True:
+            response = self.client.query(**request)
+            yield from (deserialise(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def page(self, *, limit: int, cursor: str | None, cursor_names: set[str], listing: dict[str, str], **query: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a Query and the cursor of the next (None on the last page). `listing` names the key
+        attributes that fix the listing (its partition): a cursor of another listing raises InvalidCursor."""
+        request = {"TableName": self.name, "Limit": limit, **query}
+        if "ExpressionAttributeValues" in request:
+            request["ExpressionAttributeValues"] = serialise(request["ExpressionAttributeValues"])
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, cursor_names, listing)
+        response = self.client.query(**request)
+        last = response.get("LastEvaluatedKey")
+        return [deserialise(item) for item in response.get("Items", [])], encode_cursor(last) if last else None
+
+    def partition(self, pk: str, prefix: str | None = None, consistent: bool = False) -> list[dict[str, Any]]:
+        """Every item under one partition key (whose sort key starts with `prefix`, if given)."""
+        condition, values = "pk = :pk", {":pk": pk}
+        if prefix is not None:
+            condition, values = condition + " AND begins_with(sk, :prefix)", {**values, ":prefix": prefix}
+        return list(self.query(KeyConditionExpression=condition, ExpressionAttributeValues=values, ConsistentRead=consistent))
+
+    # --- single writes ---------------------------------------------------------------------------
+
+    def put(self, item: dict[str, Any]) -> None:
+        self.client.put_item(TableName=self.name, Item=serialise(item))
+
+    def put_new(self, key: Key, attributes: dict[str, Any]) -> None:
+        """Puts the item only if no item has its key; raises AlreadyStored otherwise."""
+        try:
+            self.client.put_item(TableName=self.name, Item=serialise({**key, **attributes}), ConditionExpression=NOT_EXISTS)
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                raise AlreadyStored(str(key)) from error
+            raise
+
+    def update(self, key: Key, expression: str, values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> None:
+        self.client.update_item(**self.update_op(key, expression, values, names=names)["Update"])
+
+    def delete(self, key: Key) -> None:
+        self.client.delete_item(TableName=self.name, Key=serialise(key))
+
+    def put_batch(self, items: list[dict[str, Any]]) -> None:
+        """Puts in batches of 25, retrying what DynamoDB leaves unprocessed with backoff."""
+        put_in_batches(self.client, self.name, [serialise(item) for item in items])
+
+    # --- operations for transactions -------------------------------------------------------------
+
+    def put_op(self, item: dict[str, Any], condition: str | None = None, values: dict[str, Any] | None = None) -> Operation:
+        put: dict[str, Any] = {"TableName": self.name, "Item": serialise(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        if values:
+            put["ExpressionAttributeValues"] = serialise(values)
+        return {"Put": put}
+
+    def put_new_op(self, key: Key, attributes: dict[str, Any]) -> Operation:
+        """A Put that fails its condition when an item with that key exists."""
+        return self.put_op({**key, **attributes}, NOT_EXISTS)
+
+    def update_op(
+        self,
+        key: Key,
+        expression: str,
+        values: dict[str, Any] | None = None,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> Operation:
+        update: dict[str, Any] = {"TableName": self.name, "Key": serialise(key), "UpdateExpression": expression}
+        if values:
+            update["ExpressionAttributeValues"] = serialise(values)
+        if condition:
+            update["ConditionExpression"] = condition
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}
+
+    def delete_op(self, key: Key, condition: str | None = None) -> Operation:
+        delete: dict[str, Any] = {"TableName": self.name, "Key": serialise(key)}
+        if condition:
+            delete["ConditionExpression"] = condition
+        return {"Delete": delete}
 
 
 def put_in_batches(client: Any, table: str, items: list[dict[str, Any]]) -> None:
@@ -82,3 +236,31 @@ def put_in_batches(client: Any, table: str, items: list[dict[str, Any]]) -> None
                 break
         else:
             raise RuntimeError(f"{len(pending)} items left unprocessed after {_BATCH_ATTEMPTS} attempts")
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that this listing did not hand out."""
+
+
+def encode_cursor(last_key: dict[str, Any]) -> str:
+    """A Query's LastEvaluatedKey (string attributes) as an opaque, URL-safe cursor."""
+    plain = {name: value["S"] for name, value in last_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, names: set[str], fixed: dict[str, str]) -> dict[str, Any]:
+    """The ExclusiveStartKey of a cursor `encode_cursor` made for the same listing: exactly the key `names`,
+    with the `fixed` attributes (the listing's partition) as given. Anything else raises InvalidCursor."""
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        valid = (
+            isinstance(plain, dict)
+            and set(plain) == names
+            and all(isinstance(value, str) and len(value) < 1024 for value in plain.values())
+            and all(plain[name] == value for name, value in fixed.items())
+        )
+    except (ValueError, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise InvalidCursor(cursor)
+    return {name: {"S": value} for name, value in plain.items()}

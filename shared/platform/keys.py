@@ -193,9 +193,12 @@ def advocate_stats_key(advocate_id: str) -> Key:
     return {"pk": f"ADVOCATE#{advocate_id}", "sk": "STATS"}
 
 
-def advocate_activity_key(advocate_id: str, day: date) -> Key:
-    """Shares and clicks of an advocate on one day, rolled up from the events table."""
-    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"ACTIVITY#{day.isoformat()}"}
+ADVOCATE_DAY_PREFIX = "ACTIVITY#"
+
+
+def advocate_day_key(advocate_id: str, day: date) -> Key:
+    """Shares and clicks of an advocate on one day, counted from the events table by the metrics job."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"{ADVOCATE_DAY_PREFIX}{day.isoformat()}"}
 
 
 def outbox_key(event_id: str) -> Key:

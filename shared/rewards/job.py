@@ -24,7 +24,8 @@ from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
 from shared.campaigns.models import Campaign, RewardRules
 from shared.platform.observability import logger
 from shared.campaigns.repository import CampaignRepository
-from shared.rewards.repository import REWARDS_QUEUE, AlreadyDone, CapReached, OutboxEntry, RewardRepository
+from shared.rewards.models import RewardRecord
+from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RewardRepository, WorkItem
 from shared.rewards.rules import QUEUED_STATUSES, Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
 
 MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
@@ -66,22 +67,13 @@ class _RulesCache:
         return self._rules[(campaign_id, version)]
 
 
-def reward_event(reward: dict[str, Any], detail_type: str, at: str, **extra: Any) -> OutboxEntry:
+def reward_event(reward: RewardRecord, detail_type: str, at: str, **extra: Any) -> OutboxEntry:
     """The event for one state change of one reward; its id names the change, so consumers can deduplicate."""
     change = {"RewardApproved": "approved", "RewardVoided": "voided", "RewardAdjusted": "adjusted"}[detail_type]
-    event_id = f"{reward['reward_id']}.{change}"
+    event_id = f"{reward.reward_id}.{change}"
     detail = {
         "event_id": event_id,
-        "reward_id": reward["reward_id"],
-        "campaign_id": reward["campaign_id"],
-        "conversion_id": reward["conversion_id"],
-        "advocate_id": reward["advocate_id"],
-        "recipient": reward["recipient"],
-        "customer_id": reward["customer_id"],
-        "amount": reward["amount"],
-        "currency": reward["currency"],
-        "status": reward["status"],
-        "rules_version": reward["rules_version"],
+        **reward.model_dump(include={"reward_id", "campaign_id", "conversion_id", "advocate_id", "recipient", "customer_id", "amount", "currency", "status", "rules_version"}),
         "at": at,
         **extra,
     }
@@ -99,54 +91,61 @@ class RewardsJob:
     def run(self, now: datetime) -> dict[str, int]:
         summary = RunSummary()
         cache = _RulesCache(self.campaigns)
-        self._work_through_queue(now, cache, summary)
+        self._work_through_list(now, cache, summary)
         self._publish_outbox(now, summary)
         return summary.as_dict()
 
+    def _fact(self, change: str, reward: RewardRecord, at: datetime):  # noqa: ANN202 - a Fact
+        return reward_fact(
+            change,
+            **reward.model_dump(include={"reward_id", "campaign_id", "advocate_id", "recipient", "amount", "currency"}),
+            at=at,
+            retention_days=self.retention_days,
+        )
+
     # --- the work list -------------------------------------------------------------------------------
 
-    def _work_through_queue(self, now: datetime, cache: _RulesCache, summary: RunSummary) -> None:
+    def _work_through_list(self, now: datetime, cache: _RulesCache, summary: RunSummary) -> None:
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
             # The index lags the table a little: an entry this run has handled may still be listed.
-            items = [item for item in self.rewards.due(REWARDS_QUEUE, now) if (item["pk"], item["due_at"]) not in seen]
-            if not items:
+            work = [w for w in self.rewards.due_work(now) if (w.key["pk"], w.due_at) not in seen]
+            if not work:
                 return
             # Work in due order. A new reward may fall due before later items of this page (a refund that came
             # after its holding ended must find it approved): stop there and read the list again.
             horizon: str | None = None
-            for item in items:
-                if horizon is not None and item["due_at"] > horizon:
+            for entry in work:
+                if horizon is not None and entry.due_at > horizon:
                     break
-                seen.add((item["pk"], item["due_at"]))
-                created = self._handle(item, cache, summary)
-                for approve_at in created:
+                seen.add((entry.key["pk"], entry.due_at))
+                for approve_at in self._handle(entry, cache, summary):
                     if approve_at <= iso(now):
                         horizon = approve_at if horizon is None else min(horizon, approve_at)
         logger.warning("rewards job stopped after its round limit; the next run continues")
 
-    def _handle(self, item: dict[str, Any], cache: _RulesCache, summary: RunSummary) -> list[str]:
+    def _handle(self, work: WorkItem, cache: _RulesCache, summary: RunSummary) -> list[str]:
         try:
-            kind = item.get("kind")
-            if kind == "conversion":
-                return self._take_conversion(item, cache, summary)
-            if kind == "refund":
-                self._take_refund(item, cache, summary)
-            elif kind == "reward":
-                self._approve(item, summary)
+            if work.kind == "conversion":
+                return self._take_conversion(work, cache, summary)
+            if work.kind == "refund":
+                self._take_refund(work, cache, summary)
+            elif work.kind == "reward":
+                self._approve(work, summary)
             else:
-                self.rewards.skip({"pk": item["pk"], "sk": item["sk"]}, item["due_at"], "not_rewardable")
+                self.rewards.skip(work, "not_rewardable")
                 summary.skipped += 1
         except AlreadyDone:
             pass  # an overlapping run did it
         return []
 
-    def _take_conversion(self, order: dict[str, Any], cache: _RulesCache, summary: RunSummary) -> list[str]:
+    def _take_conversion(self, work: WorkItem, cache: _RulesCache, summary: RunSummary) -> list[str]:
+        order = work.item
         campaign = cache.campaign(order.get("campaign_id", ""))
         rules = cache.rules(order["campaign_id"], int(order.get("rules_version") or 1)) if campaign else None
         advocate = self.campaigns.get_advocate(order.get("advocate_id", "")) if campaign else None
         if order.get("status") not in QUEUED_STATUSES or campaign is None or rules is None or advocate is None:
-            self.rewards.skip(keys.order_key(order["order_id"]), order["due_at"], "not_rewardable")
+            self.rewards.skip(work, "not_rewardable")
             summary.skipped += 1
             return []
         conversion = Conversion(
@@ -166,81 +165,78 @@ class RewardsJob:
         advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)
         cap = (advocate.advocate_id, advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward and advocate_reward.cap_month else None
         try:
-            self.rewards.take_conversion(order, *self._created(planned, conversion, order), cap)
+            self.rewards.take_conversion(work, *self._created(planned, conversion, order), cap)
         except CapReached:
             # The cap is full for that month: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
-            self.rewards.take_conversion(order, *self._created(planned, conversion, order), None)
+            self.rewards.take_conversion(work, *self._created(planned, conversion, order), None)
             summary.capped += 1
         summary.conversions += 1
         summary.rewards_created += len(planned)
         return [iso(p.approve_at) for p in planned]
 
-    def _created(self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any]) -> tuple[list[dict[str, Any]], list]:
-        """The reward items, and their facts filed on the conversion's day (as `created_at` says)."""
-        items = [self._reward_item(p, conversion, order) for p in planned]
-        created_at = datetime.fromisoformat(order["received_at"])
-        return items, [reward_fact(REWARD_CREATED, item, created_at, self.retention_days) for item in items]
-
-    @staticmethod
-    def _reward_item(planned: PlannedReward, conversion: Conversion, order: dict[str, Any]) -> dict[str, Any]:
+    def _created(self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any]) -> tuple[list[RewardRecord], list]:
+        """The rewards, and their facts filed on the conversion's day (as `created_at` says)."""
         created_at = order["received_at"]
-        return {
-            "kind": "reward",
-            "reward_id": planned.reward_id,
-            "campaign_id": conversion.campaign_id,
-            "conversion_id": conversion.conversion_id,
-            "order_id": conversion.order_id,
-            "advocate_id": conversion.advocate_id,
-            "recipient": planned.recipient,
-            "customer_id": planned.customer_id,
-            "amount": planned.amount,
-            "currency": planned.currency,
-            "status": "pending",
-            "rules_version": conversion.rules_version,
-            "created_at": created_at,
-            "rule_type": planned.terms.type,
-            "rule_value": planned.terms.value,
-            "min_order_amount": planned.terms.min_order_amount,
-            "order_amount": conversion.amount,
-            "refunded_basis": 0,
-            "due_queue": REWARDS_QUEUE,
-            "due_at": iso(planned.approve_at),
-            "list_pk": keys.rewards_listing(conversion.campaign_id),
-            "list_sk": f"{created_at}#{planned.reward_id}",
-        }
+        rewards = [
+            RewardRecord(
+                reward_id=p.reward_id,
+                campaign_id=conversion.campaign_id,
+                conversion_id=conversion.conversion_id,
+                order_id=conversion.order_id,
+                advocate_id=conversion.advocate_id,
+                recipient=p.recipient,
+                customer_id=p.customer_id,
+                amount=p.amount,
+                currency=p.currency,
+                status="pending",
+                rules_version=conversion.rules_version,
+                created_at=created_at,
+                rule_type=p.terms.type,
+                rule_value=p.terms.value,
+                min_order_amount=p.terms.min_order_amount,
+                order_amount=conversion.amount,
+                approve_at=iso(p.approve_at),
+            )
+            for p in planned
+        ]
+        at = datetime.fromisoformat(created_at)
+        return rewards, [self._fact(REWARD_CREATED, reward, at) for reward in rewards]
 
-    def _approve(self, reward: dict[str, Any], summary: RunSummary) -> None:
-        if reward.get("status") != "pending":
-            self.rewards.skip(keys.reward_key(reward["reward_id"]), reward["due_at"], "not_pending")
+    def _approve(self, work: WorkItem, summary: RunSummary) -> None:
+        if work.item.get("status") != "pending":
+            self.rewards.skip(work, "not_pending")
             return
-        at = reward["due_at"]  # approval is when holding ended, whenever the job got to it
-        approved = {**reward, "status": "approved", "approved_at": at}
-        self.rewards.approve(reward, at, reward_event(approved, "RewardApproved", at))
+        reward = self.rewards.reward_of(work)
+        at = work.due_at  # approval is when holding ended, whenever the job got to it
+        approved = reward.model_copy(update={"status": "approved", "approved_at": at})
+        self.rewards.approve(work, reward, at, reward_event(approved, "RewardApproved", at))
         summary.approved += 1
 
-    def _take_refund(self, refund: dict[str, Any], cache: _RulesCache, summary: RunSummary) -> None:
-        order = self.rewards.get(keys.order_key(refund["order_id"]))
-        if order is not None and order.get("due_queue"):
+    def _take_refund(self, work: WorkItem, cache: _RulesCache, summary: RunSummary) -> None:
+        refund = work.item
+        order = self.rewards.get_order(refund["order_id"])
+        order_work = self.rewards.order_is_due(order) if order is not None else None
+        if order_work is not None:
             # Posted in the same instant as its conversion: the rewards must exist before a refund can touch them.
             try:
-                self._take_conversion(order, cache, summary)
+                self._take_conversion(order_work, cache, summary)
             except AlreadyDone:
                 pass
         at = refund["received_at"]
         changes: list[dict] = []
         events: list[OutboxEntry] = []
         for recipient in ("advocate", "friend"):
-            reward = self.rewards.get(keys.reward_key(keys.reward_id(refund["conversion_id"], recipient)))
-            if reward is None or reward["status"] == "voided":
+            reward = self.rewards.get_reward(keys.reward_id(refund["conversion_id"], recipient))
+            if reward is None or reward.status == "voided":
                 continue
-            terms = RuleTerms(reward["rule_type"], reward["rule_value"], int(reward["min_order_amount"]))
-            effect = refund_effect(terms, int(reward["order_amount"]), int(reward["refunded_basis"]), int(refund["amount"]))
-            if reward["status"] == "pending":
+            terms = RuleTerms(reward.rule_type, reward.rule_value, reward.min_order_amount)
+            effect = refund_effect(terms, reward.order_amount, reward.refunded_basis, int(refund["amount"]))
+            if reward.status == "pending":
                 if effect.value_after <= 0:
                     changes += self.rewards.pending_voided(reward, effect.refunded_basis, at)
-                    changes.append(self.rewards.fact(reward_fact(REWARD_VOIDED, reward, datetime.fromisoformat(at), self.retention_days)))
-                    events.append(reward_event({**reward, "status": "voided"}, "RewardVoided", at, refund_id=refund["refund_id"]))
+                    changes.append(self.rewards.fact(self._fact(REWARD_VOIDED, reward, datetime.fromisoformat(at))))
+                    events.append(reward_event(reward.model_copy(update={"status": "voided"}), "RewardVoided", at, refund_id=refund["refund_id"]))
                     summary.voided += 1
                 else:
                     changes += self.rewards.pending_reduced(reward, effect.refunded_basis, effect.value_after)
@@ -249,30 +245,26 @@ class RewardsJob:
             adjustment = None
             if effect.delta != 0:
                 adjustment = self._adjustment(reward, refund, effect.delta)
-                events.append(reward_event(adjustment, "RewardAdjusted", at, adjusts=reward["reward_id"], refund_id=refund["refund_id"]))
+                events.append(reward_event(adjustment, "RewardAdjusted", at, adjusts=reward.reward_id, refund_id=refund["refund_id"]))
                 summary.adjusted += 1
             changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment)
-        self.rewards.apply_refund(refund, changes, events, at)
+        self.rewards.apply_refund(work, changes, events, at)
         summary.refunds += 1
 
     @staticmethod
-    def _adjustment(reward: dict[str, Any], refund: dict[str, Any], delta: int) -> dict[str, Any]:
-        adjustment_id = keys.adjustment_id(reward["reward_id"], refund["refund_id"])
+    def _adjustment(reward: RewardRecord, refund: dict[str, Any], delta: int) -> RewardRecord:
         at = refund["received_at"]
-        keep = ("campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "currency", "rules_version")
-        return {
-            **{name: reward[name] for name in keep},
-            "kind": "adjustment",
-            "reward_id": adjustment_id,
-            "amount": delta,
-            "status": "approved",  # owed back now: it settles with the operator's next payout
-            "created_at": at,
-            "approved_at": at,
-            "adjusts": reward["reward_id"],
-            "refund_id": refund["refund_id"],
-            "list_pk": keys.rewards_listing(reward["campaign_id"]),
-            "list_sk": f"{at}#{adjustment_id}",
-        }
+        keep = {"campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "currency", "rules_version"}
+        return RewardRecord(
+            **reward.model_dump(include=keep),
+            reward_id=keys.adjustment_id(reward.reward_id, refund["refund_id"]),
+            amount=delta,
+            status="approved",  # owed back now: it settles with the operator's next payout
+            created_at=at,
+            approved_at=at,
+            adjusts=reward.reward_id,
+            refund_id=refund["refund_id"],
+        )
 
     # --- the outbox ----------------------------------------------------------------------------------
 

@@ -1,15 +1,16 @@
-"""Rewards as the admin API shows them."""
+"""Rewards: what the admin API shows, and the record the rewards job keeps of each."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.platform.validation import StrictModel
 
-
 RewardStatus = Literal["pending", "approved", "paid", "voided"]
+REWARD_STATUSES: tuple[RewardStatus, ...] = get_args(RewardStatus)
+Recipient = Literal["advocate", "friend"]
 
 
 class Reward(BaseModel):
@@ -18,7 +19,7 @@ class Reward(BaseModel):
     campaign_id: str
     conversion_id: str
     advocate_id: str
-    recipient: Literal["advocate", "friend"]
+    recipient: Recipient
     customer_id: str
     amount: int
     currency: str
@@ -32,6 +33,27 @@ class Reward(BaseModel):
     # A negative adjustment (clawback) names the reward it adjusts and the refund behind it.
     adjusts: str | None = None
     refund_id: str | None = None
+
+
+class RewardRecord(Reward):
+    """A reward as stored: with what its value depends on, so refunds never need the rules again."""
+
+    order_id: str
+    rule_type: Literal["percent", "flat"] | None = None
+    rule_value: float | None = None
+    min_order_amount: int = 0
+    order_amount: int = 0
+    # The order's refunded total the reward's amount already reflects.
+    refunded_basis: int = 0
+    # When a pending reward's holding ends.
+    approve_at: str | None = None
+
+    @property
+    def is_adjustment(self) -> bool:
+        return self.adjusts is not None
+
+    def shown(self) -> Reward:
+        return Reward.model_validate(self.model_dump())
 
 
 class RewardPage(BaseModel):

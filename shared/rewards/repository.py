@@ -1,39 +1,61 @@
 """Rewards in the referrals table: the job's work list, the state changes (each one transaction, carrying its
 own outbox entry), the outbox, and the reads of the admin API.
 
-Every state change is conditional on the state it leaves, so a crashed, repeated or overlapping run can
-neither apply a change twice nor publish an event twice.
+This repository owns the storage fields of rewards: the work list (the sparse `due` index: `due_queue`,
+`due_at`), the admin listing (`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
+conditional on the state it leaves, so a crashed, repeated or overlapping run can neither apply a change twice
+nor publish an event twice.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from shared.metrics.facts import Fact
 from shared.platform import keys
 from shared.platform.clock import iso
+from shared.platform.dynamo import ConditionFailed, ItemNotFound, Operation, Table, TransactionCancelled, transact
 from shared.platform.resources import DUE_INDEX, LISTING_INDEX
-from shared.platform.errors import Conflict, InvalidRequest
-from shared.metrics.facts import Fact
-from shared.platform.dynamo import cancellation_reasons, deserialise, serialise, transact_put
+from shared.rewards.models import RewardRecord
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
-STATUSES = ("pending", "approved", "paid", "voided")
+# What a reward record holds beyond its own fields: storage, never shown.
+_STORAGE_FIELDS = ("pk", "sk", "kind", DUE_INDEX.partition_key, DUE_INDEX.sort_key, LISTING_INDEX.partition_key, LISTING_INDEX.sort_key)
 
 
-class CapReached(Exception):
+def rewards_work_entry(due_at: datetime) -> dict[str, str]:
+    """The attributes that put an item on the rewards job's work list, due at `due_at`."""
+    return _on_queue(REWARDS_QUEUE, iso(due_at))
+
+
+class CapReached(ConditionFailed):
     """The advocate's monthly cap is full: the transaction was cancelled on the cap counter."""
 
 
-class AlreadyDone(Exception):
+class AlreadyDone(ConditionFailed):
     """Another run (or an earlier one) made this change first."""
+
+
+class NotApproved(ConditionFailed):
+    """Only an approved reward can be paid; `reward` is the reward as stored."""
+
+    def __init__(self, reward: RewardRecord) -> None:
+        super().__init__(reward.reward_id)
+        self.reward = reward
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One entry of the rewards job's work list: a conversion, a refund or a pending reward, due at `due_at`."""
+
+    kind: str
+    key: keys.Key
+    due_at: str
+    item: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -47,199 +69,222 @@ def _tally(status: str, count: int, amount: int) -> dict[str, int]:
     return {f"{status}_count": count, f"{status}_amount": amount}
 
 
+def _record(item: dict[str, Any]) -> RewardRecord:
+    return RewardRecord.model_validate({k: v for k, v in item.items() if k not in _STORAGE_FIELDS})
+
+
 class RewardRepository:
     def __init__(self, client: Any, table_name: str, events_table: str | None = None) -> None:
         self._client = client
-        self._table = table_name
+        self._table = Table(client, table_name)
         # Where the job's changes leave their facts for the metrics job (the admin API writes none).
-        self._events_table = events_table
+        self._events = Table(client, events_table) if events_table else None
 
     # --- reads -------------------------------------------------------------------------------------
 
-    def get(self, key: keys.Key) -> dict[str, Any] | None:
-        item = self._client.get_item(TableName=self._table, Key=serialise(key), ConsistentRead=True).get("Item")
-        return deserialise(item) if item else None
-
-    def due(self, queue: str, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    def _due(self, queue: str, now: datetime, limit: int) -> list[dict[str, Any]]:
         """The earliest items of a queue that are due by `now` (the index is eventually consistent; every change
         is conditional on the item's own state, so a stale entry is harmless)."""
-        response = self._client.query(
-            TableName=self._table,
+        items, _ = self._table.page(
+            limit=limit,
+            cursor=None,
+            cursor_names=set(),
+            listing={},
             IndexName=DUE_INDEX.name,
             KeyConditionExpression="#q = :q AND #d <= :now",
             ExpressionAttributeNames={"#q": DUE_INDEX.partition_key, "#d": DUE_INDEX.sort_key},
-            ExpressionAttributeValues=serialise({":q": queue, ":now": iso(now)}),
-            Limit=limit,
+            ExpressionAttributeValues={":q": queue, ":now": iso(now)},
         )
-        return [deserialise(item) for item in response.get("Items", [])]
+        return items
+
+    def due_work(self, now: datetime, limit: int = 100) -> list[WorkItem]:
+        return [
+            WorkItem(str(item.get("kind")), {"pk": item["pk"], "sk": item["sk"]}, item[DUE_INDEX.sort_key], item)
+            for item in self._due(REWARDS_QUEUE, now, limit)
+        ]
+
+    def get_order(self, order_id: str) -> dict[str, Any] | None:
+        return self._table.get(keys.order_key(order_id), consistent=True)
+
+    def order_is_due(self, order: dict[str, Any]) -> WorkItem | None:
+        """The order's entry on the work list, if it is still on it."""
+        due_at = order.get(DUE_INDEX.sort_key)
+        return WorkItem("conversion", keys.order_key(order["order_id"]), due_at, order) if due_at else None
+
+    @staticmethod
+    def reward_of(work: WorkItem) -> RewardRecord:
+        """The pending reward a work list entry is (the index carries every attribute: no second read)."""
+        return _record(work.item)
+
+    def get_reward(self, reward_id: str) -> RewardRecord | None:
+        item = self._table.get(keys.reward_key(reward_id), consistent=True)
+        return _record(item) if item and item.get("kind") in ("reward", "adjustment") else None
 
     # --- building blocks of transactions ------------------------------------------------------------
 
-    def _update(self, key: keys.Key, expression: str, values: dict[str, Any] | None = None, condition: str | None = None, names: dict[str, str] | None = None) -> dict:
-        update: dict[str, Any] = {"TableName": self._table, "Key": serialise(key), "UpdateExpression": expression}
-        if values:
-            update["ExpressionAttributeValues"] = serialise(values)
-        if condition:
-            update["ConditionExpression"] = condition
-        if names:
-            update["ExpressionAttributeNames"] = names
-        return {"Update": update}
-
-    def _put_new(self, key: keys.Key, attributes: dict[str, Any]) -> dict:
-        return {"Put": {"TableName": self._table, "Item": serialise({**key, **attributes}), "ConditionExpression": "attribute_not_exists(pk)"}}
-
-    def _take_off_queue(self, key: keys.Key, due_at: str) -> dict:
+    def _take_off_list(self, work: WorkItem) -> Operation:
         # Conditional on the exact entry: whoever takes it first does the work, once.
-        return self._update(key, "REMOVE due_queue, due_at", {":due": due_at}, "due_at = :due")
+        return self._table.update_op(work.key, "REMOVE due_queue, due_at", {":due": work.due_at}, "due_at = :due")
 
-    def _stats(self, advocate_id: str, counters: dict[str, int]) -> dict:
+    def _stats(self, advocate_id: str, counters: dict[str, int]) -> Operation:
         names = {f"#c{i}": name for i, name in enumerate(counters)}
         values = {f":c{i}": value for i, value in enumerate(counters.values())}
         expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
-        return self._update(keys.advocate_stats_key(advocate_id), expression, values, names=names)
+        return self._table.update_op(keys.advocate_stats_key(advocate_id), expression, values, names=names)
 
-    def _outbox(self, entry: OutboxEntry, at: str) -> dict:
-        return self._put_new(
+    def _outbox(self, entry: OutboxEntry, at: str) -> Operation:
+        return self._table.put_new_op(
             keys.outbox_key(entry.event_id),
-            {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), "due_queue": OUTBOX_QUEUE, "due_at": at},
+            {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), **_on_queue(OUTBOX_QUEUE, at)},
         )
 
-    def fact(self, fact: Fact) -> dict:
-        """A transaction item that writes a fact; deterministic key, so a change made twice leaves one fact."""
-        if self._events_table is None:
-            raise RuntimeError("this repository was built without the events table")
-        return transact_put(self._events_table, fact.item)
+    def _new_reward(self, reward: RewardRecord) -> Operation:
+        """A new reward or adjustment, on the admin listing and, while pending, on the work list until it is due."""
+        attributes = {
+            **reward.model_dump(exclude_none=True),
+            "kind": "adjustment" if reward.is_adjustment else "reward",
+            LISTING_INDEX.partition_key: keys.rewards_listing(reward.campaign_id),
+            LISTING_INDEX.sort_key: f"{reward.created_at}#{reward.reward_id}",
+        }
+        if reward.status == "pending" and reward.approve_at:
+            attributes |= _on_queue(REWARDS_QUEUE, reward.approve_at)
+        return self._table.put_new_op(keys.reward_key(reward.reward_id), attributes)
 
-    def _transact(self, items: list[dict]) -> list[str]:
+    def fact(self, fact: Fact) -> Operation:
+        """A transaction item that writes a fact; deterministic key, so a change made twice leaves one fact."""
+        if self._events is None:
+            raise RuntimeError("this repository was built without the events table")
+        return self._events.put_op(fact.item)
+
+    def _transact(self, operations: list[Operation]) -> list[str]:
         """Runs the transaction; on cancellation returns the per-item reasons (empty list: committed)."""
         try:
-            self._client.transact_write_items(TransactItems=items)
+            transact(self._client, operations)
             return []
-        except ClientError as error:
-            reasons = cancellation_reasons(error)
-            if not reasons:
-                raise
-            return reasons
+        except TransactionCancelled as cancelled:
+            return cancelled.reasons
 
     # --- the job's state changes --------------------------------------------------------------------
 
-    def take_conversion(self, order: dict[str, Any], rewards: list[dict[str, Any]], facts: list[Fact], cap: tuple[str, str, int] | None) -> None:
-        """Takes the conversion off the queue, creates its rewards (with their facts), counts it for the advocate and, with a cap
-        (advocate_id, month, limit), counts the advocate's reward against it. Raises CapReached (nothing
+    def take_conversion(self, work: WorkItem, rewards: list[RewardRecord], facts: list[Fact], cap: tuple[str, str, int] | None) -> None:
+        """Takes the conversion off the list, creates its rewards (with their facts), counts it for the advocate and,
+        with a cap (advocate_id, month, limit), counts the advocate's reward against it. Raises CapReached (nothing
         written) when the cap is full, AlreadyDone when the conversion was taken already."""
-        advocate_id = order["advocate_id"]
-        items = [self._take_off_queue(keys.order_key(order["order_id"]), order["due_at"])]
+        advocate_id = work.item["advocate_id"]
+        operations = [self._take_off_list(work)]
         counters = {"conversions": 1}
         for reward in rewards:
-            items.append(self._put_new(keys.reward_key(reward["reward_id"]), reward))
-            if reward["recipient"] == "advocate":
-                counters.update(_tally("pending", 1, reward["amount"]))
+            operations.append(self._new_reward(reward))
+            if reward.recipient == "advocate":
+                counters.update(_tally("pending", 1, reward.amount))
         cap_index = None
         if cap is not None:
-            cap_index = len(items)
-            items.append(self._update(keys.reward_cap_key(cap[0], cap[1]), "ADD #n :one", {":one": 1, ":limit": cap[2]}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}))
-        items.append(self._stats(advocate_id, counters))
-        items += [self.fact(fact) for fact in facts]
-        reasons = self._transact(items)
+            cap_index = len(operations)
+            operations.append(
+                self._table.update_op(
+                    keys.reward_cap_key(cap[0], cap[1]), "ADD #n :one", {":one": 1, ":limit": cap[2]}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}
+                )
+            )
+        operations.append(self._stats(advocate_id, counters))
+        operations += [self.fact(fact) for fact in facts]
+        reasons = self._transact(operations)
         if not reasons:
             return
-        reward_reasons = reasons[1 : 1 + len(rewards)]
-        if reasons[0] == "ConditionalCheckFailed" or "ConditionalCheckFailed" in reward_reasons:
-            raise AlreadyDone(order["order_id"])  # deterministic ids: an existing reward means another run took it
-        if cap_index is not None and reasons[cap_index] == "ConditionalCheckFailed":
+        cancelled = TransactionCancelled(reasons)
+        if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in range(1, 1 + len(rewards))):
+            raise AlreadyDone(work.item["order_id"])  # deterministic ids: an existing reward means another run took it
+        if cap_index is not None and cancelled.failed_at(cap_index):
             raise CapReached(advocate_id)
-        raise RuntimeError(f"conversion {order['order_id']!r} not taken: {reasons}")
+        raise cancelled
 
-    def approve(self, reward: dict[str, Any], approved_at: str, event: OutboxEntry) -> None:
-        items = [
-            self._update(
-                keys.reward_key(reward["reward_id"]),
+    def approve(self, work: WorkItem, reward: RewardRecord, approved_at: str, event: OutboxEntry) -> None:
+        operations = [
+            self._table.update_op(
+                work.key,
                 "SET #s = :approved, approved_at = :at REMOVE due_queue, due_at",
-                {":approved": "approved", ":pending": "pending", ":due": reward["due_at"], ":at": approved_at},
+                {":approved": "approved", ":pending": "pending", ":due": work.due_at, ":at": approved_at},
                 "#s = :pending AND due_at = :due",
                 {"#s": "status"},
             ),
             self._outbox(event, approved_at),
         ]
-        if reward["recipient"] == "advocate":
-            items.append(self._stats(reward["advocate_id"], {**_tally("pending", -1, -reward["amount"]), **_tally("approved", 1, reward["amount"])}))
-        if self._transact(items):
-            raise AlreadyDone(reward["reward_id"])
+        if reward.recipient == "advocate":
+            operations.append(self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("approved", 1, reward.amount)}))
+        if self._transact(operations):
+            raise AlreadyDone(reward.reward_id)
 
-    def apply_refund(self, refund: dict[str, Any], changes: list[dict], events: list[OutboxEntry], at: str) -> None:
-        """Takes the refund off the queue together with its changes to rewards and their events."""
-        items = [self._take_off_queue(keys.refund_key(refund["refund_id"]), refund["due_at"]), *changes]
-        items += [self._outbox(event, at) for event in events]
-        if self._transact(items):
-            raise AlreadyDone(refund["refund_id"])
+    def apply_refund(self, work: WorkItem, changes: list[Operation], events: list[OutboxEntry], at: str) -> None:
+        """Takes the refund off the list together with its changes to rewards and their events."""
+        operations = [self._take_off_list(work), *changes, *(self._outbox(event, at) for event in events)]
+        if self._transact(operations):
+            raise AlreadyDone(work.item["refund_id"])
 
-    def skip(self, key: keys.Key, due_at: str, reason: str) -> None:
-        """Takes an item off the queue without rewards, saying why."""
-        reasons = self._transact([self._update(key, "SET reward_skipped = :why REMOVE due_queue, due_at", {":why": reason, ":due": due_at}, "due_at = :due")])
-        if reasons:
-            raise AlreadyDone(str(key))
+    def skip(self, work: WorkItem, reason: str) -> None:
+        """Takes an item off the list without rewards, saying why."""
+        operation = self._table.update_op(work.key, "SET reward_skipped = :why REMOVE due_queue, due_at", {":why": reason, ":due": work.due_at}, "due_at = :due")
+        if self._transact([operation]):
+            raise AlreadyDone(str(work.key))
 
     # Changes apply_refund combines.
 
-    def pending_reduced(self, reward: dict[str, Any], basis: int, amount: int) -> list[dict]:
-        change = self._update(
-            keys.reward_key(reward["reward_id"]),
+    def pending_reduced(self, reward: RewardRecord, basis: int, amount: int) -> list[Operation]:
+        change = self._table.update_op(
+            keys.reward_key(reward.reward_id),
             "SET amount = :amount, refunded_basis = :basis",
-            {":amount": amount, ":basis": basis, ":pending": "pending", ":old": reward.get("refunded_basis", 0)},
+            {":amount": amount, ":basis": basis, ":pending": "pending", ":old": reward.refunded_basis},
             "#s = :pending AND refunded_basis = :old",
             {"#s": "status"},
         )
-        stats = [self._stats(reward["advocate_id"], {"pending_amount": amount - reward["amount"]})] if reward["recipient"] == "advocate" else []
+        stats = [self._stats(reward.advocate_id, {"pending_amount": amount - reward.amount})] if reward.recipient == "advocate" else []
         return [change, *stats]
 
-    def pending_voided(self, reward: dict[str, Any], basis: int, at: str) -> list[dict]:
-        change = self._update(
-            keys.reward_key(reward["reward_id"]),
+    def pending_voided(self, reward: RewardRecord, basis: int, at: str) -> list[Operation]:
+        change = self._table.update_op(
+            keys.reward_key(reward.reward_id),
             "SET #s = :voided, voided_at = :at, refunded_basis = :basis REMOVE due_queue, due_at",
-            {":voided": "voided", ":pending": "pending", ":at": at, ":basis": basis, ":old": reward.get("refunded_basis", 0)},
+            {":voided": "voided", ":pending": "pending", ":at": at, ":basis": basis, ":old": reward.refunded_basis},
             "#s = :pending AND refunded_basis = :old",
             {"#s": "status"},
         )
         stats = (
-            [self._stats(reward["advocate_id"], {**_tally("pending", -1, -reward["amount"]), **_tally("voided", 1, reward["amount"])})]
-            if reward["recipient"] == "advocate"
+            [self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("voided", 1, reward.amount)})]
+            if reward.recipient == "advocate"
             else []
         )
         return [change, *stats]
 
-    def settled_adjusted(self, reward: dict[str, Any], basis: int, adjustment: dict[str, Any] | None) -> list[dict]:
-        change = self._update(
-            keys.reward_key(reward["reward_id"]),
-            "SET refunded_basis = :basis",
-            {":basis": basis, ":old": reward.get("refunded_basis", 0)},
-            "refunded_basis = :old",
+    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None) -> list[Operation]:
+        change = self._table.update_op(
+            keys.reward_key(reward.reward_id), "SET refunded_basis = :basis", {":basis": basis, ":old": reward.refunded_basis}, "refunded_basis = :old"
         )
-        items = [change]
+        operations = [change]
         if adjustment is not None:
-            items.append(self._put_new(keys.reward_key(adjustment["reward_id"]), adjustment))
-            if reward["recipient"] == "advocate":
-                items.append(self._stats(reward["advocate_id"], {"adjustments_count": 1, "adjustments_amount": adjustment["amount"]}))
-        return items
+            operations.append(self._new_reward(adjustment))
+            if reward.recipient == "advocate":
+                operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
+        return operations
 
     # --- the outbox ----------------------------------------------------------------------------------
 
     def outbox(self, now: datetime) -> list[tuple[dict[str, Any], OutboxEntry]]:
         entries = []
-        for item in self.due(OUTBOX_QUEUE, now, limit=100):
+        for item in self._due(OUTBOX_QUEUE, now, limit=100):
             entries.append((item, OutboxEntry(item["pk"].removeprefix("OUTBOX#"), item["detail_type"], json.loads(item["detail"]))))
         return entries
 
     def published(self, item: dict[str, Any]) -> None:
-        self._client.delete_item(TableName=self._table, Key=serialise({"pk": item["pk"], "sk": item["sk"]}))
+        self._table.delete({"pk": item["pk"], "sk": item["sk"]})
 
     # --- the admin API --------------------------------------------------------------------------------
 
-    def fulfil(self, reward_id: str, reference: str, paid_at: str) -> dict[str, Any]:
-        reward = self.get(keys.reward_key(reward_id))
-        if reward is None or reward.get("kind") != "reward":
-            raise LookupError(reward_id)
-        items = [
-            self._update(
+    def fulfil(self, reward_id: str, reference: str, paid_at: str) -> RewardRecord:
+        """Marks an approved reward paid. Raises ItemNotFound for no such reward, NotApproved when the reward
+        is not approved."""
+        reward = self.get_reward(reward_id)
+        if reward is None or reward.is_adjustment:
+            raise ItemNotFound(reward_id)
+        operations = [
+            self._table.update_op(
                 keys.reward_key(reward_id),
                 "SET #s = :paid, paid_at = :at, #r = :ref",
                 {":paid": "paid", ":approved": "approved", ":at": paid_at, ":ref": reference},
@@ -247,64 +292,38 @@ class RewardRepository:
                 {"#s": "status", "#r": "reference"},
             )
         ]
-        if reward["recipient"] == "advocate" and not reward.get("adjusts"):
-            items.append(self._stats(reward["advocate_id"], {**_tally("approved", -1, -reward["amount"]), **_tally("paid", 1, reward["amount"])}))
-        if self._transact(items):
-            raise Conflict(f"reward {reward_id!r} is {reward['status']}; only an approved reward can be fulfilled", code="reward_not_approved")
-        return {**reward, "status": "paid", "paid_at": paid_at, "reference": reference}
+        if reward.recipient == "advocate":
+            operations.append(self._stats(reward.advocate_id, {**_tally("approved", -1, -reward.amount), **_tally("paid", 1, reward.amount)}))
+        if self._transact(operations):
+            raise NotApproved(reward)
+        return reward.model_copy(update={"status": "paid", "paid_at": paid_at, "reference": reference})
 
-    def page(self, campaign_id: str, status: str | None, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def page(self, campaign_id: str, status: str | None, cursor: str | None, limit: int) -> tuple[list[RewardRecord], str | None]:
+        """A campaign's rewards and adjustments by creation time. Raises InvalidCursor for a cursor of another listing."""
         query: dict[str, Any] = {
-            "TableName": self._table,
             "IndexName": LISTING_INDEX.name,
             "KeyConditionExpression": "#p = :p",
             "ExpressionAttributeNames": {"#p": LISTING_INDEX.partition_key},
-            "ExpressionAttributeValues": {":p": {"S": keys.rewards_listing(campaign_id)}},
-            "Limit": limit,
+            "ExpressionAttributeValues": {":p": keys.rewards_listing(campaign_id)},
         }
         if status:
             query["FilterExpression"] = "#s = :s"
             query["ExpressionAttributeNames"]["#s"] = "status"
-            query["ExpressionAttributeValues"][":s"] = {"S": status}
-        if cursor:
-            query["ExclusiveStartKey"] = _decode_cursor(cursor, campaign_id)
-        response = self._client.query(**query)
-        last = response.get("LastEvaluatedKey")
-        return [deserialise(item) for item in response.get("Items", [])], _encode_cursor(last) if last else None
-
-    def advocate_stats(self, advocate_id: str) -> dict[str, int]:
-        return self.get(keys.advocate_stats_key(advocate_id)) or {}
-
-    def advocate_activity(self, advocate_id: str) -> Iterator[dict[str, Any]]:
-        paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues=serialise({":pk": f"ADVOCATE#{advocate_id}", ":prefix": "ACTIVITY#"}),
-        ):
-            yield from (deserialise(item) for item in page.get("Items", []))
-
-
-_CURSOR_KEYS = {"pk", "sk", LISTING_INDEX.partition_key, LISTING_INDEX.sort_key}
-
-
-def _encode_cursor(last_key: dict[str, Any]) -> str:
-    plain = {name: value["S"] for name, value in last_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, campaign_id: str) -> dict[str, Any]:
-    """Only a cursor this API handed out for the same listing is accepted; anything else is a 400."""
-    try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (
-            isinstance(plain, dict)
-            and set(plain) == _CURSOR_KEYS
-            and all(isinstance(value, str) and len(value) < 1024 for value in plain.values())
-            and plain[LISTING_INDEX.partition_key] == keys.rewards_listing(campaign_id)
+            query["ExpressionAttributeValues"][":s"] = status
+        items, next_cursor = self._table.page(
+            limit=limit,
+            cursor=cursor,
+            cursor_names={"pk", "sk", LISTING_INDEX.partition_key, LISTING_INDEX.sort_key},
+            listing={LISTING_INDEX.partition_key: keys.rewards_listing(campaign_id)},
+            **query,
         )
-    except (ValueError, UnicodeDecodeError):
-        valid = False
-    if not valid:
-        raise InvalidRequest("cursor is not one this listing handed out", code="invalid_cursor")
-    return {name: {"S": value} for name, value in plain.items()}
+        return [_record(item) for item in items], next_cursor
+
+    def advocate_tallies(self, advocate_id: str) -> dict[str, int]:
+        """The advocate's counters: conversions, and count and amount of rewards by status and of adjustments."""
+        item = self._table.get(keys.advocate_stats_key(advocate_id), consistent=True) or {}
+        return {name: int(value) for name, value in item.items() if name not in ("pk", "sk")}
+
+
+def _on_queue(queue: str, due_at: str) -> dict[str, str]:
+    return {DUE_INDEX.partition_key: queue, DUE_INDEX.sort_key: due_at}

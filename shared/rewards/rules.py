@@ -10,8 +10,8 @@ from typing import Literal
 
 from shared.platform import keys
 from shared.campaigns.models import RewardRule, RewardRules
+from shared.rewards.models import Recipient
 
-Recipient = Literal["advocate", "friend"]
 
 # Conversions the rewards job takes up and counts for their advocate; only "attributed" ones earn rewards.
 QUEUED_STATUSES = ("attributed", "not_first_purchase")

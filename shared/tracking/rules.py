@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.platform import keys
 from shared.tracking.bots import is_bot
@@ -55,19 +54,29 @@ def _base_attributes(event_type: str, target: LinkTarget, now: datetime, bot: bo
     }
 
 
+def hashes_visitor(visitor: Visitor) -> bool:
+    """Bots and visitors who asked not to be tracked get no visitor hash, so they need no salt."""
+    return not (visitor.bot or visitor.opted_out)
+
+
 def plan_click(
     target: LinkTarget,
     visitor: Visitor,
-    salt_for: Callable[[date], bytes],
+    salt: bytes | None,
     now: datetime,
     source: str,
     retention_days: int,
     channel: str | None = None,
 ) -> tuple[str, EventRecord]:
     """A click's id and record. A human visitor's repeat within the clock hour maps to the same item
-    (counted once, `hits` grows); bots and opted-out visitors get an item per request, bots flagged."""
+    (counted once, `hits` grows); bots and opted-out visitors get an item per request, bots flagged.
+    `salt` is the visitor salt of `now`'s day, needed whenever `hashes_visitor(visitor)`."""
     bot = visitor.bot
-    hashed = None if (bot or visitor.opted_out) else visitor_hash(salt_for(now.date()), visitor.ip, visitor.user_agent, target.code)
+    hashed = None
+    if hashes_visitor(visitor):
+        if salt is None:
+            raise ValueError("a click by a visitor who is hashed needs the day's salt")
+        hashed = visitor_hash(salt, visitor.ip, visitor.user_agent, target.code)
     token = keys.visitor_click_token(hashed, now) if hashed else new_token()
     click_id = keys.click_id(target.code, now, token)
     attributes = _base_attributes("click", target, now, bot, source, retention_days)

@@ -111,6 +111,6 @@ def test_in_aws_the_email_hash_key_comes_from_secrets_manager(api, aws, monkeypa
     wiring.reset()
     api("POST", "/v1/campaigns", body=CAMPAIGN)
     created = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "c-1", "email": "Bo@Example.com"})
-    stored = wiring.admin().campaigns.get_advocate(created["json"]["advocate_id"])
+    stored = wiring.campaigns().campaigns.get_advocate(created["json"]["advocate_id"])
     assert stored.email_hash == email_hash(b"s3cr3t-key", "bo@example.com")
     assert stored.email_hash != email_hash(b"local-hash-key", "bo@example.com")

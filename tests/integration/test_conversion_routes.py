@@ -29,7 +29,7 @@ class Clock:
 @pytest.fixture
 def clock(aws) -> Clock:
     clock = Clock(START)
-    wiring.conversions().service.clock = clock
+    wiring.use_clock(clock)
     return clock
 
 
@@ -60,11 +60,8 @@ def click_through(api, code: str) -> str:
 
 
 @pytest.fixture
-def redirect_clock(monkeypatch, clock):
-    """Clicks are stamped by the tracking function's clock: keep it on the test's clock too."""
-    import functions.tracking.routes as tracking_routes
-
-    monkeypatch.setattr(tracking_routes, "utc_now", clock)
+def redirect_clock(clock):
+    """Clicks are stamped by the tracking function's clock: the one clock every service is handed."""
     return clock
 
 
@@ -209,7 +206,7 @@ def test_fifty_concurrent_identical_posts_store_one_conversion(moto_server):
     api("POST", "/v1/campaigns", body=CAMPAIGN)
     code = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "a"})["json"]["code"]
     clock = Clock(datetime.now(UTC))
-    wiring.conversions().service.clock = clock
+    wiring.use_clock(clock)
     body = order("o-race", referral_code=code)
     barrier = threading.Barrier(50)
     answers: list[dict] = []

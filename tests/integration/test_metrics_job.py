@@ -57,15 +57,10 @@ EXPECTED = {
 
 
 @pytest.fixture
-def clock(api, aws, monkeypatch) -> Clock:
-    """One clock for every function: the tracking routes, the admin routes and the conversions service."""
-    import functions.admin.routes as admin_routes
-    import functions.tracking.routes as tracking_routes
-
+def clock(api, aws) -> Clock:
+    """One clock for every function: tracking, admin and conversions are all handed it."""
     clock = Clock(MORNING - timedelta(days=2))
-    monkeypatch.setattr(tracking_routes, "utc_now", clock)
-    monkeypatch.setattr(admin_routes, "utc_now", clock)
-    wiring.conversions().service.clock = clock
+    wiring.use_clock(clock)
     return clock
 
 

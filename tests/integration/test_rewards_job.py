@@ -45,7 +45,7 @@ def shop(api, aws):
     assert api("POST", "/v1/campaigns", body={"campaign_id": "spring", "name": "Spring", "destination_url": "https://shop.example.com/", "rewards": RULES})["statusCode"] == 201
     advocate = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "ada"})["json"]
     clock = Clock(START)
-    wiring.conversions().service.clock = clock
+    wiring.use_clock(clock)
     return advocate, clock
 
 
@@ -308,7 +308,7 @@ def test_the_cap_holds_when_two_runs_overlap(moto_server):
     api("POST", "/v1/campaigns", body={"campaign_id": "spring", "name": "Spring", "destination_url": "https://shop.example.com/", "rewards": rules})
     advocate = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "ada"})["json"]
     clock = Clock(START)
-    wiring.conversions().service.clock = clock
+    wiring.use_clock(clock)
     for n in range(8):
         buy((advocate, clock), f"o-{n}")
     barrier = threading.Barrier(2)

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from shared.metrics.daily import FIELD_NAMES, Unattributed, advocate_activity, daily_metrics, object_key, rate, render
+from shared.metrics.daily import FIELD_NAMES, Unattributed, advocate_daily_counts, daily_metrics, object_key, rate, render
 
 DAY = date(2026, 11, 20)
 NONE = Unattributed()
@@ -123,7 +123,7 @@ def test_the_same_items_in_any_order_render_the_same_bytes() -> None:
     assert list(json.loads(first)) == list(FIELD_NAMES)
 
 
-def test_advocate_activity_counts_human_shares_and_clicks_per_advocate() -> None:
+def test_advocate_daily_counts_counts_human_shares_and_clicks_per_advocate() -> None:
     items = [
         item("share", advocate_id="a"),
         item("share", advocate_id="a", bot=True),
@@ -132,7 +132,7 @@ def test_advocate_activity_counts_human_shares_and_clicks_per_advocate() -> None
         item("view", advocate_id="b"),
         item("conversion", advocate_id="b", status="attributed", amount=1, currency="USD"),
     ]
-    assert advocate_activity(items) == {"a": {"shares": 1, "clicks": 1}}
+    assert advocate_daily_counts(items) == {"a": {"shares": 1, "clicks": 1}}
 
 
 def test_object_key_follows_the_spec_layout() -> None:

@@ -15,7 +15,7 @@ from shared.platform.errors import InvalidRequest
 from shared.tracking.links import referral_redirect_url
 from shared.tracking.models import LinkTarget
 from shared.platform.privacy import email_hash, tracking_opted_out, visitor_hash
-from shared.tracking.rules import Visitor, plan_click, plan_share_or_view
+from shared.tracking.rules import Visitor, hashes_visitor, plan_click, plan_share_or_view
 
 NOW = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
 TARGET = LinkTarget(code="abcdefghjk", campaign_id="spring", advocate_id="adv_1", destination_url="https://shop.example.com/")
@@ -106,10 +106,10 @@ def test_dnt_and_gpc_opt_out():
 # --- dedupe keys -----------------------------------------------------------
 
 def test_same_visitor_same_hour_is_the_same_click_item():
-    first_id, first = plan_click(TARGET, HUMAN, salt_for, NOW, "redirect", 400)
-    again_id, again = plan_click(TARGET, HUMAN, salt_for, NOW + timedelta(minutes=20), "redirect", 400)
+    first_id, first = plan_click(TARGET, HUMAN, salt_for(NOW.date()), NOW, "redirect", 400)
+    again_id, again = plan_click(TARGET, HUMAN, salt_for(NOW.date()), NOW + timedelta(minutes=20), "redirect", 400)
     assert first_id == again_id and first.key == again.key and first.repeatable
-    next_hour_id, next_hour = plan_click(TARGET, HUMAN, salt_for, NOW + timedelta(minutes=31), "redirect", 400)
+    next_hour_id, next_hour = plan_click(TARGET, HUMAN, salt_for(NOW.date()), NOW + timedelta(minutes=31), "redirect", 400)
     assert next_hour_id != first_id and next_hour.key != first.key
 
 
@@ -117,18 +117,19 @@ def test_bots_and_opted_out_visitors_are_never_merged():
     bot = Visitor(ip=HUMAN.ip, user_agent="Twitterbot/1.0", opted_out=False)
     opted_out = Visitor(ip=HUMAN.ip, user_agent=HUMAN.user_agent, opted_out=True)
 
-    def no_salt(day: date) -> bytes:
-        raise AssertionError("no visitor hash is made for bots or opted-out visitors")
-
+    # No visitor hash is made for them: they need no salt.
     for visitor in (bot, opted_out):
-        ids = {plan_click(TARGET, visitor, no_salt, NOW, "redirect", 400)[0] for _ in range(5)}
+        assert not hashes_visitor(visitor)
+        ids = {plan_click(TARGET, visitor, None, NOW, "redirect", 400)[0] for _ in range(5)}
         assert len(ids) == 5
-    _, record = plan_click(TARGET, bot, no_salt, NOW, "redirect", 400)
+    _, record = plan_click(TARGET, bot, None, NOW, "redirect", 400)
     assert record.attributes["bot"] is True and "visitor" not in record.attributes
+    with pytest.raises(ValueError, match="salt"):
+        plan_click(TARGET, HUMAN, None, NOW, "redirect", 400)
 
 
 def test_click_ids_name_their_own_item():
-    click_id, record = plan_click(TARGET, HUMAN, salt_for, NOW, "redirect", 400)
+    click_id, record = plan_click(TARGET, HUMAN, salt_for(NOW.date()), NOW, "redirect", 400)
     reference = keys.parse_click_id(click_id)
     assert reference is not None and reference.code == TARGET.code and reference.day == NOW.date()
     assert keys.click_key(TARGET.campaign_id, reference) == record.key

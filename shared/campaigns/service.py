@@ -1,0 +1,92 @@
+"""Campaign and advocate use cases of the admin API: create and change campaigns (rules versioned), enrol
+advocates, and the advocate view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocateView, Campaign, CampaignCreate, CampaignPatch
+from shared.campaigns.repository import CampaignRepository, CodesExhausted
+from shared.metrics.repository import AdvocateDailyCounts
+from shared.platform.clock import Clock, iso
+from shared.platform.dynamo import AlreadyStored, ConditionFailed
+from shared.platform.errors import Conflict, NotFound
+from shared.platform.privacy import email_hash
+from shared.rewards.models import REWARD_STATUSES, RewardTally
+from shared.rewards.repository import RewardRepository
+from shared.tracking.links import advocate_link
+
+
+class CampaignService:
+    def __init__(
+        self,
+        campaigns: CampaignRepository,
+        rewards: RewardRepository,
+        advocate_days: AdvocateDailyCounts,
+        hash_key: Callable[[], bytes],
+        clock: Clock,
+    ) -> None:
+        self.campaigns = campaigns
+        self.rewards = rewards
+        self.advocate_days = advocate_days
+        self.hash_key = hash_key
+        self.clock = clock
+
+    def create_campaign(self, request: CampaignCreate) -> Campaign:
+        campaign = Campaign(**request.model_dump(), created_at=iso(self.clock()))
+        try:
+            self.campaigns.create_campaign(campaign)
+        except AlreadyStored:
+            raise Conflict(f"campaign {campaign.campaign_id!r} already exists", code="campaign_exists") from None
+        return campaign
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        campaign = self.campaigns.get_campaign(campaign_id)
+        if campaign is None:
+            raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
+        return campaign
+
+    def change_campaign(self, campaign_id: str, patch: CampaignPatch) -> Campaign:
+        """New `rewards` make the next rules version; conversions already recorded keep theirs."""
+        campaign = self.campaign(campaign_id)
+        changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"rewards"})
+        new_rules = patch.rewards is not None
+        if new_rules:
+            changes["rewards"] = patch.rewards.model_dump(mode="json")
+            changes["rules_version"] = campaign.rules_version + 1
+        updated = Campaign.model_validate({**campaign.model_dump(mode="json"), **changes})
+        try:
+            self.campaigns.save_change(updated, campaign.rules_version, new_rules, iso(self.clock()))
+        except ConditionFailed:
+            raise Conflict("the campaign changed meanwhile; read it and try again", code="concurrent_update") from None
+        return updated
+
+    def enrol_advocate(self, campaign_id: str, enrolment: AdvocateEnrolment, base_url: str) -> tuple[AdvocateLink, bool]:
+        """(the advocate's link, created): the same customer again is the same advocate."""
+        self.campaign(campaign_id)
+        hashed = email_hash(self.hash_key(), enrolment.email) if enrolment.email else None
+        try:
+            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, iso(self.clock()))
+        except CodesExhausted:
+            raise Conflict("could not allocate a unique referral code; retry", code="code_collision") from None
+        return AdvocateLink(advocate_id=advocate.advocate_id, code=advocate.code, link=advocate_link(base_url, advocate.code)), created
+
+    def advocate_view(self, advocate_id: str) -> AdvocateView:
+        """Conversions and rewards as the rewards job counted them; shares and clicks as the metrics job did."""
+        advocate = self.campaigns.get_advocate(advocate_id)
+        if advocate is None:
+            raise NotFound(f"no advocate {advocate_id!r}", code="advocate_not_found")
+        tallies = self.rewards.advocate_tallies(advocate_id)
+        activity = self.advocate_days.totals(advocate_id)
+
+        def tally(name: str) -> RewardTally:
+            return RewardTally(count=tallies.get(f"{name}_count", 0), amount=tallies.get(f"{name}_amount", 0))
+
+        return AdvocateView(
+            **advocate.model_dump(include={"advocate_id", "campaign_id", "customer_id", "code", "created_at"}),
+            shares=activity["shares"],
+            clicks=activity["clicks"],
+            conversions=tallies.get("conversions", 0),
+            rewards={status: tally(status) for status in REWARD_STATUSES},
+            adjustments=tally("adjustments"),
+        )
