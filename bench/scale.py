@@ -22,6 +22,13 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko
 # The mix of a second's events: every `MIX` entry is one event in turn.
 MIX = ("click", "click", "view", "view", "share")
 START = datetime(2026, 11, 22, 12, tzinfo=UTC)
+# DynamoDB's write limit for one partition.
+PARTITION_WRITE_LIMIT_PER_SECOND = 1000
+
+
+def partition_write_rate(events_per_second: float) -> float:
+    """Writes per second that the busiest partition of one campaign's day takes, keys spreading evenly."""
+    return events_per_second / keys.EVENT_SHARDS
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,8 @@ def simulate_key_spread(events_per_second: int = 10_000, seconds: int = 5, campa
         shards=keys.EVENT_SHARDS,
         partitions_used=len(partitions),
         busiest_partition_wcu_per_second=busiest,
-        even_share_wcu_per_second=keys.partition_write_rate(events_per_second),
+        even_share_wcu_per_second=partition_write_rate(events_per_second),
         largest_item_bytes=largest,
         units_per_write=write_units(largest),
-        limit_wcu_per_second=keys.PARTITION_WRITE_LIMIT_PER_SECOND,
+        limit_wcu_per_second=PARTITION_WRITE_LIMIT_PER_SECOND,
     )

@@ -9,6 +9,11 @@ from typing import Literal
 Status = Literal["attributed", "unattributed", "self_referral", "not_first_purchase"]
 Method = Literal["click_id", "referral_code", "none"]
 
+# Conversions a campaign counts as its own (purchases its referrals drove) and the rewards job takes up for their
+# advocate; only "attributed" ones earn rewards. A self-referral is the advocate buying through their own link:
+# neither driven by a referral nor unclaimed.
+REFERRED_STATUSES: frozenset[Status] = frozenset({"attributed", "not_first_purchase"})
+
 # A storefront's clock may run a little behind ours.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -46,10 +51,6 @@ class Attribution:
     method: Method
     referrer: Referrer | None = None
     click_id: str | None = None
-
-    @property
-    def earns_rewards(self) -> bool:
-        return self.status == "attributed"
 
 
 def click_counts(click: ClickEvidence, purchased_at: datetime) -> bool:

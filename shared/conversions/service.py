@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from shared.platform import keys
+from shared.platform import ids, keys
 from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
 from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
@@ -20,7 +20,7 @@ from shared.conversions.repository import ConversionRepository, FirstPurchaseTak
 from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
 from shared.campaigns.repository import CampaignRepository
-from shared.rewards.rules import QUEUED_STATUSES
+from shared.conversions.attribution import REFERRED_STATUSES
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
 
@@ -102,7 +102,7 @@ class ConversionService:
     def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime, claim: bool) -> Answer:
         referrer = attribution.referrer
         result = ConversionResult(
-            conversion_id=keys.conversion_id(request.order_id),
+            conversion_id=ids.conversion_id(request.order_id),
             order_id=request.order_id,
             status=attribution.status,
             campaign_id=referrer.campaign_id if referrer else None,
@@ -139,7 +139,7 @@ class ConversionService:
         )
         buyer_claim = (referrer.campaign_id, buyer.customer_id) if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
-        rewards_due_at = now if attribution.status in QUEUED_STATUSES else None
+        rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
         self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at)
         return 201, response
 

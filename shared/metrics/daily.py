@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from shared.conversions.attribution import REFERRED_STATUSES
 from shared.tracking.channels import CHANNELS
 from shared.platform.resources import DAILY_METRICS_PREFIX
 from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED
 
-# Conversions a campaign counts as its own: purchases its referrals drove. A self-referral is the advocate
-# buying through their own link: neither driven by a referral nor unclaimed, so it is in neither count.
-REFERRED_STATUSES = frozenset({"attributed", "not_first_purchase"})
 
 # Every field of the object, in the order it is written, with its Athena (Glue) type.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -62,7 +60,7 @@ class Unattributed:
 
     @classmethod
     def of(cls, items: Iterable[Mapping[str, Any]]) -> Unattributed:
-        conversions = [item for item in items if item.get("type") == "conversion"]
+        conversions = [item for item in items if item.get("kind") == "conversion"]
         return cls(len(conversions), max((item["at"] for item in conversions), default=None))
 
 
@@ -88,7 +86,7 @@ def daily_metrics(campaign_id: str, currency: str, day: date, items: Iterable[Ma
     by_type: dict[str, list[Mapping[str, Any]]] = {}
     newest: str | None = unattributed.as_of
     for item in items:
-        by_type.setdefault(str(item.get("type")), []).append(item)
+        by_type.setdefault(str(item.get("kind")), []).append(item)
         stamp = _newest(item)
         newest = stamp if newest is None or stamp > newest else newest
 
@@ -156,7 +154,7 @@ def advocate_daily_counts(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[
     """Each advocate's shares and clicks of the day, counted as the campaign's metrics count them."""
     counts: dict[str, dict[str, int]] = {}
     for item in items:
-        kind = item.get("type")
+        kind = item.get("kind")
         if kind in ("share", "click") and _human(item) and item.get("advocate_id"):
             tally = counts.setdefault(item["advocate_id"], {"shares": 0, "clicks": 0})
             tally["shares" if kind == "share" else "clicks"] += 1

@@ -29,7 +29,7 @@ class Fact:
 
 
 def _stamp(fact_type: str, at: datetime, retention_days: int) -> dict[str, Any]:
-    return {"type": fact_type, "at": iso(at), "expires_at": expiry(at, retention_days)}
+    return {"kind": fact_type, "at": iso(at), "expires_at": expiry(at, retention_days)}
 
 
 def conversion_fact(

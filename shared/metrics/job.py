@@ -19,7 +19,7 @@ from shared.campaigns.repository import CampaignRepository
 
 
 @dataclass
-class RunSummary:
+class MetricsRunSummary:
     days: list[str] = field(default_factory=list)
     objects_written: int = 0
     items_read: int = 0
@@ -42,13 +42,13 @@ class MetricsJob:
         return self.run_days([today - timedelta(days=1), today])
 
     def run_days(self, days: list[date]) -> dict[str, Any]:
-        summary = RunSummary()
+        summary = MetricsRunSummary()
         campaigns = self.campaigns.list_campaigns()
         for day in days:
             self._run_day(day, campaigns, summary)
         return summary.as_dict()
 
-    def _run_day(self, day: date, campaigns: list[dict[str, Any]], summary: RunSummary) -> None:
+    def _run_day(self, day: date, campaigns: list[dict[str, Any]], summary: MetricsRunSummary) -> None:
         summary.days.append(day.isoformat())
         unattributed_items = self.days.read(keys.UNATTRIBUTED, day)
         summary.items_read += len(unattributed_items)

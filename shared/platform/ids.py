@@ -1,7 +1,9 @@
-"""Referral codes and ids: random, URL-safe, free of look-alike characters."""
+"""Referral codes and ids, in one URL-safe alphabet free of look-alike characters: random ones (codes, advocates,
+tokens) and derived ones (conversions, rewards, adjustments), which are the same whenever they are derived again."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -25,3 +27,30 @@ def new_advocate_id() -> str:
 
 def new_token(length: int = 16) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def digest(text: str, size: int) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=size).digest()
+
+
+def encode_token(raw: bytes, length: int = 16) -> str:
+    """`raw` written in the code alphabet: the same bytes, the same token."""
+    number = int.from_bytes(raw, "big")
+    out = []
+    for _ in range(length):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        out.append(CODE_ALPHABET[index])
+    return "".join(out)
+
+
+def conversion_id(order_id: str) -> str:
+    return "cnv_" + encode_token(digest(f"order|{order_id}", 12), 20)
+
+
+def reward_id(conversion_id_: str, recipient: str) -> str:
+    """Deterministic: a conversion has at most one reward per recipient, however often the job runs."""
+    return "rwd_" + encode_token(digest(f"reward|{conversion_id_}|{recipient}", 12), 20)
+
+
+def adjustment_id(reward_id_: str, refund_id: str) -> str:
+    return "adj_" + encode_token(digest(f"adjustment|{reward_id_}|{refund_id}", 12), 20)

@@ -3,7 +3,7 @@
 Events table: `pk = <campaign_id>#<YYYY-MM-DD>#<shard>`, `sk = <type>#<event key>`.
 A day of a campaign is EVENT_SHARDS partitions that hold nothing else, so a metrics run reads exactly
 that day; spreading a campaign's day over EVENT_SHARDS partitions keeps any one partition far below
-DynamoDB's 1,000 writes per second at 10,000 events per second (see `partition_write_rate`).
+DynamoDB's 1,000 writes per second at 10,000 events per second (see bench/scale.py).
 The shard is a hash of the event key, so a retried or repeated event lands on the same item: that is
 how deduplication is folded into the single write of each event.
 
@@ -16,26 +16,20 @@ Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, SALT#,
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.platform.ids import CODE_ALPHABET, CODE_LENGTH
+from shared.platform.ids import CODE_ALPHABET, CODE_LENGTH, digest, encode_token
 
 EVENT_SHARDS = 32
 UNATTRIBUTED = "_unattributed"  # campaign slugs start with [a-z0-9]
-PARTITION_WRITE_LIMIT_PER_SECOND = 1000
 
 Key = dict[str, str]
 
 
-def _digest(text: str, size: int) -> bytes:
-    return hashlib.blake2b(text.encode(), digest_size=size).digest()
-
-
 def shard_of(event_key: str) -> int:
-    return int.from_bytes(_digest(event_key, 4), "big") % EVENT_SHARDS
+    return int.from_bytes(digest(event_key, 4), "big") % EVENT_SHARDS
 
 
 def event_partition(campaign_id: str, day: date, shard: int) -> str:
@@ -63,34 +57,19 @@ def reward_fact_key(campaign_id: str, day: date, change: str, reward_id_: str) -
     return event_key(campaign_id, day, change, reward_id_)
 
 
-def partition_write_rate(events_per_second: float) -> float:
-    """Writes per second that the busiest partition of one campaign's day takes, keys spreading evenly."""
-    return events_per_second / EVENT_SHARDS
-
-
 # Click ids: `<code>.<YYYYMMDDHH><token>`. They name their own item (code → campaign, hour → day,
 # token → shard), so a conversion finds its click with one read and without an index.
-_TOKEN_ALPHABET = CODE_ALPHABET
-CLICK_ID_PATTERN = re.compile(rf"^([{CODE_ALPHABET}]{{{CODE_LENGTH}}})\.(\d{{10}})([{_TOKEN_ALPHABET}]{{16}})$")
-
-
-def _encode_token(raw: bytes, length: int = 16) -> str:
-    number = int.from_bytes(raw, "big")
-    out = []
-    for _ in range(length):
-        number, index = divmod(number, len(_TOKEN_ALPHABET))
-        out.append(_TOKEN_ALPHABET[index])
-    return "".join(out)
+CLICK_ID_PATTERN = re.compile(rf"^([{CODE_ALPHABET}]{{{CODE_LENGTH}}})\.(\d{{10}})([{CODE_ALPHABET}]{{16}})$")
 
 
 def visitor_click_token(visitor: str, hour: datetime) -> str:
     """The same visitor on the same link in the same clock hour gets the same token, hence the same item."""
-    return _encode_token(_digest(f"{visitor}|{hour:%Y%m%d%H}", 12))
+    return encode_token(digest(f"{visitor}|{hour:%Y%m%d%H}", 12))
 
 
 def dedupe_token(*parts: str) -> str:
     """A client's `event_id` (with its type and code) names one item, so retries overwrite, not add."""
-    return _encode_token(_digest("|".join(parts), 12))
+    return encode_token(digest("|".join(parts), 12))
 
 
 def click_id(code: str, at: datetime, token: str) -> str:
@@ -165,19 +144,6 @@ def buyer_key(campaign_id: str, customer_id: str) -> Key:
 
 def refund_key(refund_id: str) -> Key:
     return {"pk": f"REFUND#{refund_id}", "sk": "META"}
-
-
-def conversion_id(order_id: str) -> str:
-    return "cnv_" + _encode_token(_digest(f"order|{order_id}", 12), 20)
-
-
-def reward_id(conversion_id: str, recipient: str) -> str:
-    """Deterministic: a conversion has at most one reward per recipient, however often the job runs."""
-    return "rwd_" + _encode_token(_digest(f"reward|{conversion_id}|{recipient}", 12), 20)
-
-
-def adjustment_id(reward_id_: str, refund_id: str) -> str:
-    return "adj_" + _encode_token(_digest(f"adjustment|{reward_id_}|{refund_id}", 12), 20)
 
 
 def reward_key(reward_id_: str) -> Key:

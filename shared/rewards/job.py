@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.platform import keys
+from shared.platform import ids, keys
 from shared.platform.clock import iso
 from shared.platform.resources import REWARDS_BUS
 from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
@@ -26,14 +26,15 @@ from shared.platform.observability import logger
 from shared.campaigns.repository import CampaignRepository
 from shared.rewards.models import RewardRecord
 from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RewardRepository, WorkItem
-from shared.rewards.rules import QUEUED_STATUSES, Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
+from shared.conversions.attribution import REFERRED_STATUSES
+from shared.rewards.rules import Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
 
 MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
 PUT_EVENTS_BATCH = 10
 
 
 @dataclass
-class RunSummary:
+class RewardsRunSummary:
     conversions: int = 0
     rewards_created: int = 0
     capped: int = 0
@@ -89,7 +90,7 @@ class RewardsJob:
         self.retention_days = retention_days
 
     def run(self, now: datetime) -> dict[str, int]:
-        summary = RunSummary()
+        summary = RewardsRunSummary()
         cache = _RulesCache(self.campaigns)
         self._work_through_list(now, cache, summary)
         self._publish_outbox(now, summary)
@@ -105,7 +106,7 @@ class RewardsJob:
 
     # --- the work list -------------------------------------------------------------------------------
 
-    def _work_through_list(self, now: datetime, cache: _RulesCache, summary: RunSummary) -> None:
+    def _work_through_list(self, now: datetime, cache: _RulesCache, summary: RewardsRunSummary) -> None:
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
             # The index lags the table a little: an entry this run has handled may still be listed.
@@ -124,7 +125,7 @@ class RewardsJob:
                         horizon = approve_at if horizon is None else min(horizon, approve_at)
         logger.warning("rewards job stopped after its round limit; the next run continues")
 
-    def _handle(self, work: WorkItem, cache: _RulesCache, summary: RunSummary) -> list[str]:
+    def _handle(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> list[str]:
         try:
             if work.kind == "conversion":
                 return self._take_conversion(work, cache, summary)
@@ -139,12 +140,12 @@ class RewardsJob:
             pass  # an overlapping run did it
         return []
 
-    def _take_conversion(self, work: WorkItem, cache: _RulesCache, summary: RunSummary) -> list[str]:
+    def _take_conversion(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> list[str]:
         order = work.item
         campaign = cache.campaign(order.get("campaign_id", ""))
         rules = cache.rules(order["campaign_id"], int(order.get("rules_version") or 1)) if campaign else None
         advocate = self.campaigns.get_advocate(order.get("advocate_id", "")) if campaign else None
-        if order.get("status") not in QUEUED_STATUSES or campaign is None or rules is None or advocate is None:
+        if order.get("status") not in REFERRED_STATUSES or campaign is None or rules is None or advocate is None:
             self.rewards.skip(work, "not_rewardable")
             summary.skipped += 1
             return []
@@ -203,7 +204,7 @@ class RewardsJob:
         at = datetime.fromisoformat(created_at)
         return rewards, [self._fact(REWARD_CREATED, reward, at) for reward in rewards]
 
-    def _approve(self, work: WorkItem, summary: RunSummary) -> None:
+    def _approve(self, work: WorkItem, summary: RewardsRunSummary) -> None:
         if work.item.get("status") != "pending":
             self.rewards.skip(work, "not_pending")
             return
@@ -213,7 +214,7 @@ class RewardsJob:
         self.rewards.approve(work, reward, at, reward_event(approved, "RewardApproved", at))
         summary.approved += 1
 
-    def _take_refund(self, work: WorkItem, cache: _RulesCache, summary: RunSummary) -> None:
+    def _take_refund(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> None:
         refund = work.item
         order = self.rewards.get_order(refund["order_id"])
         order_work = self.rewards.order_is_due(order) if order is not None else None
@@ -227,7 +228,7 @@ class RewardsJob:
         changes: list[dict] = []
         events: list[OutboxEntry] = []
         for recipient in ("advocate", "friend"):
-            reward = self.rewards.get_reward(keys.reward_id(refund["conversion_id"], recipient))
+            reward = self.rewards.get_reward(ids.reward_id(refund["conversion_id"], recipient))
             if reward is None or reward.status == "voided":
                 continue
             terms = RuleTerms(reward.rule_type, reward.rule_value, reward.min_order_amount)
@@ -257,7 +258,7 @@ class RewardsJob:
         keep = {"campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "currency", "rules_version"}
         return RewardRecord(
             **reward.model_dump(include=keep),
-            reward_id=keys.adjustment_id(reward.reward_id, refund["refund_id"]),
+            reward_id=ids.adjustment_id(reward.reward_id, refund["refund_id"]),
             amount=delta,
             status="approved",  # owed back now: it settles with the operator's next payout
             created_at=at,
@@ -268,7 +269,7 @@ class RewardsJob:
 
     # --- the outbox ----------------------------------------------------------------------------------
 
-    def _publish_outbox(self, now: datetime, summary: RunSummary) -> None:
+    def _publish_outbox(self, now: datetime, summary: RewardsRunSummary) -> None:
         for _ in range(MAX_ROUNDS):
             entries = self.rewards.outbox(now)
             if not entries:

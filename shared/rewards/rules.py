@@ -8,13 +8,11 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
-from shared.platform import keys
+from shared.platform import ids, keys
 from shared.campaigns.models import RewardRule, RewardRules
 from shared.rewards.models import Recipient
 
 
-# Conversions the rewards job takes up and counts for their advocate; only "attributed" ones earn rewards.
-QUEUED_STATUSES = ("attributed", "not_first_purchase")
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def plan_rewards(conversion: Conversion, rules: RewardRules, campaign_currency: 
         capped = recipient == "advocate" and rules.max_rewards_per_advocate_per_month is not None
         planned.append(
             PlannedReward(
-                reward_id=keys.reward_id(conversion.conversion_id, recipient),
+                reward_id=ids.reward_id(conversion.conversion_id, recipient),
                 recipient=recipient,
                 customer_id=customer_id,
                 amount=amount,

@@ -43,7 +43,7 @@ class EventRecord:
 
 def _base_attributes(event_type: str, target: LinkTarget, now: datetime, bot: bool, source: str, retention_days: int) -> dict:
     return {
-        "type": event_type,
+        "kind": event_type,
         "campaign_id": target.campaign_id,
         "advocate_id": target.advocate_id,
         "code": target.code,

@@ -22,7 +22,7 @@ def test_share_and_view_pixels_are_recorded_with_their_channel(api: Api, storage
     assert_pixel(api.get(f"/p.gif?t=view&c={advocate.code}&ch=WhatsApp"))
     assert_pixel(api.get(f"/p.gif?t=share&c={advocate.code}&ch=myspace"))
 
-    recorded = sorted((item["type"], item.get("channel")) for item in storage.events(advocate.code))
+    recorded = sorted((item["kind"], item.get("channel")) for item in storage.events(advocate.code))
     assert recorded == [("share", "email"), ("share", "other"), ("view", "whatsapp")]
     assert all(item["campaign_id"] == advocate.campaign_id for item in storage.events(advocate.code))
 
@@ -58,4 +58,4 @@ def test_garbage_input_still_gets_the_gif_and_nothing_is_recorded(api: Api, stor
 def test_a_pixel_fetched_by_a_bot_is_recorded_flagged(api: Api, storage: Storage, advocate: Advocate):
     assert_pixel(api.get(f"/p.gif?t=view&c={advocate.code}", headers={"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}))
     [view] = storage.events(advocate.code)
-    assert (view["type"], view["bot"]) == ("view", True)
+    assert (view["kind"], view["bot"]) == ("view", True)

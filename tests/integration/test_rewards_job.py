@@ -233,10 +233,10 @@ def test_a_run_that_dies_halfway_then_a_clean_run_end_like_one_clean_run(api, sh
         ("o-1", "advocate"): "approved", ("o-1", "friend"): "approved",
         ("o-2", "advocate"): "approved", ("o-2", "friend"): "approved",
     }
-    from shared.platform import keys
+    from shared.platform import ids, keys
 
     assert [(c, r, a, s, adj) for c, r, a, s, adj in crashed_outcome if not adj] == sorted(
-        (keys.conversion_id(order), recipient, 1250 if recipient == "advocate" else 500, status, False) for (order, recipient), status in expected.items()
+        (ids.conversion_id(order), recipient, 1250 if recipient == "advocate" else 500, status, False) for (order, recipient), status in expected.items()
     )
     assert [(r, a) for _c, r, a, _s, adj in crashed_outcome if adj] == [("advocate", -625)]
     assert [kind for kind, _ in crashed_events].count("RewardApproved") == 4

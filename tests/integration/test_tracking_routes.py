@@ -13,7 +13,7 @@ SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 
 
 def _clicks(dynamodb):
-    return [i for i in event_items(dynamodb) if i["type"] == "click"]
+    return [i for i in event_items(dynamodb) if i["kind"] == "click"]
 
 
 def test_redirect_goes_to_the_destination_with_wom_parameters(api, advocate, aws):
@@ -98,8 +98,8 @@ def test_pixel_records_valid_input(api, advocate, aws):
     assert response["headers"]["Cache-Control"] == "no-store"
     assert len(base64.b64decode(response["body"])) == 43
     api("GET", "/p.gif", query={"t": "view", "c": advocate["code"], "ch": "carrier-pigeon"})
-    items = sorted(event_items(aws), key=lambda i: i["type"])
-    assert [(i["type"], i["channel"]) for i in items] == [("share", "whatsapp"), ("view", "other")]
+    items = sorted(event_items(aws), key=lambda i: i["kind"])
+    assert [(i["kind"], i["channel"]) for i in items] == [("share", "whatsapp"), ("view", "other")]
 
 
 @pytest.mark.parametrize(
@@ -132,9 +132,9 @@ def test_event_batch_accepts_valid_and_rejects_invalid_by_index(api, advocate, a
     rejected = {r["index"]: r["error"]["code"] for r in response["json"]["rejected"]}
     assert rejected == {1: "invalid_event", 2: "unknown_code", 3: "occurred_at_out_of_range", 4: "invalid_event"}
     # The retried event_id is one item; the click is one more.
-    assert sorted(i["type"] for i in event_items(aws)) == ["click", "share"]
+    assert sorted(i["kind"] for i in event_items(aws)) == ["click", "share"]
     api("POST", "/v1/events", body={"events": [{"type": "share", "code": code, "channel": "email", "event_id": "e-1"}]})
-    assert sorted(i["type"] for i in event_items(aws)) == ["click", "share"]
+    assert sorted(i["kind"] for i in event_items(aws)) == ["click", "share"]
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_a_beacon_posted_as_text_plain_is_recorded(api, advocate, aws):
     raw = json.dumps({"events": [{"type": "share", "code": advocate["code"], "channel": "copy"}]})
     response = api("POST", "/v1/events", raw_body=raw, headers={"content-type": "text/plain;charset=UTF-8"})
     assert response["statusCode"] == 200 and response["json"]["accepted"] == 1
-    assert [i["type"] for i in event_items(aws)] == ["share"]
+    assert [i["kind"] for i in event_items(aws)] == ["share"]
 
 
 @pytest.mark.parametrize("content_type", ["application/xml", "image/png"])

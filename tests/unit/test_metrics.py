@@ -15,7 +15,7 @@ NONE = Unattributed()
 
 
 def item(kind: str, at: str = "2026-11-20T10:00:00.000Z", **attributes) -> dict:
-    return {"type": kind, "at": at, **attributes}
+    return {"kind": kind, "at": at, **attributes}
 
 
 def metrics(items: list[dict], currency: str = "USD", unattributed: Unattributed = NONE) -> dict:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.platform import keys
+from shared.platform import ids, keys
 from shared.campaigns.models import RewardRules
 from shared.rewards.rules import Conversion, RuleTerms, cap_month, plan_rewards, refund_effect
 
@@ -57,7 +57,7 @@ def test_an_order_in_another_currency_earns_nothing():
 def test_double_sided_rewards_have_deterministic_ids_and_holding():
     planned = plan_rewards(conversion(), rules(friend={"type": "flat", "value": 500}, holding_days=30), "USD")
     assert [(p.recipient, p.customer_id, p.amount) for p in planned] == [("advocate", "ada", 1000), ("friend", "buyer", 500)]
-    assert [p.reward_id for p in planned] == [keys.reward_id("cnv_1", "advocate"), keys.reward_id("cnv_1", "friend")]
+    assert [p.reward_id for p in planned] == [ids.reward_id("cnv_1", "advocate"), ids.reward_id("cnv_1", "friend")]
     assert planned == plan_rewards(conversion(), rules(friend={"type": "flat", "value": 500}, holding_days=30), "USD")
     assert {p.approve_at for p in planned} == {AT + timedelta(days=30)}
 
