@@ -41,7 +41,7 @@ def test_a_mixed_batch_accepts_the_valid_events_and_names_the_rejected_ones(api:
         assert isinstance(rejected["error"]["code"], str) and rejected["error"]["code"]
         assert isinstance(rejected["error"]["message"], str) and rejected["error"]["message"]
 
-    recorded = sorted((item["type"], item.get("channel")) for item in storage.events(code))
+    recorded = sorted((item["kind"], item.get("channel")) for item in storage.events(code))
     assert recorded == [("click", "sms"), ("share", "whatsapp"), ("view", None)]
     assert storage.events("unknown-code-e2e") == []
 
@@ -52,7 +52,7 @@ def test_a_retried_event_id_is_recorded_once(api: Api, storage: Storage, advocat
         response = post_events(api, batch)
         assert response.status_code == 200, response.text
         assert response.json()["rejected"] == []
-    assert [(item["type"], item["channel"]) for item in storage.events(advocate.code)] == [("share", "email")]
+    assert [(item["kind"], item["channel"]) for item in storage.events(advocate.code)] == [("share", "email")]
 
 
 def _batch(code: str, size: int) -> dict:

@@ -42,7 +42,7 @@ def redirect_target(response, code: str) -> dict[str, list[str]]:
 
 def clicks(storage: Storage, code: str) -> list[dict]:
     items = storage.events(code)
-    assert all(item["type"] == "click" for item in items), items
+    assert all(item["kind"] == "click" for item in items), items
     return items
 
 
