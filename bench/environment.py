@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.emulator import FAKE_CREDENTIALS, REGION, create_bucket, create_bus, create_table
+from local.emulator import FAKE_CREDENTIALS, REGION, create_resources
 from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +53,7 @@ def create_stack_resources() -> Any:
     """Inside moto: the stack's tables, bucket and bus (from shared/platform/resources.py). Returns a DynamoDB client."""
     import boto3
 
-    dynamodb = boto3.client("dynamodb")
-    for table in TABLES:
-        create_table(dynamodb, table)
-    create_bucket(boto3.client("s3"), METRICS_BUCKET)
-    create_bus(boto3.client("events"), REWARDS_BUS)
-    return dynamodb
+    return create_resources(boto3.client)
 
 
 class ByteCounter(io.TextIOBase):

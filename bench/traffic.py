@@ -22,7 +22,7 @@ CAMPAIGN = {
 }
 ADVOCATE = {"customer_id": "advocate-1", "email": "advocate@example.com"}
 BOT_UA = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
-CONTEXT = LambdaContext(function_name="wom-bench", memory_limit_in_mb=512)
+CONTEXT = LambdaContext()
 
 
 def handler_module(function: str) -> Any:

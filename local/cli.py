@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.arguments import day, instant
-from local.emulator import create_resources, emulator_port, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
+from local.emulator import create_resources, emulator_clients, emulator_port, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
 from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
 from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
 from shared.platform.resources import REFERRALS_TABLE
@@ -152,7 +152,7 @@ def run(_args: argparse.Namespace) -> int:
         os.environ.setdefault(SIGNING_SECRET_ENV, DEFAULT_SIGNING_SECRET)
         os.environ.setdefault(PUBLIC_BASE_URL_ENV, base_url)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        create_resources(emulator.endpoint_url)
+        create_resources(emulator_clients(emulator.endpoint_url))
         server = start_gateway(Gateway(admin_bearer_token=os.environ[ADMIN_TOKEN_ENV]), api_port)
 
         token = os.environ[ADMIN_TOKEN_ENV]

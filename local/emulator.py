@@ -11,8 +11,9 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -296,11 +297,18 @@ def create_bus(events, bus: BusDefinition) -> None:
             raise
 
 
-def create_resources(endpoint_url: str) -> None:
-    """Create every table, the metrics bucket and the rewards bus; safe to run again against the same emulator."""
-    dynamodb = client("dynamodb", endpoint_url)
+def create_resources(client_of: Callable[[str], Any]) -> Any:
+    """Create every table, the metrics bucket and the rewards bus through `client_of(service)` (boto3.client inside
+    moto, or `emulator_clients(endpoint_url)` for moto server); safe to run again. Returns the DynamoDB client."""
+    dynamodb = client_of("dynamodb")
     for table in TABLES:
         create_table(dynamodb, table)
-    create_bucket(client("s3", endpoint_url), METRICS_BUCKET)
-    create_bus(client("events", endpoint_url), REWARDS_BUS)
+    create_bucket(client_of("s3"), METRICS_BUCKET)
+    create_bus(client_of("events"), REWARDS_BUS)
     logger.info("created tables %s and bucket %s", ", ".join(t.local_name for t in TABLES), METRICS_BUCKET.local_name)
+    return dynamodb
+
+
+def emulator_clients(endpoint_url: str) -> Callable[[str], Any]:
+    """boto3 clients of the emulator at `endpoint_url`, whatever the process environment says."""
+    return lambda service: client(service, endpoint_url)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -167,6 +167,15 @@ def _trace_id(epoch: float) -> str:
     return f"Root=1-{int(epoch):08x}-{secrets.token_hex(12)}"
 
 
+def raw_path(environ: Mapping[str, Any]) -> str:
+    """The path as the client sent it, percent-escapes kept, as API Gateway puts it in rawPath (werkzeug's server
+    keeps the request line in RAW_URI; PATH_INFO is already decoded)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return _wsgi_text(str(raw).split("?", 1)[0]) or "/"
+    return quote(_wsgi_text(environ.get("PATH_INFO") or "/"), safe="/!$&'()*+,;=:@-._~")
+
+
 def build_event(
     environ: Mapping[str, Any],
     match: RouteMatch,
@@ -176,7 +185,7 @@ def build_event(
     """The payload format 2.0 event API Gateway would send for this request."""
     now = time.time() if now is None else now
     method = environ["REQUEST_METHOD"]
-    path = _wsgi_text(environ.get("PATH_INFO") or "/")
+    path = raw_path(environ)
     raw_query = _wsgi_text(environ.get("QUERY_STRING", ""))
     source_ip = environ.get("REMOTE_ADDR") or ""
 

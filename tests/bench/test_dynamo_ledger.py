@@ -8,7 +8,7 @@ from moto import mock_aws
 
 from bench.dynamo_ledger import DynamoLedger, item_size, read_units, write_units
 from bench.environment import handler_environment, patched_environ
-from local.emulator import create_table
+from local.emulator import create_resources
 from shared.platform.resources import DUE_INDEX, EVENTS_TABLE, REFERRALS_TABLE, TABLES
 
 
@@ -39,9 +39,7 @@ def test_read_units():
 @pytest.fixture
 def tables():
     with patched_environ(handler_environment("INFO")), mock_aws():
-        client = boto3.client("dynamodb")
-        for table in TABLES:
-            create_table(client, table)
+        client = create_resources(boto3.client)
         counted = boto3.client("dynamodb")
         yield counted, DynamoLedger(counted, client, TABLES)
 

@@ -9,9 +9,9 @@ from moto import mock_aws
 
 from functions.admin import handler as admin_handler
 from functions.tracking import handler as tracking_handler
-from local.emulator import create_bucket, create_bus, create_table
+from local.emulator import create_resources, emulator_clients
 from shared import wiring
-from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES
+from shared.platform.resources import TABLES
 from tests.support.http_events import LambdaContext, http_event
 
 ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards")
@@ -31,12 +31,7 @@ def aws(monkeypatch):
         monkeypatch.setenv(table.env_var, table.local_name)
     with mock_aws():
         wiring.reset()
-        dynamodb = boto3.client("dynamodb")
-        for table in TABLES:
-            create_table(dynamodb, table)
-        create_bucket(boto3.client("s3"), METRICS_BUCKET)
-        create_bus(boto3.client("events"), REWARDS_BUS)
-        yield dynamodb
+        yield create_resources(boto3.client)
     wiring.reset()
 
 
@@ -105,11 +100,7 @@ def moto_server(monkeypatch):
         for table in TABLES:
             monkeypatch.setenv(table.env_var, table.local_name)
         wiring.reset()
-        dynamodb = boto3.client("dynamodb")
-        for table in TABLES:
-            create_table(dynamodb, table)
-        create_bus(boto3.client("events"), REWARDS_BUS)
-        yield dynamodb
+        yield create_resources(emulator_clients(emulator.endpoint_url))
     finally:
         wiring.reset()
         requests.post(f"{emulator.endpoint_url}/moto-api/reset", timeout=10)

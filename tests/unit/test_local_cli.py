@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from local.cli import DEMO_ADVOCATES, DEMO_CAMPAIGN, AdminApiError, build_parser, run, seed_demo
@@ -11,7 +13,8 @@ def test_help_lists_run(capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["--help"])
     assert exit_info.value.code == 0
-    assert "run" in capsys.readouterr().out
+    # The subcommand's own line with its help, not just the word somewhere in the text.
+    assert re.search(r"^\s+run\s+start the AWS emulator", capsys.readouterr().out, re.M)
 
 
 def test_run_is_a_subcommand_and_a_command_is_required():

@@ -254,3 +254,12 @@ def test_a_failing_function_or_a_broken_answer_is_a_500_with_the_error_shape(res
     assert response.status_code == 500
     assert response.json["error"]["code"] == "internal_error"
     assert "unhandled exception" in caplog.text
+
+
+@pytest.mark.parametrize(("sent", "raw"), [("/r/%00", "/r/%00"), ("/r/a%20b", "/r/a%20b"), ("/r/%C3%A9t%C3%A9", "/r/%C3%A9t%C3%A9")])
+def test_the_path_reaches_the_function_as_sent(sent, raw):
+    # API Gateway keeps percent-escapes in rawPath; the function's router matches on it.
+    functions = FakeFunctions()
+    client_for(functions).get(sent)
+    assert functions.event["rawPath"] == raw
+    assert functions.event["requestContext"]["http"]["path"] == raw
