@@ -17,19 +17,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.arguments import day, instant
-from local.emulator import create_resources, emulator_clients, emulator_port, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
-from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN, Gateway, gateway_port, start_gateway
-from local.scheduler import SCHEDULED_JOBS, JobScheduler, jobs_interval
+from local.emulator import create_resources, emulator_clients, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
+from local.gateway import Gateway, start_gateway
+from local.scheduler import SCHEDULED_JOBS, JobScheduler
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
 from local.jobs import job_named, register_scheduled_jobs, run_job
 from local.report import add_report_parser
-from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, add_send_parser
+from local.send import add_send_parser
+from local.settings import SettingsError, function_environment, local_settings
 from local.simulate import add_simulate_parser
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_BASE_URL_ENV = "WOM_PUBLIC_BASE_URL"
 READY_LINE = "wom is running. Press Ctrl-C to stop."
 
 DEMO_CAMPAIGN = {
@@ -130,41 +130,39 @@ def run(_args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
-        api_port, aws_port, interval = gateway_port(), emulator_port(), jobs_interval()
-    except ValueError as error:
-        print(f"wom: {error} (WOM_PORT, WOM_EMULATOR_PORT and WOM_JOBS_INTERVAL are numbers)", file=sys.stderr)
+        settings = local_settings()
+    except SettingsError as error:
+        print(f"wom: {error}", file=sys.stderr)
         return 2
     stop = threading.Event()
     _install_stop_signals(stop)
 
-    base_url = f"http://127.0.0.1:{api_port}"
-    for port, variable in ((api_port, "WOM_PORT"), (aws_port, "WOM_EMULATOR_PORT")):
+    base_url = settings.base_url
+    for port, variable in ((settings.port, "WOM_PORT"), (settings.emulator_port, "WOM_EMULATOR_PORT")):
         try:
             ensure_port_free(port)
         except OSError as error:
             print(f"wom: port {port} is not free ({error.strerror}); set {variable} to another port", file=sys.stderr)
             return 1
-    emulator = start_emulator(aws_port)
+    emulator = start_emulator(settings.emulator_port)
     server = scheduler = None
     try:
+        # The functions read their settings from the environment, as in AWS: local mode sets what the stack would.
         point_environment_at(emulator.endpoint_url)
-        os.environ.setdefault(ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN)
-        os.environ.setdefault(SIGNING_SECRET_ENV, DEFAULT_SIGNING_SECRET)
-        os.environ.setdefault(PUBLIC_BASE_URL_ENV, base_url)
-        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        os.environ.update(function_environment(settings))
         create_resources(emulator_clients(emulator.endpoint_url))
-        server = start_gateway(Gateway(admin_bearer_token=os.environ[ADMIN_TOKEN_ENV]), api_port)
+        server = start_gateway(Gateway(admin_bearer_token=settings.admin_token), settings.port)
 
-        token = os.environ[ADMIN_TOKEN_ENV]
+        token = settings.admin_token
         try:
             advocates = seed_demo(AdminClient(base_url, token))
         except (AdminApiError, OSError, ValueError) as error:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
         register_scheduled_jobs()
-        scheduler = JobScheduler(interval)
+        scheduler = JobScheduler(settings.jobs_interval)
         scheduler.start()
-        print(_banner(base_url, emulator.endpoint_url, token, advocates, interval), flush=True)
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval), flush=True)
         while not stop.wait(0.5):
             pass
         return 0

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from local.settings import local_settings
 from local.emulator import ACCOUNT_ID, FAKE_CREDENTIALS, REGION, client, start_emulator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +175,7 @@ def main() -> int:
     # The emulator warns once per skipped resource, twice over; the report lists those types once instead.
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto", category=UserWarning)
-    port = int(os.environ["WOM_DEPLOY_PORT"]) if os.environ.get("WOM_DEPLOY_PORT") else None
+    port = local_settings().deploy_port
     result = rehearse(port)
     print(result.report())
     print("deploy rehearsal", "succeeded" if result.ok else "FAILED")

@@ -20,21 +20,15 @@ from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 
+from local.settings import local_settings
 from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES, BucketDefinition, BusDefinition, TableDefinition
 
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 4566
-PORT_ENV = "WOM_EMULATOR_PORT"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
-
-
-def emulator_port(environ: MutableMapping[str, str] | None = None) -> int:
-    environ = os.environ if environ is None else environ
-    return int(environ.get(PORT_ENV) or DEFAULT_PORT)
 
 
 def endpoint_url_for(port: int) -> str:
@@ -66,7 +60,7 @@ def use_local_mode_unless_aws(resource_env_var: str) -> None:
     """For commands that also work against AWS (`wom jobs run`, `wom report`): local mode's emulator, unless the
     environment already points elsewhere (AWS_ENDPOINT_URL) or names the stack's resource the command needs."""
     if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get(resource_env_var):
-        point_environment_at(endpoint_url_for(emulator_port()))
+        point_environment_at(endpoint_url_for(local_settings().emulator_port))
 
 
 class _OneRequestAtATime:
@@ -217,7 +211,7 @@ def ensure_port_free(port: int) -> None:
 
 def start_emulator(port: int | None = None) -> Emulator:
     """Start moto server in a background thread; raises OSError when the port is taken."""
-    port = emulator_port() if port is None else port
+    port = local_settings().emulator_port if port is None else port
     if port:
         ensure_port_free(port)
     # moto answers every call through werkzeug's request log: far too chatty for a developer console.

@@ -29,15 +29,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local.emulator import ACCOUNT_ID, REGION
+from local.settings import local_settings
 from shared.platform.deployment import FUNCTIONS, ROUTES, FunctionDefinition, Route
 
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-PORT_ENV = "WOM_PORT"
-ADMIN_TOKEN_ENV = "WOM_ADMIN_TOKEN"
-DEFAULT_ADMIN_TOKEN = "local-admin-token"
 API_ID = "womlocal"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
 
@@ -46,16 +43,6 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 
 Handler = Callable[[dict, Any], Any]
-
-
-def gateway_port(environ: Mapping[str, str] | None = None) -> int:
-    environ = os.environ if environ is None else environ
-    return int(environ.get(PORT_ENV) or DEFAULT_PORT)
-
-
-def admin_token(environ: Mapping[str, str] | None = None) -> str:
-    environ = os.environ if environ is None else environ
-    return environ.get(ADMIN_TOKEN_ENV) or DEFAULT_ADMIN_TOKEN
 
 
 # --- routing -------------------------------------------------------------------------------------
@@ -367,7 +354,7 @@ class Gateway:
     ) -> None:
         self.invoke = invoke or FunctionInvoker()
         self.routes = tuple(routes)
-        self.admin_bearer_token = admin_bearer_token or admin_token()
+        self.admin_bearer_token = admin_bearer_token or local_settings().admin_token
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.respond(environ)(environ, start_response)
@@ -411,7 +398,7 @@ class _AccessLog(WSGIRequestHandler):
 
 def start_gateway(gateway: Gateway, port: int | None = None, host: str = HOST) -> BaseWSGIServer:
     """Serve the gateway from a background thread; `server.shutdown()` stops it."""
-    port = gateway_port() if port is None else port
+    port = local_settings().port if port is None else port
     server = make_server(host, port, gateway, threaded=True, request_handler=_AccessLog)
     threading.Thread(target=server.serve_forever, name="wom-gateway", daemon=True).start()
     return server

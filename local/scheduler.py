@@ -6,16 +6,15 @@ Jobs register by appending to `SCHEDULED_JOBS`; each receives the time it runs "
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+
+from shared import wiring
 
 logger = logging.getLogger(__name__)
 
-INTERVAL_ENV = "WOM_JOBS_INTERVAL"
-DEFAULT_INTERVAL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -28,18 +27,6 @@ class ScheduledJob:
 SCHEDULED_JOBS: list[ScheduledJob] = []
 
 
-def jobs_interval(environ: Mapping[str, str] | None = None) -> float:
-    environ = os.environ if environ is None else environ
-    interval = float(environ.get(INTERVAL_ENV) or DEFAULT_INTERVAL_SECONDS)
-    if interval <= 0:
-        raise ValueError(f"{INTERVAL_ENV} must be a positive number of seconds")
-    return interval
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class JobScheduler:
     """Runs every job once per interval on a background thread; a failing job is logged, not fatal."""
 
@@ -47,7 +34,7 @@ class JobScheduler:
         self,
         interval_seconds: float,
         jobs: Sequence[ScheduledJob] = SCHEDULED_JOBS,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = wiring.now,
     ) -> None:
         self.interval_seconds = interval_seconds
         self.jobs = jobs

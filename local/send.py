@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from typing import Any
 
 import requests
 
+from local.settings import local_settings
 from shared.conversions.signatures import HEADER, signature_header
 
-API_URL_ENV = "WOM_API_URL"
-SIGNING_SECRET_ENV = "WOM_SIGNING_SECRET"
-DEFAULT_SIGNING_SECRET = "local-signing-secret"
-
-
-def default_api_url() -> str:
-    return os.environ.get(API_URL_ENV) or f"http://127.0.0.1:{os.environ.get('WOM_PORT') or 8000}"
 
 
 def send_signed(base_url: str, path: str, payload: dict[str, Any], secret: str, timestamp: int | None = None) -> requests.Response:
@@ -56,7 +49,7 @@ def refund_payload(args: Any) -> dict[str, Any]:
 def send(args: argparse.Namespace) -> int:
     """Post, print wom's answer (status line, then the JSON body) and exit 0 only on a 2xx."""
     path, payload = ("/v1/conversions", conversion_payload(args)) if args.kind == "conversion" else ("/v1/refunds", refund_payload(args))
-    secret = args.secret or os.environ.get(SIGNING_SECRET_ENV) or DEFAULT_SIGNING_SECRET
+    secret = args.secret or local_settings().signing_secret
     try:
         response = send_signed(args.api_url, path, payload, secret)
     except requests.RequestException as error:
@@ -72,12 +65,12 @@ def add_send_parser(commands: Any) -> None:
         "send",
         help="sign and post a conversion or a refund, as a storefront backend would",
         description=(
-            f"Sign with --secret, else ${SIGNING_SECRET_ENV}, else the local mode default; post to --api-url, "
-            f"else ${API_URL_ENV}, else local mode's API."
+            "Sign with --secret, else $WOM_SIGNING_SECRET, else the local mode default; post to --api-url, "
+            "else $WOM_API_URL, else local mode's API."
         ),
     )
-    parser.add_argument("--api-url", default=default_api_url(), help="the API's base URL")
-    parser.add_argument("--secret", help=f"the signing secret (prefer ${SIGNING_SECRET_ENV}: arguments show in ps)")
+    parser.add_argument("--api-url", default=local_settings().api_url, help="the API's base URL")
+    parser.add_argument("--secret", help="the signing secret (prefer $WOM_SIGNING_SECRET: arguments show in ps)")
     kinds = parser.add_subparsers(dest="kind", metavar="<conversion|refund>", required=True)
 
     conversion = kinds.add_parser("conversion", help="POST /v1/conversions")

@@ -29,8 +29,8 @@ import requests
 from tqdm import tqdm
 
 from local.arguments import whole_number
-from local.gateway import ADMIN_TOKEN_ENV, DEFAULT_ADMIN_TOKEN
-from local.send import DEFAULT_SIGNING_SECRET, SIGNING_SECRET_ENV, default_api_url, send_signed
+from local.send import send_signed
+from local.settings import local_settings
 
 SHARE_CHANNELS = ("whatsapp", "email", "facebook", "x", "sms", "linkedin", "messenger", "telegram", "copy_link", "qr")
 # Shares a browser widget reports through the pixel rather than the events API.
@@ -252,7 +252,7 @@ class Simulation:
         if response.status_code >= 500:
             raise SimulationError(f"{_describe(response)}: a defect in wom; see the `wom run` log")
         if response.status_code == 401:
-            hint = f"set {ADMIN_TOKEN_ENV} to the server's admin token" if "/campaigns" in response.url else f"set {SIGNING_SECRET_ENV} to the server's signing secret"
+            hint = "set WOM_ADMIN_TOKEN to the server's admin token" if "/campaigns" in response.url else "set WOM_SIGNING_SECRET to the server's signing secret"
             raise SimulationError(f"{_describe(response)}: {hint}")
         raise SimulationError(_describe(response))
 
@@ -325,8 +325,8 @@ class Simulation:
 
 def simulate(args: argparse.Namespace) -> int:
     """`wom simulate`: plan from the seed, send with a progress bar, print what was sent."""
-    admin_token = os.environ.get(ADMIN_TOKEN_ENV) or DEFAULT_ADMIN_TOKEN
-    secret = os.environ.get(SIGNING_SECRET_ENV) or DEFAULT_SIGNING_SECRET
+    settings = local_settings()
+    admin_token, secret = settings.admin_token, settings.signing_secret
     simulation = Simulation(args.api_url, args.campaign, admin_token, secret)
     run_tag = args.run_tag or secrets.token_hex(3)
     try:
@@ -356,11 +356,11 @@ def add_simulate_parser(commands: Any) -> None:
             "Enrol advocates in an existing campaign, then send what their referrals would cause: shares, email "
             "opens, friends' clicks (repeats, link-preview bots, HEAD checks), signed purchases (referred, repeat, "
             "self-referral, unattributed) and refunds. The same --seed and --run-tag send the same requests; a "
-            f"fresh run tag keeps order and event ids new on every run. Admin token from ${ADMIN_TOKEN_ENV}, signing "
-            f"secret from ${SIGNING_SECRET_ENV} (local mode's defaults otherwise)."
+            f"fresh run tag keeps order and event ids new on every run. Admin token from $WOM_ADMIN_TOKEN, signing "
+            "secret from $WOM_SIGNING_SECRET (local mode's defaults otherwise)."
         ),
     )
-    parser.add_argument("--api-url", default=default_api_url(), help="the API's base URL (default: $WOM_API_URL, else local mode's API)")
+    parser.add_argument("--api-url", default=local_settings().api_url, help="the API's base URL (default: $WOM_API_URL, else local mode's API)")
     parser.add_argument("--campaign", default="demo", help="an existing campaign's id (default: demo)")
     parser.add_argument("--advocates", type=whole_number(1), default=10, help="advocates to enrol (default: 10)")
     parser.add_argument("--friends-per-advocate", type=whole_number(1), default=6, help="friends who follow each advocate's link (default: 6)")

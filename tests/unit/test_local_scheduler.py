@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from local.scheduler import ScheduledJob, JobScheduler, jobs_interval
+from local.scheduler import JobScheduler, ScheduledJob
+from local.settings import SettingsError, local_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -46,10 +47,17 @@ def test_the_thread_ticks_every_interval_and_stops():
 @pytest.mark.parametrize(("value", "expected"), [(None, 60.0), ("", 60.0), ("5", 5.0), ("0.5", 0.5)])
 def test_interval_comes_from_wom_jobs_interval(value, expected):
     environ = {} if value is None else {"WOM_JOBS_INTERVAL": value}
-    assert jobs_interval(environ) == expected
+    assert local_settings(environ).jobs_interval == expected
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
-def test_a_useless_interval_is_refused(value):
-    with pytest.raises(ValueError):
-        jobs_interval({"WOM_JOBS_INTERVAL": value})
+def test_a_useless_interval_is_refused_naming_the_variable(value):
+    with pytest.raises(SettingsError, match="WOM_JOBS_INTERVAL"):
+        local_settings({"WOM_JOBS_INTERVAL": value})
+
+
+def test_local_settings_read_only_the_mapping_they_are_given(monkeypatch):
+    monkeypatch.setenv("WOM_PORT", "9999")
+    assert local_settings({}).port == 8000
+    assert local_settings().port == 9999
+    assert local_settings({"WOM_PORT": "8123"}).api_url == "http://127.0.0.1:8123"
