@@ -424,6 +424,10 @@ def _session_event(**session_fields) -> bytes:
     "reference,metadata,expected",
     [
         (CLICK, {}, Attribution(click_id=CLICK)),
+        # A Payment Link keeps only letters, digits, - and _ in ?client_reference_id=, so the "." may be either.
+        (CLICK.replace(".", "_"), {}, Attribution(click_id=CLICK)),
+        (CLICK.replace(".", "-"), {}, Attribution(click_id=CLICK)),
+        ("k3m9x2p7qa_2026110209h4t8w2n6r9c3f5j7_", {}, Attribution()),
         ("w7c4h8r2m5", {}, Attribution(referral_code="w7c4h8r2m5")),
         ("order-8812", {"wom_click": CLICK}, Attribution(click_id=CLICK)),
         ("order-8812", {}, Attribution()),

@@ -165,6 +165,13 @@ def click_id_or_none(value: str | None) -> str | None:
     return value if value and parse_click_id(value) else None
 
 
+def click_id_from_reference(value: str | None) -> str | None:
+    """A click id in a field that allows only letters, digits, `-` and `_` (a Stripe Payment Link's
+    `?client_reference_id=` silently drops anything else): the `.` may be written `_` or `-`."""
+    value = (value or "").strip()
+    return click_id_or_none(value) or click_id_or_none(value.replace("_", ".", 1)) or click_id_or_none(value.replace("-", ".", 1))
+
+
 def referral_code_or_none(value: str | None) -> str | None:
     value = (value or "").strip().lower()
     return value if value and is_valid_code(value) else None

@@ -27,6 +27,7 @@ from shared.conversions.webhooks.commands import (
     Purchase,
     RefundTotal,
     SubscriptionCheckout,
+    click_id_from_reference,
     click_id_or_none,
     email_or_none,
     heard_from_or_none,
@@ -112,7 +113,7 @@ def _session_attribution(session: Doc) -> Attribution:
     # client_reference_id is the store's free-form field: a wom click id (or a referral code) when the store put one
     # there (Checkout's client_reference_id, a Payment Link's ?client_reference_id=), else something of its own.
     reference = session.text("client_reference_id")
-    from_reference = Attribution(click_id=click_id_or_none(reference), referral_code=referral_code_or_none(reference))
+    from_reference = Attribution(click_id=click_id_from_reference(reference), referral_code=referral_code_or_none(reference))
     return from_reference.or_else(_metadata_attribution(session.string_map("metadata")))
 
 
