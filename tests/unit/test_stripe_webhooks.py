@@ -452,6 +452,13 @@ def test_a_session_without_a_payment_intent_is_its_own_order():
     assert translate_stripe_event(_session_event(payment_intent=None)).order_id == "cs_test_a1WomUsdCheckout00000000000000000000000000000001"
 
 
+def test_an_invoice_outside_a_subscription_records_nothing_so_a_checkout_sale_is_not_counted_twice():
+    # Checkout with invoice_creation also sends invoice.paid for the sale its session already recorded.
+    one_off = json.loads(raw("invoice_paid.after_trial"))
+    one_off["data"]["object"].update(parent=None, billing_reason="manual")
+    assert isinstance(translate_stripe_event(json.dumps(one_off).encode()), Acknowledged)
+
+
 def test_a_free_order_and_a_setup_session_record_nothing():
     assert isinstance(translate_stripe_event(_session_event(amount_total=0, payment_status="no_payment_required")), Acknowledged)
     assert isinstance(translate_stripe_event(_session_event(amount_total=0)), Acknowledged)

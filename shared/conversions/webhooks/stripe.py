@@ -4,7 +4,7 @@ Handled event types (everything else is acknowledged and ignored):
 - `checkout.session.completed` / `checkout.session.async_payment_succeeded`, payment mode, once paid: a purchase;
   order = the session's `payment_intent`, else its `id`. Subscription mode: no purchase (the paid invoices are the
   purchases), only the session's attribution for the subscription's invoices (`SubscriptionCheckout`).
-- `invoice.paid` with `amount_paid > 0`: a purchase, order = the invoice `id`. A trial's $0 invoice is ignored, so a
+- `invoice.paid` of a subscription with `amount_paid > 0`: a purchase, order = the invoice `id`. A trial's $0 invoice is ignored, so a
   trial that converts is counted once, at its first paid invoice; later invoices are that customer's repeat purchases.
 - `invoice_payment.paid`: which payment intent paid which invoice, so a refund of that payment finds its invoice.
 - `charge.refunded`: the charge's refunded total, for the service to turn into a refund of what is new.
@@ -189,6 +189,11 @@ def _invoice_paid(event: _Event, invoice: Doc) -> Command:
     if amount == 0:
         return event.ignored("nothing was paid (a trial's $0 invoice, or one settled by credit)")
     details = _subscription_details(invoice)
+    subscription_id = (details.identifier("subscription") if details else None) or invoice.identifier("subscription")
+    if subscription_id is None:
+        # A one-off invoice: Checkout's post-payment invoice (invoice_creation) bills a sale its session already
+        # recorded, so counting invoices outside subscriptions would count those sales twice.
+        return event.ignored("not a subscription's invoice: one-off sales are recorded from their Checkout session")
     attribution = _metadata_attribution(invoice.string_map("metadata"))
     if details:
         attribution = attribution.or_else(_metadata_attribution(details.string_map("metadata")))
@@ -206,7 +211,7 @@ def _invoice_paid(event: _Event, invoice: Doc) -> Command:
         customer_email=email_or_none(invoice.text("customer_email")),
         attribution=attribution,
         occurred_at=_paid_at(invoice) or event.created,
-        subscription_id=(details.identifier("subscription") if details else None) or invoice.identifier("subscription"),
+        subscription_id=subscription_id,
         billing_reason=invoice.text("billing_reason", max_length=64),
         payment_refs=_invoice_payment_refs(invoice),
     )
