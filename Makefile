@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install run test unit synth deploy-local bench clean
+.PHONY: install run test unit synth deploy-local bench wom-js clean
 
 install: $(STAMP) node_modules/.installed
 
@@ -39,6 +39,10 @@ deploy-local: install
 # Measures the SPEC §8 budgets on this machine and rewrites BENCHMARKS.md (a few minutes; asserts nothing).
 bench: install
 	$(PY) -m bench
+
+# Rebuilds the served storefront script (shared/tracking/static/*.min.js) from web/*.js; commit the result.
+wom-js: node_modules/.installed
+	node web/build.mjs
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out

@@ -40,6 +40,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     from bench.metrics_job import measure_metrics_job
     from bench.report import Results
     from bench.scale import simulate_key_spread
+    from bench.script_size import measure_script_size
     from bench.stack import read_stack_settings
 
     started = time.perf_counter()
@@ -56,6 +57,8 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     metrics = measure_metrics_job(log_level=log_level)
     _step("§6 key spread")
     spread = simulate_key_spread(10_000, sizes.scale_seconds)
+    _step("§7 wom.js size")
+    script_size = measure_script_size()
     return Results(
         generated_at=datetime.now(UTC),
         seconds=time.perf_counter() - started,
@@ -66,6 +69,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
         latency=latency,
         metrics_job=metrics,
         spread=spread,
+        script_size=script_size,
     )
 
 

@@ -13,6 +13,8 @@ from bench.environment import Machine
 from bench.latency import LatencyReport
 from bench.metrics_job import DAYS_IN_TABLE, MetricsJobResult
 from bench.scale import MIX, KeySpread
+from bench.script_size import ScriptSize, budget_row
+from bench.script_size import section as script_size_section
 from bench.stack import StackSettings, access_log_line
 
 COST_BUDGET = 2.00
@@ -42,6 +44,7 @@ class Results:
     latency: LatencyReport
     metrics_job: MetricsJobResult
     spread: KeySpread
+    script_size: ScriptSize | None = None  # None: not measured in this run
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def budgets(results: Results) -> list[Budget]:
             f"(limit {spread.limit_wcu_per_second}; even share {spread.even_share_wcu_per_second:.1f}); checked by tests/bench/test_key_spread.py",
             "met" if spread.busiest_partition_wcu_per_second < spread.limit_wcu_per_second else "missed",
         ),
-    ]
+    ] + ([Budget(*budget_row(results.script_size))] if results.script_size else [])
 
 
 def _missed_notes(results: Results, rows: list[Budget]) -> list[str]:
@@ -211,6 +214,8 @@ def render(results: Results) -> str:
     _metrics_section(results, add)
     _cost_section(results, add)
     _scale_section(results, add)
+    if results.script_size:
+        script_size_section(results.script_size, add)
     return "\n".join(out).rstrip() + "\n"
 
 
