@@ -29,7 +29,7 @@ def share_page(browser: Browser, code: str, api: str, blocks: int = 1) -> str:
 
 
 def recorded(storage: Storage, code: str, event_type: str) -> list[dict]:
-    return [item for item in storage.events(code) if item["type"] == event_type]
+    return [item for item in storage.events(code) if item["kind"] == event_type]
 
 
 def test_each_channel_is_a_labelled_button_reached_by_keyboard_and_each_press_records_one_share(

@@ -46,10 +46,10 @@ def table_input(synthesized: Synthesized) -> dict[str, Any]:
 def sample_object() -> dict[str, Any]:
     """A daily metrics object as the job writes it (render's bytes), with every rate defined."""
     items = [
-        {"type": "share", "advocate_id": "adv_1", "channel": "email", "at": "2026-11-20T09:00:00Z"},
-        {"type": "click", "visitor": "v1", "hits": 2, "advocate_id": "adv_1", "at": "2026-11-20T10:00:00Z"},
+        {"kind": "share", "advocate_id": "adv_1", "channel": "email", "at": "2026-11-20T09:00:00Z"},
+        {"kind": "click", "visitor": "v1", "hits": 2, "advocate_id": "adv_1", "at": "2026-11-20T10:00:00Z"},
         {
-            "type": "conversion",
+            "kind": "conversion",
             "status": "attributed",
             "currency": "EUR",
             "amount": 4200,
