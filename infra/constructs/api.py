@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Literal
 
 import jsii
 from aws_cdk import RemovalPolicy
@@ -18,6 +19,8 @@ from infra.config import StackConfig
 from infra.constructs.functions import LOG_RETENTION, WomFunction
 from infra.nag import acknowledge
 from shared.platform.deployment import ROUTES, FunctionName, Route
+
+RouteClass = Literal["tracking", "signed", "admin"]
 
 # No source IP and no user agent: wom stores neither (SPEC §6), and access logs are storage too.
 # The caller ARN identifies the operator on IAM-authorised admin calls ("-" on public routes).
@@ -61,6 +64,33 @@ def route_construct_id(route: Route) -> str:
     return "".join(word[:1].upper() + word[1:].lower() for word in words)
 
 
+def route_class(route: Route) -> RouteClass:
+    """Which throttle a route gets: tracking (browsers, generous), admin (operators), or signed (the rest).
+
+    A route of a new function lands in the tight "signed" class until someone decides otherwise.
+    """
+    if route.function == "tracking":
+        return "tracking"
+    if route.auth == "admin" or route.function == "admin":
+        return "admin"
+    return "signed"
+
+
+def route_throttles(config: StackConfig) -> dict[RouteClass, apigwv2.ThrottleSettings]:
+    """Requests per second and burst per class, from wom:* context (infra/config.py; docs/operations.md)."""
+    return {
+        "tracking": apigwv2.ThrottleSettings(
+            rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit
+        ),
+        "signed": apigwv2.ThrottleSettings(
+            rate_limit=config.signed_throttle_rate_limit, burst_limit=config.signed_throttle_burst_limit
+        ),
+        "admin": apigwv2.ThrottleSettings(
+            rate_limit=config.admin_throttle_rate_limit, burst_limit=config.admin_throttle_burst_limit
+        ),
+    }
+
+
 def _public_route_reason(route: Route) -> str:
     try:
         return PUBLIC_ROUTE_REASON[route.function]
@@ -81,6 +111,7 @@ class Api(Construct):
         config: StackConfig,
     ) -> None:
         super().__init__(scope, construct_id)
+        throttles = route_throttles(config)
         self.http_api = apigwv2.HttpApi(
             self,
             "HttpApi",
@@ -98,9 +129,8 @@ class Api(Construct):
             http_api=self.http_api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(
-                rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit
-            ),
+            # The stage's default, which the tracking routes use; the others get their own below.
+            throttle=throttles["tracking"],
             access_log_settings=_AccessLogSettings(self.access_logs),
         )
 
@@ -130,6 +160,27 @@ class Api(Construct):
             if not is_admin:
                 acknowledge(http_route, "AwsSolutions-APIG4", _public_route_reason(route))
             self.routes[route.route_key] = http_route
+        self._throttle_routes(throttles)
+
+    def _throttle_routes(self, throttles: dict[RouteClass, apigwv2.ThrottleSettings]) -> None:
+        """Per-route throttling on the stage: the L2 HttpStage only sets the stage-wide default.
+
+        A route's settings replace the default ones whole, so both limits are set on each.
+        """
+        stage = self.stage.node.default_child
+        assert isinstance(stage, apigwv2.CfnStage)
+        settings = {}
+        for route in ROUTES:
+            kind = route_class(route)
+            if kind == "tracking":
+                continue
+            settings[route.route_key] = {
+                "ThrottlingRateLimit": throttles[kind].rate_limit,
+                "ThrottlingBurstLimit": throttles[kind].burst_limit,
+            }
+            # API Gateway rejects settings for a route key it does not know yet.
+            stage.add_resource_dependency(self.routes[route.route_key].node.default_child)
+        stage.route_settings = settings
 
     @property
     def url(self) -> str:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from infra.constructs.api import route_class
 from shared.platform.deployment import FUNCTIONS, ROUTES, Route
 from tests.infra.conftest import Synthesized
 from tests.infra.test_functions import function_resource
@@ -67,6 +68,48 @@ def test_default_stage_throttles_and_logs_access_without_personal_data(synthesiz
     assert {"requestId", "routeKey", "status", "integrationError"} <= set(fields)
     # SPEC §6: no raw IP address or user agent is stored anywhere, access logs included.
     assert "sourceIp" not in log_format and "userAgent" not in log_format
+
+
+# The defaults (infra/config.py, cdk.json): requests per second and burst.
+THROTTLES = {"tracking": (10_000, 5_000), "signed": (100, 200), "admin": (20, 40)}
+
+
+def stage_properties(synthesized: Synthesized) -> dict:
+    (stage,) = synthesized.resources("AWS::ApiGatewayV2::Stage").values()
+    return stage["Properties"]
+
+
+def test_routes_fall_into_the_three_throttle_classes() -> None:
+    classes = {route.route_key: route_class(route) for route in ROUTES}
+    assert classes["GET /r/{code}"] == classes["GET /p.gif"] == classes["POST /v1/events"] == "tracking"
+    assert classes["POST /v1/conversions"] == classes["POST /v1/refunds"] == "signed"
+    assert classes["GET /openapi.json"] == classes["POST /v1/campaigns"] == "admin"
+    assert {route_class(route) for route in ROUTES if route.auth == "admin"} == {"admin"}
+    # A route of a function nobody classified yet gets the tight class, not the tracking routes' generous one.
+    assert route_class(Route("POST", "/v1/webhooks/new", "conversions")) == "signed"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
+def test_route_throttling(synthesized: Synthesized, route: Route) -> None:
+    properties = stage_properties(synthesized)
+    rate, burst = THROTTLES[route_class(route)]
+    if route_class(route) == "tracking":
+        # The stage's default, which a route without settings of its own gets.
+        assert route.route_key not in properties["RouteSettings"]
+        assert properties["DefaultRouteSettings"] == {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+    else:
+        # Both limits on each: a route's settings replace the default ones whole.
+        assert properties["RouteSettings"][route.route_key] == {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+
+
+def test_stage_is_created_after_the_routes_it_throttles(synthesized: Synthesized) -> None:
+    """CloudFormation rejects RouteSettings naming a route the API does not have yet."""
+    (stage,) = synthesized.resources("AWS::ApiGatewayV2::Stage").values()
+    route_ids = {
+        resource["Properties"]["RouteKey"]: logical_id
+        for logical_id, resource in synthesized.resources("AWS::ApiGatewayV2::Route").items()
+    }
+    assert {route_ids[key] for key in stage["Properties"]["RouteSettings"]} <= set(stage["DependsOn"])
 
 
 def test_api_answers_cors_in_the_function_not_the_gateway(synthesized: Synthesized) -> None:

@@ -21,6 +21,7 @@ from infra.config import StackConfig
 from infra.constructs.functions import ARCHITECTURE, RUNTIME
 from infra.permissions import ACCESS, access_for
 from shared.platform.deployment import FUNCTIONS
+from tests.infra.conftest import cdk_json_context
 
 
 def fake_repo(root: Path) -> Path:
@@ -108,7 +109,29 @@ def config(context: dict) -> StackConfig:
 
 def test_config_defaults_match_cdk_json() -> None:
     assert config({}) == StackConfig()
-    assert config({"wom:corsOrigins": [], "wom:rawEventRetentionDays": 400, "wom:logLevel": "INFO"}) == StackConfig()
+    assert config(cdk_json_context()) == StackConfig()
+    # Every wom:* setting in cdk.json is one the stack reads (a typo there would silently do nothing).
+    read = {f"wom:{key}" for key in StackConfig().throttle_limits()} | {
+        "wom:corsOrigins",
+        "wom:rawEventRetentionDays",
+        "wom:logLevel",
+        "wom:alarmEmail",
+        "wom:alarmTopicArn",
+        "wom:rewardEventArchiveDays",
+        "wom:fallbackUrl",
+        "wom:publicBaseUrl",
+    }
+    assert {key for key in cdk_json_context() if key.startswith("wom:")} <= read
+
+
+def test_config_reads_alarm_targets_and_throttles() -> None:
+    assert config({"wom:alarmEmail": " ops@shop.example "}).alarm_email == "ops@shop.example"
+    assert config({"wom:alarmEmail": ""}).alarm_email is None
+    arn = "arn:aws:sns:us-east-1:123456789012:pager"
+    assert config({"wom:alarmTopicArn": arn}).alarm_topic_arn == arn
+    parsed = config({"wom:signedThrottleRateLimit": "50", "wom:adminThrottleBurstLimit": "5"})
+    assert (parsed.signed_throttle_rate_limit, parsed.admin_throttle_burst_limit) == (50, 5)
+    assert config({"wom:rewardEventArchiveDays": "90"}).reward_event_archive_days == 90
 
 
 def test_config_reads_command_line_strings() -> None:
@@ -132,6 +155,13 @@ def test_config_reads_command_line_strings() -> None:
         {"wom:logLevel": "LOUD"},
         {"wom:corsOrigins": ["shop.example"]},
         {"wom:throttleRateLimit": 0},
+        {"wom:signedThrottleBurstLimit": 0},
+        {"wom:adminThrottleRateLimit": -1},
+        {"wom:alarmEmail": "not an address"},
+        {"wom:alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:pager.fifo"},
+        {"wom:alarmTopicArn": "pager"},
+        {"wom:alarmEmail": "ops@shop.example", "wom:alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:pager"},
+        {"wom:rewardEventArchiveDays": 0},
     ],
 )
 def test_config_rejects_bad_values(context: dict) -> None:
