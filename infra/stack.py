@@ -13,7 +13,7 @@ from infra.constructs.api import Api
 from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
 from infra.constructs.jobs import Jobs
-from infra.constructs.monitoring import Monitoring
+from infra.constructs.monitoring import Monitoring, Watched
 from infra.constructs.secrets import HashKey, SigningSecret
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
@@ -26,7 +26,7 @@ class WomStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         config = StackConfig.from_context(self)
         self.storage = Storage(self, "Storage")
-        self.buses = Buses(self, "Buses")
+        self.buses = Buses(self, "Buses", archive_retention_days=config.reward_event_archive_days)
         self.hash_key = HashKey(self, "HashKey")
         # Only once a function verifies storefront signatures: an unread secret would still cost and confuse.
         self.signing_secret = (
@@ -45,7 +45,18 @@ class WomStack(Stack):
         )
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
         self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)
-        self.monitoring = Monitoring(self, "Monitoring", functions=self.functions.by_name, jobs=self.jobs)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            api=self.api.http_api,
+            functions={name: function.function for name, function in self.functions.by_name.items()},
+            storage=self.storage,
+            dead_letter_queues={
+                f"{name.capitalize()}Job": Watched(f"the {name} job's runs", queue)
+                for name, queue in self.jobs.dead_letter_queues.items()
+            },
+            config=config,
+        )
         self.analytics = Analytics(self, "Analytics", metrics_bucket=self.storage.metrics_bucket)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the wom HTTP API")
@@ -77,6 +88,19 @@ class WomStack(Stack):
                 value=self.buses.bus_name(bus),
                 description=f"EventBridge bus of the events with source {bus.source}: add rules here",
             )
+            CfnOutput(
+                self,
+                bus.logical_id + "ArchiveArn",
+                value=self.buses.archive(bus).attr_arn,
+                description="Replay its events to a rule added later: aws events start-replay (docs/operations.md)",
+            )
+        CfnOutput(self, "DashboardUrl", value=self.monitoring.dashboard_url, description="The wom CloudWatch dashboard")
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.notifications.topic.topic_arn,
+            description="Every alarm notifies this SNS topic: subscribe to it (docs/operations.md)",
+        )
         if self.signing_secret:
             CfnOutput(
                 self,

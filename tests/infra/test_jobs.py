@@ -1,4 +1,5 @@
-"""Scheduled jobs from shared.platform.deployment.SCHEDULES, their dead-letter queues and alarms, and the event buses."""
+"""Scheduled jobs from shared.platform.deployment.SCHEDULES, their dead-letter queues, and the event buses (their alarms:
+test_monitoring.py)."""
 
 from __future__ import annotations
 
@@ -162,45 +163,6 @@ def test_one_dead_letter_queue_per_job_function(synthesized: Synthesized) -> Non
     assert len(synthesized.resources("AWS::SQS::Queue")) == len(JOB_FUNCTIONS)
 
 
-@pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])
-def test_alarms_on_job_errors_and_dead_letters(synthesized: Synthesized, definition: FunctionDefinition) -> None:
-    fires_on_any = {
-        "ComparisonOperator": "GreaterThanThreshold",
-        "Threshold": 0,
-        "EvaluationPeriods": 1,
-        "TreatMissingData": "notBreaching",
-    }
-    rate = min(s.rate_minutes for s in SCHEDULES if s.function == definition.name)
-    synthesized.template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            **fires_on_any,
-            "Namespace": "AWS/Lambda",
-            "MetricName": "Errors",
-            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function_resource(synthesized, definition)[0]}}],
-            "Statistic": "Sum",
-            "Period": rate * 60,  # one run per period: the alarm's state is the latest run's outcome
-        },
-    )
-    queue_id = dead_letter_queue_id(synthesized, definition.name)
-    synthesized.template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            **fires_on_any,
-            "Namespace": "AWS/SQS",
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
-            "Statistic": "Maximum",
-        },
-    )
-
-
-def test_alarms_are_the_job_alarms(synthesized: Synthesized) -> None:
-    alarms = synthesized.resources("AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 2 * len(JOB_FUNCTIONS)
-    assert all(len(alarm["Properties"]["AlarmDescription"]) > 20 for alarm in alarms)
-
-
 @pytest.mark.parametrize("bus", BUSES, ids=[b.logical_id for b in BUSES])
 def test_bus_is_a_custom_bus_named_in_the_outputs(synthesized: Synthesized, bus: BusDefinition) -> None:
     bus_id = bus_logical_id(synthesized, bus)
@@ -223,3 +185,22 @@ def test_rewards_function_publishes_to_the_rewards_bus_by_name(synthesized: Synt
 
 def test_every_bus_is_published_to(synthesized: Synthesized) -> None:
     assert len(synthesized.resources("AWS::Events::EventBus")) == len(BUSES) >= 1
+
+
+@pytest.mark.parametrize("bus", BUSES, ids=[b.logical_id for b in BUSES])
+def test_bus_archives_its_events_for_replay(synthesized: Synthesized, bus: BusDefinition) -> None:
+    """A consumer rule added later can be given what it missed (docs/operations.md: aws events start-replay)."""
+    bus_id = bus_logical_id(synthesized, bus)
+    (archive_id, archive), *others = [
+        (k, r["Properties"])
+        for k, r in synthesized.resources("AWS::Events::Archive").items()
+        if r["Properties"]["SourceArn"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    ]
+    assert not others
+    assert "EventPattern" not in archive, "everything the bus receives"
+    assert archive["ArchiveName"] == f"Wom-{bus.logical_id}"
+    # Bounded (0 would keep reward events, and the customer ids in them, past any erasure for good).
+    assert archive["RetentionDays"] == 35
+    assert synthesized.template_json["Outputs"][f"{bus.logical_id}ArchiveArn"]["Value"] == {
+        "Fn::GetAtt": [archive_id, "Arn"]
+    }
