@@ -2,7 +2,9 @@
 
 Computed from the measured DynamoDB capacity (§1), the measured warm duration (§3), the measured cold
 start (§2) and the synthesized template's own settings (memory, architecture, log format and level,
-access log format and class, raw-event retention, point-in-time recovery). Free tiers are left out.
+access log format and class, raw-event retention, point-in-time recovery, and the monitoring's alarms,
+dashboard, custom metrics and key, a fixed monthly cost spread over an assumed monthly volume). Free tiers are
+left out.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 from dataclasses import dataclass, replace
 
 from bench.calls import ScenarioResult
-from bench.stack import FunctionSettings, StackSettings, TableSettings, access_log_line
+from bench.stack import FunctionSettings, MonitoringSettings, StackSettings, TableSettings, access_log_line
 
 GB = 2**30
 DAYS_PER_MONTH = 365.25 / 12
@@ -37,6 +39,12 @@ class Prices:
     logs_ingest_infrequent_gb: float = 0.25  # Infrequent Access log class
     logs_storage_gb_month: float = 0.03
     data_transfer_out_gb: float = 0.09  # to the internet, first 10 TB a month (first 100 GB free: ignored)
+    # Monitoring: fixed a month, whatever the traffic.
+    alarm_metric_month: float = 0.10  # standard-resolution alarm, per metric it reads
+    dashboard_month: float = 3.00
+    custom_metric_month: float = 0.30  # first 10,000 metrics a month
+    kms_key_month: float = 1.00  # customer managed key; each of its first two yearly rotations adds $1.00
+    put_metric_data_per_thousand: float = 0.01
 
 
 PRICES_AS_OF = "2026-11"
@@ -58,6 +66,48 @@ class Assumptions:
     max_memory_used_mb: int = 90  # for the size of the REPORT line only
     api_gateway_header_bytes: int = 150  # date, content-length, apigw-requestid, connection
     log_event_overhead_bytes: int = 26  # CloudWatch sizes each log event as its bytes plus 26
+    # Monitoring costs the same each month: its share of a million events is that cost over the month's millions.
+    monthly_events: int = 10_000_000
+
+
+@dataclass(frozen=True)
+class MonthlyLine:
+    item: str
+    usd_per_month: float
+    method: str
+
+
+def monitoring(settings: MonitoringSettings, prices: Prices = Prices()) -> list[MonthlyLine]:
+    """The stack's monitoring, a month (infra/constructs/monitoring.py; counted in the template)."""
+    calls = settings.publishing_runs_per_month
+    return [
+        MonthlyLine(
+            "CloudWatch alarms",
+            settings.alarm_metrics * prices.alarm_metric_month,
+            f"{settings.alarms} alarms reading {settings.alarm_metrics} metrics × ${prices.alarm_metric_month:.2f} "
+            "(an alarm summing several metrics is billed for each)",
+        ),
+        MonthlyLine("CloudWatch dashboard", settings.dashboards * prices.dashboard_month, f"{settings.dashboards} × ${prices.dashboard_month:.2f}"),
+        MonthlyLine(
+            "CloudWatch custom metrics",
+            len(settings.custom_metrics) * prices.custom_metric_month,
+            f"{len(settings.custom_metrics)} ({', '.join('/'.join(m) for m in settings.custom_metrics) or 'none'}) × ${prices.custom_metric_month:.2f}",
+        ),
+        MonthlyLine(
+            "PutMetricData",
+            calls / 1000 * prices.put_metric_data_per_thousand,
+            f"one call per metrics job run, {calls:.0f} runs × ${prices.put_metric_data_per_thousand}/1,000" if settings.custom_metrics else "none",
+        ),
+        MonthlyLine(
+            "KMS key (alarm topic)",
+            settings.kms_keys * prices.kms_key_month,
+            f"{settings.kms_keys} × ${prices.kms_key_month:.2f} (rising to ${3 * prices.kms_key_month:.2f} after two yearly rotations)",
+        ),
+    ]
+
+
+def monitoring_per_month(settings: MonitoringSettings, prices: Prices = Prices()) -> float:
+    return sum(line.usd_per_month for line in monitoring(settings, prices))
 
 
 @dataclass(frozen=True)
@@ -66,6 +116,7 @@ class Line:
     usd_per_million: float
     method: str
     storage: bool = False
+    fixed: bool = False  # a monthly cost shared by every event of the month (monitoring)
 
 
 @dataclass(frozen=True)
@@ -80,7 +131,15 @@ class Breakdown:
 
     @property
     def request_path(self) -> float:
-        return sum(line.usd_per_million for line in self.lines if not line.storage)
+        return sum(line.usd_per_million for line in self.lines if not line.storage and not line.fixed)
+
+    @property
+    def storage(self) -> float:
+        return sum(line.usd_per_million for line in self.lines if line.storage)
+
+    @property
+    def fixed(self) -> float:
+        return sum(line.usd_per_million for line in self.lines if line.fixed)
 
 
 _REQUEST_ID = "8f5c2f4e-3b7a-4d0e-9a51-2c6f1e0b7d93"
@@ -116,6 +175,7 @@ class Inputs:
     access_log_format: str | None
     access_log_class: str
     route_key: str
+    monitoring: MonitoringSettings = MonitoringSettings()
 
 
 def price(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> Breakdown:
@@ -209,6 +269,16 @@ def price(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = 
         lines.append(
             Line("DynamoDB point-in-time recovery", item_gb * prices.dynamodb_pitr_gb_month * months, f"the same GB-months at ${prices.dynamodb_pitr_gb_month}/GB-month", storage=True)
         )
+    monthly = monitoring_per_month(inputs.monitoring, prices)
+    millions = assumptions.monthly_events / million
+    lines.append(
+        Line(
+            "CloudWatch monitoring (fixed a month)",
+            monthly / millions,
+            f"${monthly:.2f} a month (alarms, dashboard, funnel metrics, topic key) over {millions:g} million events a month",
+            fixed=True,
+        )
+    )
     return Breakdown(scenario=s.key, label=s.label, lines=lines)
 
 
@@ -282,4 +352,5 @@ def inputs_for(
         access_log_format=stack.access_log_format,
         access_log_class=stack.access_log_class,
         route_key=route_key,
+        monitoring=stack.monitoring,
     )

@@ -119,9 +119,10 @@ def budgets(results: Results) -> list[Budget]:
         ),
         metrics_row,
         Budget(
-            f"Cost ≤ ${COST_BUDGET:.2f} per million tracked clicks, all in (API, Lambda, DynamoDB, logs)",
-            f"**{_usd(click.total)}** all in, of which {_usd(click.request_path)} on the request path and "
-            f"{_usd(click.total - click.request_path)} storage over the events' retention (floor {_usd(cost.floor())})",
+            f"Cost ≤ ${COST_BUDGET:.2f} per million tracked clicks, all in (API, Lambda, DynamoDB, logs, monitoring)",
+            f"**{_usd(click.total)}** all in, of which {_usd(click.request_path)} on the request path, "
+            f"{_usd(click.storage)} storage over the events' retention and {_usd(click.fixed)} monitoring "
+            f"(fixed a month, at {cost.Assumptions().monthly_events / 1e6:g} million events a month) (floor {_usd(cost.floor())})",
             "met" if click.total <= COST_BUDGET else "missed",
         ),
         Budget(
@@ -156,8 +157,8 @@ def _missed_notes(results: Results, rows: list[Budget]) -> list[str]:
             "would change, one after another (cumulative), priced by the same model:\n\n"
             + _table(
                 ["change", "click all in", "request path", "storage"],
-                [["as synthesized", _usd(base.total), _usd(base.request_path), _usd(base.total - base.request_path)]]
-                + [[s.change, _usd(s.breakdown.total), _usd(s.breakdown.request_path), _usd(s.breakdown.total - s.breakdown.request_path)] for s in steps],
+                [["as synthesized", _usd(base.total), _usd(base.request_path), _usd(base.storage)]]
+                + [[s.change, _usd(s.breakdown.total), _usd(s.breakdown.request_path), _usd(s.breakdown.storage)] for s in steps],
             )
             + f"\n\nWith the first four changes (logs, bytecode, no backup of raw events) and cold starts at {RARE_COLD_STARTS:.1%} of "
             f"invocations (a steadily busy function), a click's request path is {_usd(lean_price.request_path)}: "
@@ -392,14 +393,37 @@ def _cost_section(results: Results, add) -> None:  # noqa: ANN001
         f"bytes plus {assumptions.log_event_overhead_bytes} B; the REPORT line's memory figure is {assumptions.max_memory_used_mb} MB. "
         f"Access log line as synthesized, filled with representative values: `{access_log_line(stack.access_log_format or '')}`.\n"
     )
+    _monitoring_table(results, add)
     breakdowns = [cost.price(price_inputs(results, key)) for key, *_ in PRICED]
-    summary = [[b.label, _usd(b.total), _usd(b.request_path), _usd(b.total - b.request_path)] for b in breakdowns]
-    add(_table(["per million of", "all in", "request path", "storage"], summary))
+    summary = [[b.label, _usd(b.total), _usd(b.request_path), _usd(b.storage), _usd(b.fixed)] for b in breakdowns]
+    add(_table(["per million of", "all in", "request path", "storage", "monitoring"], summary))
     add(f"\nFloor for a tracked event (one API request + one write unit): **{_usd(cost.floor())}** per million.\n")
     for b in breakdowns:
         add(f"<details><summary>{b.label}: {_usd(b.total)} per million</summary>\n")
         add(_table(["item", "USD / million", "how"], [[line.item + (" (storage)" if line.storage else ""), _usd(line.usd_per_million), line.method] for line in b.lines]))
         add("\n</details>\n")
+
+
+def _monitoring_table(results: Results, add) -> None:  # noqa: ANN001
+    prices, assumptions = cost.Prices(), cost.Assumptions()
+    lines = cost.monitoring(results.stack.monitoring, prices)
+    monthly = cost.monitoring_per_month(results.stack.monitoring, prices)
+    add(
+        "**Monitoring** (infra/constructs/monitoring.py, counted in the template) costs the same every month whatever "
+        "the traffic: no function emits a metric per request. Each event's share is the month's cost over the month's "
+        f"events; the tables below assume **{assumptions.monthly_events / 1e6:g} million events a month**.\n"
+    )
+    rows = [[line.item, _usd(line.usd_per_month), line.method] for line in lines]
+    rows.append(["**total**", f"**{_usd(monthly)}**", ""])
+    add(_table(["item", "USD / month", "how"], rows) + "\n")
+    volumes = (1_000_000, 10_000_000, 100_000_000)
+    add(
+        _table(
+            ["events a month"] + [f"{volume / 1e6:g} million" for volume in volumes],
+            [["monitoring per million events"] + [_usd(monthly / (volume / 1e6)) for volume in volumes]],
+        )
+        + "\n"
+    )
 
 
 def _scale_section(results: Results, add) -> None:  # noqa: ANN001

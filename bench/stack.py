@@ -52,12 +52,28 @@ class TableSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """What the stack's monitoring is billed for, counted in the template."""
+
+    alarms: int = 0
+    # CloudWatch bills an alarm per metric it reads: a math-expression alarm summing five metrics is five.
+    alarm_metrics: int = 0
+    dashboards: int = 0
+    # Metrics outside the AWS/ namespaces that a dashboard or alarm reads: (namespace, name, dimensions).
+    custom_metrics: tuple[tuple[str, ...], ...] = ()
+    kms_keys: int = 0
+    # Runs a month of the scheduled job that publishes the custom metrics (one PutMetricData call each).
+    publishing_runs_per_month: float = 0.0
+
+
+@dataclass(frozen=True)
 class StackSettings:
     functions: dict[str, FunctionSettings]  # by handler module name: functions.tracking.handler
     tables: dict[str, TableSettings]  # by logical id prefix: StorageEventsTable...
     access_log_format: str | None
     access_log_class: str
     template_path: str
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     def function(self, name: str) -> FunctionSettings:
         return self.functions[f"functions.{name}.handler"]
@@ -129,7 +145,70 @@ def settings_from_template(template: dict, template_path: str = "") -> StackSett
             access_format = access.get("Format")
             group = log_groups.get(_ref(access.get("DestinationArn")) or "", {}).get("Properties", {})
             access_class = group.get("LogGroupClass", "STANDARD")
-    return StackSettings(functions, tables, access_format, access_class, template_path)
+    return StackSettings(functions, tables, access_format, access_class, template_path, monitoring_from_template(template))
+
+
+# The job that publishes the dashboard's custom metrics, once per run (infra/constructs/monitoring.py).
+PUBLISHING_JOB = "metrics"
+_MINUTES = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}
+
+
+def _text(value: Any) -> str:
+    """A string, a reference, or an Fn::Join of both (a dashboard body is one), references written as <ref>."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return "".join(_text(part) for part in value["Fn::Join"][1])
+    return "<ref>"
+
+
+def _alarm_metric_count(properties: dict) -> int:
+    if "MetricName" in properties:
+        return 1
+    return sum(1 for metric in properties.get("Metrics", []) if "MetricStat" in metric)
+
+
+def _custom_metrics(template: dict) -> set[tuple[str, ...]]:
+    found: set[tuple[str, ...]] = set()
+    for dashboard in _resources(template, "AWS::CloudWatch::Dashboard").values():
+        body = json.loads(_text(dashboard["Properties"]["DashboardBody"]))
+        for widget in body.get("widgets", []):
+            for entry in widget.get("properties", {}).get("metrics", []):
+                names = [part for part in entry if isinstance(part, str)]
+                if names and not names[0].startswith("AWS/"):
+                    found.add(tuple(names))
+    for alarm in _resources(template, "AWS::CloudWatch::Alarm").values():
+        p = alarm["Properties"]
+        metrics = [p] if "MetricName" in p else [m["MetricStat"]["Metric"] for m in p.get("Metrics", []) if "MetricStat" in m]
+        for metric in metrics:
+            if not metric["Namespace"].startswith("AWS/"):
+                dimensions = [part for d in metric.get("Dimensions", []) for part in (d["Name"], _text(d["Value"]))]
+                found.add((metric["Namespace"], metric["MetricName"], *dimensions))
+    return found
+
+
+def _runs_per_month(template: dict, job: str) -> float:
+    runs = 0.0
+    for schedule in _resources(template, "AWS::Scheduler::Schedule").values():
+        target = schedule["Properties"]["Target"]
+        if json.loads(target.get("Input", "{}")).get("job") != job:
+            continue
+        match = re.fullmatch(r"rate\((\d+) (\w+)\)", schedule["Properties"]["ScheduleExpression"])
+        if match:
+            runs += 365.25 / 12 * 24 * 60 / (int(match[1]) * _MINUTES[match[2]])
+    return runs
+
+
+def monitoring_from_template(template: dict) -> MonitoringSettings:
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    return MonitoringSettings(
+        alarms=len(alarms),
+        alarm_metrics=sum(_alarm_metric_count(alarm["Properties"]) for alarm in alarms.values()),
+        dashboards=len(_resources(template, "AWS::CloudWatch::Dashboard")),
+        custom_metrics=tuple(sorted(_custom_metrics(template))),
+        kms_keys=len(_resources(template, "AWS::KMS::Key")),
+        publishing_runs_per_month=_runs_per_month(template, PUBLISHING_JOB),
+    )
 
 
 def read_stack_settings() -> StackSettings:
