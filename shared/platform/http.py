@@ -2,13 +2,59 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
 
-from shared.platform.errors import WomError, error_body
+from shared.platform.errors import InvalidRequest, WomError, error_body
 from shared.platform.privacy import tracking_opted_out
 from shared.tracking.rules import Visitor
+
+
+# No request body of wom's nests deeper than this (DynamoDB's own limit for a stored item is 32); refusing deeper
+# bodies before parsing keeps the parser, the models and the serialiser off the recursion limit.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return text.count("[") + text.count("{")  # an upper bound, and within the limit: no scan needed
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _not_json(constant: str) -> Any:
+    raise InvalidRequest(f"{constant} is not a JSON number", code="malformed_json")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidRequest(f"the number {text[:40]} is out of range", code="malformed_json")
+    return value
+
+
+def read_json_body(text: str) -> Any:
+    """Every function's JSON body parser: strict JSON (no NaN or Infinity), nesting at most MAX_JSON_DEPTH."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="too_deeply_nested")
+    try:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except json.JSONDecodeError:
+        raise  # the validation layer answers it as malformed_json
+    except (ValueError, RecursionError) as error:  # e.g. an integer of more than 4,300 digits
+        raise InvalidRequest("the body is not JSON wom can read", code="malformed_json") from error
 
 
 def json_error(status: int, code: str, message: str) -> Response:
@@ -27,7 +73,7 @@ def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolve
     cors = None
     if cors_origins:
         cors = CORSConfig(allow_origin=cors_origins[0], extra_origins=list(cors_origins[1:]), max_age=600)
-    app = APIGatewayHttpResolver(enable_validation=True, cors=cors)
+    app = APIGatewayHttpResolver(enable_validation=True, cors=cors, json_body_deserializer=read_json_body)
 
     @app.exception_handler(WomError)
     def _domain_error(error: WomError) -> Response:
