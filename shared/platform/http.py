@@ -10,10 +10,32 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
+from pydantic import BaseModel, Field
 
 from shared.platform.errors import InvalidRequest, WomError, error_body
 from shared.platform.privacy import tracking_opted_out
 from shared.tracking.rules import Visitor
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable: what went wrong, e.g. campaign_not_found")
+    message: str = Field(description="for a person: what went wrong and what to do")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every 4xx (and 503) wom answers: {"error": {"code", "message"}} (SPEC §3)."""
+
+    error: ErrorDetail
+
+
+def problem(description: str, **extra: Any) -> dict[str, Any]:
+    """A documented error response of a route (the OpenAPI document gives each the error envelope)."""
+    return {"description": description, "content": {"application/json": {"model": ErrorEnvelope}}, **extra}
+
+
+def answer(model: type[BaseModel], description: str, **extra: Any) -> dict[str, Any]:
+    """A documented success response of a route whose status the route sets itself (201, or 200 on a replay)."""
+    return {"description": description, "content": {"application/json": {"model": model}}, **extra}
 
 
 # No request body of wom's nests deeper than this (DynamoDB's own limit for a stored item is 32); refusing deeper
