@@ -91,11 +91,33 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _is_json(content_type: str) -> bool:
+    mimetype = content_type.split(";", 1)[0].strip().lower()
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+class JsonApiResolver(APIGatewayHttpResolver):
+    """Every body wom takes is JSON: any other declared type is a 415 before Powertools looks at it (it would parse
+    form and multipart bodies itself, and fail with a 500 on a multipart type without a boundary)."""
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+        content_type = headers.get("content-type")
+        if event.get("body") and content_type is not None and not _is_json(content_type):
+            return {
+                "statusCode": 415,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(error_body("unsupported_media_type", "send the body as application/json")),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
 def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolver:
     cors = None
     if cors_origins:
         cors = CORSConfig(allow_origin=cors_origins[0], extra_origins=list(cors_origins[1:]), max_age=600)
-    app = APIGatewayHttpResolver(enable_validation=True, cors=cors, json_body_deserializer=read_json_body)
+    app = JsonApiResolver(enable_validation=True, cors=cors, json_body_deserializer=read_json_body)
 
     @app.exception_handler(WomError)
     def _domain_error(error: WomError) -> Response:

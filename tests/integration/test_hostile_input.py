@@ -82,6 +82,15 @@ def test_numbers_json_does_not_have_are_400_on_every_json_route(code, aws, metho
     assert stored(aws) == before
 
 
+@pytest.mark.parametrize(("method", "path"), json_operations())
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/xml"])
+def test_bodies_that_are_not_json_are_415_on_every_json_route(code, aws, method, path, content_type):
+    before = stored(aws)
+    response = call_route(method, path, '{"events": [null]}', {"Content-Type": content_type})
+    assert_refused(response, 415)
+    assert stored(aws) == before
+
+
 def test_deep_nesting_inside_strings_is_only_text(code, aws):
     text = "[" * 2000
     response = post("/v1/conversions", order(referral_code=code, metadata={"note": text}))
