@@ -56,3 +56,7 @@ class AuthorizingSession(requests.Session):
         total = sum(self.statuses.values())
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(self.statuses.items()))
         return f"{total} requests ({statuses}); {len(self.server_errors)} answered 5xx"
+
+
+# The one session of a test run: its tally is printed at the end (tests/e2e/conftest.py).
+FUZZING_SESSION = AuthorizingSession()
