@@ -104,10 +104,11 @@ ACCESS: dict[str, FunctionAccess] = {
     ),
     # The metrics job: queries one campaign-day's partitions of the events table (never a scan), lists campaigns
     # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects.
+    # A campaign-day it cannot compute is marked set aside in the referrals table until a retry deletes the mark.
     "metrics": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:Query",),
-            REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"),
+            REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"),
         },
         bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX,)},
     ),

@@ -176,19 +176,46 @@ def run(_args: argparse.Namespace) -> int:
         print("wom stopped.", flush=True)
 
 
+def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
+    """Runs a job's handler against the running local mode unless the environment names AWS; prints its answer.
+    A run that set items aside prints its summary too, and exits 1 (as its Lambda invocation fails in AWS)."""
+    from shared.platform.errors import ItemsSetAside
+
+    use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    from shared.platform.observability import logger as function_logger
+
+    function_logger.setLevel("CRITICAL")  # stdout carries the summary alone; set-aside items are in it
+    try:
+        answer = run_job(job_named(job), now, day, **extra)
+    except ItemsSetAside as error:
+        print(json.dumps(error.summary, indent=2, sort_keys=True))
+        print(
+            f"wom: the {job} job set {error.summary['set_aside']} item(s) aside (reasons above); "
+            f"fix their cause, then run: wom jobs retry {job}",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(answer, indent=2, sort_keys=True))
+    return 0
+
+
 def run_job_once(args: argparse.Namespace) -> int:
     """`wom jobs run <job> [--now] [--date]`: against the running local mode unless the environment names AWS."""
     if args.date is not None and args.job != "metrics":
         print("wom: --date is for the metrics job; the rewards job runs as of --now", file=sys.stderr)
         return 2
-    use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    from shared.platform.observability import logger as function_logger
+    return _invoke_job(args.job, args.now or datetime.now(UTC), args.date)
 
-    function_logger.setLevel("WARNING")  # stdout carries the summary alone
-    summary = run_job(job_named(args.job), args.now or datetime.now(UTC), args.date)
-    print(json.dumps(summary, indent=2, sort_keys=True))
-    return 0
+
+def retry_set_aside(args: argparse.Namespace) -> int:
+    """`wom jobs retry <job>`: the items earlier runs set aside go back to the job, which runs at once."""
+    return _invoke_job(args.job, args.now or datetime.now(UTC), retry_set_aside=True)
+
+
+def list_set_aside(args: argparse.Namespace) -> int:
+    """`wom jobs set-aside <job>`: what earlier runs set aside, and why."""
+    return _invoke_job(args.job, datetime.now(UTC), list_set_aside=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.set_defaults(handler=run)
     add_send_parser(commands)
     jobs_parser = commands.add_parser("jobs", help="run a scheduled job once, now or as of a given time")
-    jobs_commands = jobs_parser.add_subparsers(dest="jobs_command", metavar="run", required=True)
+    jobs_commands = jobs_parser.add_subparsers(dest="jobs_command", metavar="run|retry|set-aside", required=True)
     run_job_parser = jobs_commands.add_parser(
         "run",
         help="run one job against local mode's emulator (WOM_EMULATOR_PORT) or, with AWS_ENDPOINT_URL unset and "
@@ -219,6 +246,16 @@ def build_parser() -> argparse.ArgumentParser:
     run_job_parser.add_argument("--now", type=instant, help="ISO-8601 time to run as of (default: now)")
     run_job_parser.add_argument("--date", type=day, help="metrics: recompute this one UTC day (default: today and yesterday)")
     run_job_parser.set_defaults(handler=run_job_once)
+    retry_parser = jobs_commands.add_parser(
+        "retry",
+        help="give a job the items its earlier runs set aside (after fixing their cause), then run it; same targets as run",
+    )
+    retry_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
+    retry_parser.add_argument("--now", type=instant, help="ISO-8601 time to run as of (default: now)")
+    retry_parser.set_defaults(handler=retry_set_aside)
+    set_aside_parser = jobs_commands.add_parser("set-aside", help="list what a job's earlier runs set aside, and why; same targets as run")
+    set_aside_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
+    set_aside_parser.set_defaults(handler=list_set_aside)
     add_simulate_parser(commands)
     add_report_parser(commands)
     return parser

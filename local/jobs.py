@@ -12,9 +12,10 @@ from shared.platform.deployment import SCHEDULES, ScheduleDefinition
 _invoke = FunctionInvoker()
 
 
-def run_job(schedule: ScheduleDefinition, now: datetime, day: date | None = None) -> object:
-    """With `day`, a job that works by day (metrics) recomputes that one day instead of its usual ones."""
-    event = {"job": schedule.name, "now": now.isoformat()}
+def run_job(schedule: ScheduleDefinition, now: datetime, day: date | None = None, **extra: bool) -> object:
+    """With `day`, a job that works by day (metrics) recomputes that one day instead of its usual ones; `extra`
+    adds the by-hand fields of the job's event (retry_set_aside, list_set_aside)."""
+    event: dict[str, object] = {"job": schedule.name, "now": now.isoformat(), **extra}
     if day is not None:
         event["date"] = day.isoformat()
     return _invoke(schedule.function, event)

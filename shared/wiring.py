@@ -146,7 +146,7 @@ def metrics_job() -> MetricsJob:
 
     from shared.campaigns.repository import CampaignRepository
     from shared.metrics.job import MetricsJob
-    from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects
+    from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
 
     config, client = settings(), dynamodb_client()
     return MetricsJob(
@@ -154,6 +154,8 @@ def metrics_job() -> MetricsJob:
         DayReader(client, config.events_table),
         MetricsObjects(boto3.client("s3"), config.metrics_bucket),
         AdvocateDailyCounts(client, config.referrals_table),
+        SetAsideDays(client, config.referrals_table),
+        now,
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import wiring
 from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocateView, Campaign, CampaignCreate, CampaignPatch
+from shared.platform.http import answer, problem
 from shared.platform.validation import SLUG
 from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
 
@@ -31,17 +33,37 @@ def _public_base_url() -> str:
     return f"{scheme}://{host}"
 
 
-@router.post("/v1/campaigns", summary="Create a campaign", responses={201: {"description": "Created"}, 409: {"description": "campaign_id taken"}})
+@router.get(
+    "/openapi.json",
+    summary="This API's OpenAPI document",
+    responses={200: {"description": "The OpenAPI 3.1 document of every route", "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+def read_openapi_document():
+    from functions.admin.openapi import openapi_document
+
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
+
+
+@router.post("/v1/campaigns", summary="Create a campaign", responses={201: answer(Campaign, "Created"), 409: problem("campaign_id taken")})
 def create_campaign(campaign: CampaignCreate) -> tuple[Campaign, int]:
     return wiring.campaigns().create_campaign(campaign), 201
 
 
-@router.get("/v1/campaigns/<campaign_id>", summary="Read a campaign")
+@router.get("/v1/campaigns/<campaign_id>", summary="Read a campaign", responses={200: answer(Campaign, "The campaign"), 404: problem("No such campaign")})
 def read_campaign(campaign_id: CampaignId) -> Campaign:
     return wiring.campaigns().campaign(campaign_id)
 
 
-@router.post("/v1/campaigns/<campaign_id>/advocates", summary="Enrol an advocate (idempotent per customer)", responses={201: {"description": "Enrolled"}, 200: {"description": "Already enrolled: the same advocate"}})
+@router.post(
+    "/v1/campaigns/<campaign_id>/advocates",
+    summary="Enrol an advocate (idempotent per customer)",
+    responses={
+        201: answer(AdvocateLink, "Enrolled"),
+        200: answer(AdvocateLink, "Already enrolled: the same advocate"),
+        404: problem("No such campaign"),
+        409: problem("No unique referral code could be allocated: retry"),
+    },
+)
 def enrol_advocate(campaign_id: CampaignId, enrolment: AdvocateEnrolment) -> tuple[AdvocateLink, int]:
     link, created = wiring.campaigns().enrol_advocate(campaign_id, enrolment, _public_base_url())
     return link, 201 if created else 200
@@ -50,18 +72,26 @@ def enrol_advocate(campaign_id: CampaignId, enrolment: AdvocateEnrolment) -> tup
 @router.patch(
     "/v1/campaigns/<campaign_id>",
     summary="Change a campaign; new rewards make a new rules version",
-    responses={409: {"description": "Changed concurrently: read it and try again"}},
+    responses={200: answer(Campaign, "The campaign as changed"), 404: problem("No such campaign"), 409: problem("Changed concurrently: read it and try again")},
 )
 def update_campaign(campaign_id: CampaignId, patch: CampaignPatch) -> Campaign:
     return wiring.campaigns().change_campaign(campaign_id, patch)
 
 
-@router.get("/v1/advocates/<advocate_id>", summary="An advocate with their shares, clicks, conversions and rewards by status")
+@router.get(
+    "/v1/advocates/<advocate_id>",
+    summary="An advocate with their shares, clicks, conversions and rewards by status",
+    responses={200: answer(AdvocateView, "The advocate"), 404: problem("No such advocate")},
+)
 def read_advocate(advocate_id: AdvocateId) -> AdvocateView:
     return wiring.campaigns().advocate_view(advocate_id)
 
 
-@router.get("/v1/rewards", summary="A campaign's rewards and adjustments, oldest first, a page at a time")
+@router.get(
+    "/v1/rewards",
+    summary="A campaign's rewards and adjustments, oldest first, a page at a time",
+    responses={200: answer(RewardPage, "One page, and the cursor of the next (null on the last)")},
+)
 def list_rewards(
     campaign_id: Annotated[str, Query(pattern=SLUG)],
     status: Annotated[RewardStatus | None, Query()] = None,
@@ -74,7 +104,11 @@ def list_rewards(
 @router.post(
     "/v1/rewards/<reward_id>/fulfil",
     summary="Mark an approved reward paid",
-    responses={404: {"description": "No such reward"}, 409: {"description": "The reward is not approved"}},
+    responses={
+        200: answer(Reward, "The reward, paid (also for a retry with the same reference)"),
+        404: problem("No such reward"),
+        409: problem("The reward is not approved, or was paid with another reference"),
+    },
 )
 def fulfil_reward(reward_id: RewardId, fulfilment: Fulfilment) -> Reward:
     return wiring.rewards().fulfil(reward_id, fulfilment.reference)

@@ -7,10 +7,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import wiring
 from shared.conversions.models import ConversionRequest, ConversionResult, RefundRequest, RefundResult
+from shared.platform.http import answer, problem
 
 router = APIGatewayHttpRouter()
-
-_SIGNED = {401: {"description": "Missing, malformed, wrong or stale Wom-Signature"}}
 
 
 def _answer(status: int, body: str) -> Response:
@@ -21,10 +20,9 @@ def _answer(status: int, body: str) -> Response:
     "/v1/conversions",
     summary="Report a purchase (signed); idempotent by order_id, forever",
     responses={
-        201: {"description": "Recorded", "content": {"application/json": {"model": ConversionResult}}},
-        200: {"description": "Replay of an earlier identical post: the identical body", "content": {"application/json": {"model": ConversionResult}}},
-        409: {"description": "The order_id was recorded with a different body"},
-        **_SIGNED,
+        201: answer(ConversionResult, "Recorded"),
+        200: answer(ConversionResult, "Replay of an earlier identical post: the identical body"),
+        409: problem("The order_id was recorded with a different body"),
     },
 )
 def record_conversion(conversion: ConversionRequest):
@@ -35,11 +33,10 @@ def record_conversion(conversion: ConversionRequest):
     "/v1/refunds",
     summary="Report a refund (signed); idempotent by refund_id",
     responses={
-        201: {"description": "Recorded", "content": {"application/json": {"model": RefundResult}}},
-        200: {"description": "Replay of an earlier identical post", "content": {"application/json": {"model": RefundResult}}},
-        404: {"description": "Unknown order"},
-        409: {"description": "Different body for the refund_id, or refunds beyond the order's amount"},
-        **_SIGNED,
+        201: answer(RefundResult, "Recorded"),
+        200: answer(RefundResult, "Replay of an earlier identical post"),
+        404: problem("Unknown order"),
+        409: problem("Different body for the refund_id, or refunds beyond the order's amount"),
     },
 )
 def record_refund(refund: RefundRequest):

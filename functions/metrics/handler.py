@@ -1,6 +1,7 @@
 """The metrics job, invoked by EventBridge Scheduler every hour: today and yesterday (UTC).
 
-By hand: {"now": ISO-8601} runs as of that time; {"date": "YYYY-MM-DD"} recomputes that one day.
+By hand: {"now": ISO-8601} runs as of that time; {"date": "YYYY-MM-DD"} recomputes that one day;
+{"retry_set_aside": true} computes the campaign-days earlier runs set aside again; {"list_set_aside": true} lists them.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared import wiring
+from shared.platform.errors import ItemsSetAside
 from shared.platform.observability import logger
 
 
@@ -15,9 +17,16 @@ from shared.platform.observability import logger
 def lambda_handler(event: dict, context: object) -> dict:
     event = event or {}
     job = wiring.metrics_job()
-    if event.get("date"):
+    if event.get("list_set_aside"):
+        return {"set_aside_items": job.set_aside()}
+    if event.get("retry_set_aside"):
+        summary = job.retry_set_aside()
+    elif event.get("date"):
         summary = job.run_days([date.fromisoformat(event["date"])])
     else:
         summary = job.run(datetime.fromisoformat(event["now"]) if event.get("now") else wiring.now())
     logger.info("metrics job finished", extra={"summary": summary})
+    if summary["set_aside"]:
+        # Every other campaign-day is written; failing the invocation now is what raises the job's Errors alarm.
+        raise ItemsSetAside("metrics", summary)
     return summary

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import wiring
-from shared.platform.http import visitor_of
+from shared.platform.http import answer, visitor_of
 from shared.platform.observability import logger
 from shared.tracking.models import EventBatch, EventBatchResult
 
@@ -21,6 +21,37 @@ NOT_FOUND_PAGE = (
     "<body style='font-family:system-ui;margin:4em auto;max-width:32em'>"
     "<h1>This referral link doesn't exist</h1><p>It may have been mistyped or switched off.</p></body></html>"
 )
+
+
+_NO_STORE_HEADER = {"description": "no-store: every follow reaches wom", "schema": {"type": "string"}}
+_REDIRECT = {
+    302: {
+        "description": "To the campaign's destination with wom_ref and wom_click added (or, for an unknown code, to the "
+        "deployment's fallback URL when one is configured)",
+        "headers": {"Location": {"required": True, "description": "where the browser goes next", "schema": {"type": "string"}}, "Cache-Control": _NO_STORE_HEADER},
+    },
+    404: {
+        "description": "Unknown or disabled code, with no fallback URL configured: a small HTML page",
+        "headers": {"Cache-Control": _NO_STORE_HEADER},
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
+}
+_PIXEL = {
+    200: {
+        "description": "The 43-byte transparent GIF, whatever the input; only valid input is recorded",
+        "headers": {"Cache-Control": _NO_STORE_HEADER},
+        "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+# Described, not validated: the pixel answers its GIF whatever the query says, so Powertools must not check it.
+_PIXEL_QUERY = {
+    "parameters": [
+        {"name": "t", "in": "query", "required": False, "description": "the event: share or view (anything else is not recorded)", "schema": {"type": "string"}},
+        {"name": "c", "in": "query", "required": False, "description": "the advocate's referral code", "schema": {"type": "string"}},
+        {"name": "ch", "in": "query", "required": False, "description": "the channel, e.g. email (unknown: other)", "schema": {"type": "string"}},
+    ]
+}
 
 
 def _unknown_link() -> Response:
@@ -37,17 +68,17 @@ def _redirect(code: str, record: bool) -> Response:
     return Response(status_code=302, headers={"Location": redirect.location, "Referrer-Policy": "no-referrer", **NO_STORE})
 
 
-@router.get("/r/<code>", summary="Follow a referral link", responses={302: {"description": "To the campaign's destination"}, 404: {"description": "Unknown or disabled code"}})
+@router.get("/r/<code>", summary="Follow a referral link", responses=_REDIRECT)
 def follow_referral_link(code: str):
     return _redirect(code, record=True)
 
 
-@router.head("/r/<code>", summary="Check a referral link (not recorded)", responses={302: {"description": "To the campaign's destination"}, 404: {"description": "Unknown or disabled code"}})
+@router.head("/r/<code>", summary="Check a referral link (not recorded)", responses=_REDIRECT)
 def check_referral_link(code: str):
     return _redirect(code, record=False)
 
 
-@router.get("/p.gif", summary="Tracking pixel: ?t=share|view&c=<code>&ch=<channel>", responses={200: {"description": "The 43-byte transparent GIF, whatever the input"}})
+@router.get("/p.gif", summary="Tracking pixel: ?t=share|view&c=<code>&ch=<channel>", responses=_PIXEL, openapi_extensions=_PIXEL_QUERY)
 def tracking_pixel():
     try:
         wiring.tracking().record_pixel(router.current_event.query_string_parameters or {}, visitor_of(router))
@@ -56,6 +87,10 @@ def tracking_pixel():
     return Response(status_code=200, content_type="image/gif", body=TRANSPARENT_GIF, headers=NO_STORE)
 
 
-@router.post("/v1/events", summary="Record shares, views and clicks from a browser widget")
+@router.post(
+    "/v1/events",
+    summary="Record shares, views and clicks from a browser widget",
+    responses={200: answer(EventBatchResult, "How many were accepted, and why each other one was not")},
+)
 def record_events(batch: EventBatch) -> EventBatchResult:
     return wiring.tracking().record_events(batch, visitor_of(router))

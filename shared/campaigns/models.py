@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.platform.validation import SLUG, StrictModel, email_shape, https_url
+from shared.platform.validation import MAX_AMOUNT, SLUG, StrictModel, email_shape, https_url
 from shared.rewards.models import RewardStatus, RewardTally
 
+# The most rewards a monthly cap can allow: a bound a person would set, and a number DynamoDB counts exactly.
+MAX_MONTHLY_CAP = 1_000_000
 
-class RewardRule(StrictModel):
-    type: Literal["percent", "flat"]
-    value: Annotated[float, Field(gt=0, description="percent of the order amount, or minor units for flat")]
 
-    @model_validator(mode="after")
-    def _value_fits_type(self) -> RewardRule:
-        if self.type == "percent" and self.value > 100:
-            raise ValueError("a percent reward is at most 100")
-        if self.type == "flat" and self.value != int(self.value):
-            raise ValueError("a flat reward is a whole number of minor units")
-        return self
+class PercentReward(StrictModel):
+    type: Literal["percent"]
+    # At least a hundredth of a percent: smaller values round every order's reward to nothing.
+    value: Annotated[float, Field(ge=0.01, le=100, description="percent of the order amount, 0.01 to 100")]
+
+
+class FlatReward(StrictModel):
+    type: Literal["flat"]
+    value: Annotated[int, Field(ge=1, le=MAX_AMOUNT, description="minor units of the campaign's currency")]
+
+
+RewardRule = Annotated[PercentReward | FlatReward, Field(discriminator="type")]
 
 
 class RewardRules(StrictModel):
     advocate: RewardRule
     friend: RewardRule | None = None
-    min_order_amount: Annotated[int, Field(ge=0)] = 0
+    min_order_amount: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     holding_days: Annotated[int, Field(ge=0, le=365)] = 14
-    max_rewards_per_advocate_per_month: Annotated[int, Field(ge=1)] | None = None
+    max_rewards_per_advocate_per_month: Annotated[int, Field(ge=1, le=MAX_MONTHLY_CAP)] | None = None
     first_purchase_only: bool = True
+
+
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    # A PATCH field may be left out, never sent as null: the schema shows no null default.
+    schema.pop("default", None)
 
 
 class CampaignCreate(StrictModel):
@@ -74,18 +83,18 @@ class AdvocateLink(BaseModel):
 
 
 class CampaignPatch(StrictModel):
-    """Changes to a campaign; new `rewards` make a new rules version (earlier conversions keep theirs)."""
+    """Changes to a campaign; new `rewards` make a new rules version (earlier conversions keep theirs). A field left
+    out stays as it is; null is not a value any of them can take."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    destination_url: str | None = None
-    attribution_window_days: Annotated[int, Field(ge=1, le=365)] | None = None
-    status: Literal["active", "disabled"] | None = None
-    rewards: RewardRules | None = None
+    # Typed without None and defaulting to None: pydantic never validates a default, so a field left out is None
+    # while an explicit null fails validation (400), and the documented schema says the same.
+    name: Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
+    destination_url: Annotated[str, Field(json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
+    attribution_window_days: Annotated[int, Field(ge=1, le=365, json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
+    status: Annotated[Literal["active", "disabled"], Field(json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
+    rewards: Annotated[RewardRules, Field(json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
 
-    @field_validator("destination_url")
-    @classmethod
-    def _destination(cls, value: str | None) -> str | None:
-        return None if value is None else https_url(value)
+    _destination = field_validator("destination_url")(https_url)
 
     @model_validator(mode="after")
     def _not_empty(self) -> CampaignPatch:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from shared.platform.errors import InvalidRequest
+
 Status = Literal["attributed", "unattributed", "self_referral", "not_first_purchase"]
 Method = Literal["click_id", "referral_code", "none"]
 
@@ -16,6 +18,12 @@ REFERRED_STATUSES: frozenset[Status] = frozenset({"attributed", "not_first_purch
 
 # A storefront's clock may run a little behind ours.
 CLOCK_SKEW = timedelta(minutes=5)
+
+# The window a storefront's `occurred_at` (conversions and refunds) must lie in, around the time wom receives the
+# post: a purchase may be reported up to 30 days late; a storefront clock may run up to 5 minutes ahead.
+OCCURRED_AT_PAST = timedelta(days=30)
+OCCURRED_AT_FUTURE = CLOCK_SKEW
+OCCURRED_AT_WINDOW = "from 30 days before wom receives the post to 5 minutes after"
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,15 @@ class Attribution:
     method: Method
     referrer: Referrer | None = None
     click_id: str | None = None
+
+
+def reported_time(occurred_at: datetime | None, received_at: datetime) -> datetime:
+    """When a purchase or refund happened, as the storefront says (inside the window), else when wom received it."""
+    if occurred_at is None:
+        return received_at
+    if not received_at - OCCURRED_AT_PAST <= occurred_at <= received_at + OCCURRED_AT_FUTURE:
+        raise InvalidRequest(f"occurred_at must lie {OCCURRED_AT_WINDOW}", code="occurred_at_out_of_range")
+    return occurred_at
 
 
 def click_counts(click: ClickEvidence, purchased_at: datetime) -> bool:

@@ -8,27 +8,37 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from shared.platform.validation import StrictModel, as_utc, email_shape
+from shared.conversions.attribution import OCCURRED_AT_WINDOW
+from shared.platform.validation import MAX_AMOUNT, MAX_DOCUMENT_DEPTH, StrictModel, as_utc, email_shape, storable_document
+
+# Holding counts from when wom received the purchase, whatever occurred_at says (SPEC §4).
+OCCURRED_AT_DESCRIPTION = f"when it happened (ISO-8601; no zone means UTC), {OCCURRED_AT_WINDOW}; default: when wom receives it"
 
 
 class ConversionRequest(StrictModel):
     order_id: Annotated[str, Field(min_length=1, max_length=128)]
-    amount: Annotated[int, Field(strict=True, ge=0, description="minor units")]
+    amount: Annotated[int, Field(strict=True, ge=0, le=MAX_AMOUNT, description="minor units")]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO-4217 code")]
     customer_id: Annotated[str, Field(min_length=1, max_length=128)]
     customer_email: Annotated[str, Field(max_length=254)] | None = None
     click_id: Annotated[str, Field(max_length=128)] | None = None
     referral_code: Annotated[str, Field(max_length=64)] | None = None
-    occurred_at: datetime | None = None
-    metadata: dict[str, Any] | None = None
+    occurred_at: Annotated[datetime, Field(description=OCCURRED_AT_DESCRIPTION)] | None = None
+    metadata: Annotated[
+        dict[str, Any],
+        Field(description=f"the storefront's own data, at most 4 KB as JSON, nesting at most {MAX_DOCUMENT_DEPTH} levels, no empty keys"),
+    ] | None = None
 
     _email = field_validator("customer_email")(email_shape)
     _utc = field_validator("occurred_at")(as_utc)
 
     @field_validator("metadata")
     @classmethod
-    def _metadata_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value, separators=(",", ":")).encode()) > 4096:
+    def _metadata_storable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        storable_document(value)
+        if len(json.dumps(value, separators=(",", ":")).encode()) > 4096:
             raise ValueError("metadata is larger than 4 KB")
         return value
 
@@ -50,8 +60,8 @@ class ConversionResult(BaseModel):
 class RefundRequest(StrictModel):
     refund_id: Annotated[str, Field(min_length=1, max_length=128)]
     order_id: Annotated[str, Field(min_length=1, max_length=128)]
-    amount: Annotated[int, Field(strict=True, gt=0, description="minor units")]
-    occurred_at: datetime | None = None
+    amount: Annotated[int, Field(strict=True, gt=0, le=MAX_AMOUNT, description="minor units")]
+    occurred_at: Annotated[datetime, Field(description=OCCURRED_AT_DESCRIPTION)] | None = None
 
     _utc = field_validator("occurred_at")(as_utc)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.platform import ids, keys
-from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion
+from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, attribute_conversion, reported_time
 from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
@@ -78,7 +78,7 @@ class ConversionService:
         if stored:
             return _replay(stored, digest, f"order {request.order_id!r}")
         now = self.clock()
-        purchased_at = request.occurred_at or now
+        purchased_at = reported_time(request.occurred_at, now)
         buyer = Buyer(request.customer_id, email_hash(self.hash_key(), request.customer_email) if request.customer_email else None)
         click = self._click_evidence(request.click_id)
         code = request.referral_code
@@ -151,11 +151,12 @@ class ConversionService:
         order = self.conversions.find_order(request.order_id)
         if order is None:
             raise NotFound(f"no conversion for order {request.order_id!r}", code="order_not_found")
+        now = self.clock()
+        refunded_at = reported_time(request.occurred_at, now)
         refunded = int(order.item.get("refunded_amount", 0))
         order_amount = int(order.item["amount"])
         if refunded + request.amount > order_amount:
             raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order")
-        now = self.clock()
         result = RefundResult(
             refund_id=request.refund_id,
             order_id=request.order_id,
@@ -167,7 +168,7 @@ class ConversionService:
         attributes = {
             **result.model_dump(),
             "campaign_id": order.item.get("campaign_id"),
-            "occurred_at": iso(request.occurred_at or now),
+            "occurred_at": iso(refunded_at),
             "received_at": iso(now),
             "body_hash": digest,
             "response": response,

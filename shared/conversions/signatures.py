@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 
 from shared.platform.errors import Unauthorized
 
 TOLERANCE_SECONDS = 300
 HEADER = "Wom-Signature"
+# ASCII digits only: str.isdigit() also takes "²" and Arabic-Indic digits, which int() then refuses or reads.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
-def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
+def sign(secret: str, timestamp: int | str, raw_body: bytes) -> str:
+    """`timestamp` as it is (or will be) written in the header: the HMAC covers that exact text."""
     return hmac.new(secret.encode(), str(timestamp).encode() + b"." + raw_body, hashlib.sha256).hexdigest()
 
 
@@ -24,17 +28,18 @@ def signature_header(secret: str, timestamp: int, raw_body: bytes) -> str:
     return f"t={timestamp},v1={sign(secret, timestamp, raw_body)}"
 
 
-def _parse(header: str) -> tuple[int, list[str]]:
-    timestamp: int | None = None
+def _parse(header: str) -> tuple[str, list[str]]:
+    """The timestamp exactly as sent, and the v1 values."""
+    timestamp: str | None = None
     signatures: list[str] = []
     for part in header.split(","):
         name, sep, value = part.strip().partition("=")
         if not sep:
             raise Unauthorized("Wom-Signature is malformed", code="invalid_signature")
         if name == "t":
-            if timestamp is not None or not value.isdigit() or len(value) > 12:
+            if timestamp is not None or not _TIMESTAMP.fullmatch(value):
                 raise Unauthorized("Wom-Signature has a malformed timestamp", code="invalid_signature")
-            timestamp = int(value)
+            timestamp = value
         elif name == "v1":
             signatures.append(value.strip().lower())
         # Unknown schemes are ignored, so a future scheme can be sent alongside v1.
@@ -48,8 +53,9 @@ def verify_signature(header: str | None, raw_body: bytes, secrets: Iterable[str]
     if not header:
         raise Unauthorized("the Wom-Signature header is missing", code="missing_signature")
     timestamp, signatures = _parse(header)
-    if abs(now - timestamp) > TOLERANCE_SECONDS:
+    if abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         raise Unauthorized("the Wom-Signature timestamp is outside the 300 s tolerance", code="stale_signature")
+    # Signed over the timestamp as sent, so "t=00<now>" is not the same message as "t=<now>".
     expected = [sign(secret, timestamp, raw_body) for secret in secrets if secret]
     # Compare every pair, constant time each, without stopping at the first match.
     matched = False

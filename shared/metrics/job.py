@@ -3,6 +3,9 @@
 A run recomputes today and yesterday (UTC); any past day can be recomputed on demand. Each campaign-day is
 read from its own partitions of the events table, so a run costs what those days hold, whatever the table's
 size. Recomputing is safe at any time: the same events give the same bytes.
+
+A campaign-day the job cannot compute (its data is not what the job expects) is set aside with its reason and the
+run goes on with the other campaigns and days (SPEC §4); a retry run computes the set-aside days again.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.platform import keys
+from shared.platform.clock import Clock, iso
+from shared.platform.dynamo import is_transient
 from shared.metrics.daily import Unattributed, advocate_daily_counts, daily_metrics, object_key, render
 from shared.platform.observability import logger
-from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects
+from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
 from shared.campaigns.repository import CampaignRepository
 
 
@@ -24,17 +29,30 @@ class MetricsRunSummary:
     objects_written: int = 0
     items_read: int = 0
     advocates: int = 0
+    set_aside: int = 0  # campaign-days this run could not compute
+    set_aside_items: list[dict[str, str]] = field(default_factory=list)
+    retried: int = 0  # set-aside campaign-days computed again by this run
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {name: list(value) if isinstance(value, list) else value for name, value in self.__dict__.items()}
 
 
 class MetricsJob:
-    def __init__(self, campaigns: CampaignRepository, days: DayReader, objects: MetricsObjects, advocate_days: AdvocateDailyCounts) -> None:
+    def __init__(
+        self,
+        campaigns: CampaignRepository,
+        days: DayReader,
+        objects: MetricsObjects,
+        advocate_days: AdvocateDailyCounts,
+        set_aside: SetAsideDays,
+        clock: Clock,
+    ) -> None:
         self.campaigns = campaigns
         self.days = days
         self.objects = objects
         self.advocate_days = advocate_days
+        self.set_aside_days = set_aside
+        self.clock = clock
 
     def run(self, now: datetime) -> dict[str, Any]:
         """The scheduled run: yesterday (its late events and rewards) and today so far."""
@@ -48,21 +66,64 @@ class MetricsJob:
             self._run_day(day, campaigns, summary)
         return summary.as_dict()
 
+    def retry_set_aside(self) -> dict[str, Any]:
+        """Computes every set-aside campaign-day again; those that now succeed are no longer set aside."""
+        summary = MetricsRunSummary()
+        wanted: dict[date, set[str]] = {}
+        for entry in self.set_aside_days.all():
+            wanted.setdefault(date.fromisoformat(entry["date"]), set()).add(entry["campaign_id"])
+        campaigns = self.campaigns.list_campaigns()
+        for day, campaign_ids in sorted(wanted.items()):
+            chosen = [c for c in campaigns if c["campaign_id"] in campaign_ids]
+            before = summary.set_aside
+            self._run_day(day, chosen, summary)
+            failed = {item["campaign_id"] for item in summary.set_aside_items[before:]}
+            for campaign_id in campaign_ids - failed:
+                self.set_aside_days.remove(campaign_id, day)  # computed now (or its campaign is gone)
+                summary.retried += 1
+        return summary.as_dict()
+
+    def set_aside(self) -> list[dict[str, str]]:
+        return self.set_aside_days.all()
+
     def _run_day(self, day: date, campaigns: list[dict[str, Any]], summary: MetricsRunSummary) -> None:
         summary.days.append(day.isoformat())
-        unattributed_items = self.days.read(keys.UNATTRIBUTED, day)
+        try:
+            unattributed_items = self.days.read(keys.UNATTRIBUTED, day)
+            unattributed = Unattributed.of(unattributed_items)
+        except Exception as error:  # noqa: BLE001 - the day's shared input: every campaign of the day waits
+            if is_transient(error):
+                raise
+            for campaign in campaigns:
+                self._set_aside(campaign["campaign_id"], day, error, summary)
+            return
         summary.items_read += len(unattributed_items)
-        unattributed = Unattributed.of(unattributed_items)
         for campaign in campaigns:
             # A campaign has no object for the days before it existed.
             if campaign["created_at"][:10] > day.isoformat():
                 continue
-            items = self.days.read(campaign["campaign_id"], day)
-            summary.items_read += len(items)
-            metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed)
-            self.objects.put(object_key(campaign["campaign_id"], day), render(metrics))
-            counts = advocate_daily_counts(items)
-            self.advocate_days.save(day, counts)
-            summary.objects_written += 1
-            summary.advocates += len(counts)
+            try:
+                self._run_campaign_day(campaign, day, unattributed, summary)
+            except Exception as error:  # noqa: BLE001 - one campaign-day must never stop the run (SPEC §4)
+                if is_transient(error):
+                    raise  # storage trouble, not the data's: the next run computes the day again anyway
+                self._set_aside(campaign["campaign_id"], day, error, summary)
         logger.info("metrics computed", extra={"day": day.isoformat(), "campaigns": len(campaigns)})
+
+    def _run_campaign_day(self, campaign: dict[str, Any], day: date, unattributed: Unattributed, summary: MetricsRunSummary) -> None:
+        items = self.days.read(campaign["campaign_id"], day)
+        metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed)
+        body = render(metrics)
+        counts = advocate_daily_counts(items)
+        self.objects.put(object_key(campaign["campaign_id"], day), body)
+        self.advocate_days.save(day, counts)
+        summary.items_read += len(items)
+        summary.objects_written += 1
+        summary.advocates += len(counts)
+
+    def _set_aside(self, campaign_id: str, day: date, error: Exception, summary: MetricsRunSummary) -> None:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        logger.error("metrics job set a campaign-day aside", extra={"campaign_id": campaign_id, "day": day.isoformat(), "reason": reason})
+        self.set_aside_days.put(campaign_id, day, reason, iso(self.clock()))
+        summary.set_aside += 1
+        summary.set_aside_items.append({"campaign_id": campaign_id, "date": day.isoformat(), "reason": reason})

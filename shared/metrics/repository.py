@@ -27,6 +27,26 @@ class DayReader:
         return [item for items in self._pool.map(self._table.partition, partitions) for item in items]
 
 
+class SetAsideDays:
+    """Campaign-days the metrics job could not compute, each with its reason: one item apiece in the referrals table,
+    until a retry computes the day (a few at most, so one partition holds them)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._table = Table(client, table_name)
+
+    def put(self, campaign_id: str, day: date, reason: str, at: str) -> None:
+        self._table.put({**keys.metrics_set_aside_key(campaign_id, day), "kind": "metrics_set_aside", "campaign_id": campaign_id, "date": day.isoformat(), "reason": reason, "set_aside_at": at})
+
+    def all(self) -> list[dict[str, str]]:
+        return [
+            {"campaign_id": item["campaign_id"], "date": item["date"], "reason": item["reason"], "set_aside_at": item["set_aside_at"]}
+            for item in self._table.partition(keys.METRICS_SET_ASIDE, consistent=True)
+        ]
+
+    def remove(self, campaign_id: str, day: date) -> None:
+        self._table.delete(keys.metrics_set_aside_key(campaign_id, day))
+
+
 class MetricsObjects:
     def __init__(self, s3_client: Any, bucket: str) -> None:
         self._s3 = s3_client

@@ -23,5 +23,7 @@ def expiry(moment: datetime, retention_days: int) -> int:
 
 
 def iso(moment: datetime) -> str:
-    """UTC, millisecond precision, `Z` suffix: sortable as a string."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """UTC, millisecond precision, `Z` suffix: sortable as a string. The year always has four digits (strftime's %Y
+    writes year 999 as "999" on Linux, which neither sorts nor reads back)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"

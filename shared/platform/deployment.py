@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
-Auth = Literal["none", "admin"]
+# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); or a storefront
+# whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer).
+Auth = Literal["none", "admin", "signed"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/p.gif", "tracking"),
     Route("POST", "/v1/events", "tracking"),
     Route("OPTIONS", "/v1/events", "tracking"),
-    # Signed by the storefront (Wom-Signature), checked in the function: no API Gateway authorizer.
-    Route("POST", "/v1/conversions", "conversions"),
-    Route("POST", "/v1/refunds", "conversions"),
+    Route("POST", "/v1/conversions", "conversions", auth="signed"),
+    Route("POST", "/v1/refunds", "conversions", auth="signed"),
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns/{campaign_id}", "admin", auth="admin"),

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
 _BATCH_ATTEMPTS = 5
@@ -69,13 +69,25 @@ class TransactionCancelled(ConditionFailed):
         return CONDITION_FAILED in self.reasons
 
 
-def _to_dynamo(value: Any) -> Any:
+class UnstorableValue(ValueError):
+    """A value DynamoDB would refuse (an empty attribute name, nesting past 32 levels), caught before the write
+    instead of stored half-readable: moto stores an empty map key that botocore then cannot read back."""
+
+
+MAX_ITEM_DEPTH = 32  # DynamoDB's limit on how deep an item's attributes nest
+
+
+def _to_dynamo(value: Any, depth: int = 1) -> Any:
     if isinstance(value, float):
         return Decimal(str(value))
+    if isinstance(value, dict | list | tuple) and depth > MAX_ITEM_DEPTH:
+        raise UnstorableValue(f"attributes nest deeper than {MAX_ITEM_DEPTH} levels")
     if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
+        if "" in value:
+            raise UnstorableValue("an attribute name is empty")
+        return {k: _to_dynamo(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_to_dynamo(v) for v in value]
+        return [_to_dynamo(v, depth + 1) for v in value]
     return value
 
 
@@ -95,6 +107,31 @@ def serialise(item: dict[str, Any]) -> dict[str, Any]:
 
 def deserialise(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+# Errors that say nothing about the item being written or read: the same call may pass a moment later.
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a storage error is the service's (throttled, unavailable, unreachable), not the data's."""
+    if isinstance(error, BotoCoreError):
+        return True  # connection and endpoint errors
+    if isinstance(error, TransactionCancelled):
+        return any(reason in ("ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded") for reason in error.reasons)
+    if isinstance(error, ClientError):
+        status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return _error_code(error) in _TRANSIENT_CODES or status >= 500
+    return False
 
 
 def _error_code(error: Exception) -> str | None:

@@ -36,3 +36,13 @@ class Conflict(WomError):
 
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
+
+
+class ItemsSetAside(RuntimeError):
+    """A job run finished the items it could process and set the others aside (SPEC §4). Raised after the run, so
+    the run counts as failed where operators look (the function's Errors alarm, its dead-letter queue)."""
+
+    def __init__(self, job: str, summary: dict) -> None:
+        super().__init__(f"the {job} job set {summary['set_aside']} item(s) aside: {summary.get('set_aside_items')}")
+        self.job = job
+        self.summary = summary

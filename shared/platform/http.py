@@ -2,13 +2,81 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
+from pydantic import BaseModel, Field
 
-from shared.platform.errors import WomError, error_body
+from shared.platform.errors import InvalidRequest, WomError, error_body
 from shared.platform.privacy import tracking_opted_out
 from shared.tracking.rules import Visitor
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable: what went wrong, e.g. campaign_not_found")
+    message: str = Field(description="for a person: what went wrong and what to do")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every 4xx (and 503) wom answers: {"error": {"code", "message"}} (SPEC §3)."""
+
+    error: ErrorDetail
+
+
+def problem(description: str, **extra: Any) -> dict[str, Any]:
+    """A documented error response of a route (the OpenAPI document gives each the error envelope)."""
+    return {"description": description, "content": {"application/json": {"model": ErrorEnvelope}}, **extra}
+
+
+def answer(model: type[BaseModel], description: str, **extra: Any) -> dict[str, Any]:
+    """A documented success response of a route whose status the route sets itself (201, or 200 on a replay)."""
+    return {"description": description, "content": {"application/json": {"model": model}}, **extra}
+
+
+# No request body of wom's nests deeper than this (DynamoDB's own limit for a stored item is 32); refusing deeper
+# bodies before parsing keeps the parser, the models and the serialiser off the recursion limit.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return text.count("[") + text.count("{")  # an upper bound, and within the limit: no scan needed
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _not_json(constant: str) -> Any:
+    raise InvalidRequest(f"{constant} is not a JSON number", code="malformed_json")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidRequest(f"the number {text[:40]} is out of range", code="malformed_json")
+    return value
+
+
+def read_json_body(text: str) -> Any:
+    """Every function's JSON body parser: strict JSON (no NaN or Infinity), nesting at most MAX_JSON_DEPTH."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="too_deeply_nested")
+    try:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except json.JSONDecodeError:
+        raise  # the validation layer answers it as malformed_json
+    except (ValueError, RecursionError) as error:  # e.g. an integer of more than 4,300 digits
+        raise InvalidRequest("the body is not JSON wom can read", code="malformed_json") from error
 
 
 def json_error(status: int, code: str, message: str) -> Response:
@@ -23,11 +91,33 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _is_json(content_type: str) -> bool:
+    mimetype = content_type.split(";", 1)[0].strip().lower()
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+class JsonApiResolver(APIGatewayHttpResolver):
+    """Every body wom takes is JSON: any other declared type is a 415 before Powertools looks at it (it would parse
+    form and multipart bodies itself, and fail with a 500 on a multipart type without a boundary)."""
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+        content_type = headers.get("content-type")
+        if event.get("body") and content_type is not None and not _is_json(content_type):
+            return {
+                "statusCode": 415,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(error_body("unsupported_media_type", "send the body as application/json")),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
 def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolver:
     cors = None
     if cors_origins:
         cors = CORSConfig(allow_origin=cors_origins[0], extra_origins=list(cors_origins[1:]), max_age=600)
-    app = APIGatewayHttpResolver(enable_validation=True, cors=cors)
+    app = JsonApiResolver(enable_validation=True, cors=cors, json_body_deserializer=read_json_body)
 
     @app.exception_handler(WomError)
     def _domain_error(error: WomError) -> Response:

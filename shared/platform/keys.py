@@ -167,6 +167,14 @@ def advocate_day_key(advocate_id: str, day: date) -> Key:
     return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"{ADVOCATE_DAY_PREFIX}{day.isoformat()}"}
 
 
+METRICS_SET_ASIDE = "METRICS_SET_ASIDE"
+
+
+def metrics_set_aside_key(campaign_id: str, day: date) -> Key:
+    """A campaign-day the metrics job could not compute, until a retry computes it."""
+    return {"pk": METRICS_SET_ASIDE, "sk": f"{day.isoformat()}#{campaign_id}"}
+
+
 def outbox_key(event_id: str) -> Key:
     return {"pk": f"OUTBOX#{event_id}", "sk": "META"}
 

@@ -8,6 +8,10 @@
 Each of those is one transaction that also takes the item off the work list and writes its event to the
 outbox; the outbox is then published and emptied. A run that dies halfway leaves every item either done or
 still on the list, so the next run finishes the work, and nothing is done or published twice.
+
+An item the job cannot process (its data is not what the job expects) is set aside with its reason and the run goes
+on with the rest (SPEC §4); `retry_set_aside` puts such items back on the list. Storage that is throttled or down
+is not the item's fault: that stops the run, leaving the item on the list for the next one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from shared.platform import ids, keys
 from shared.platform.clock import iso
+from shared.platform.dynamo import is_transient
 from shared.platform.resources import REWARDS_BUS
 from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
 from shared.campaigns.models import Campaign, RewardRules
@@ -46,9 +51,12 @@ class RewardsRunSummary:
     skipped: int = 0
     published: int = 0
     publish_failures: int = 0
+    set_aside: int = 0  # items this run could not process, now on the set-aside queue
+    set_aside_items: list[dict[str, str]] = field(default_factory=list)
+    retried: int = 0  # set-aside items put back on the list before this run
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict[str, Any]:
+        return {name: list(value) if isinstance(value, list) else value for name, value in self.__dict__.items()}
 
 
 @dataclass
@@ -89,12 +97,18 @@ class RewardsJob:
         self.bus_name = bus_name
         self.retention_days = retention_days
 
-    def run(self, now: datetime) -> dict[str, int]:
+    def run(self, now: datetime, retry_set_aside: bool = False) -> dict[str, Any]:
+        """One run as of `now`; with `retry_set_aside`, the items set aside earlier go back on the list first."""
         summary = RewardsRunSummary()
+        if retry_set_aside:
+            summary.retried = sum(self.rewards.put_back({"pk": item["pk"], "sk": item["sk"]}) for item in self.rewards.set_aside_work())
         cache = _RulesCache(self.campaigns)
         self._work_through_list(now, cache, summary)
         self._publish_outbox(now, summary)
         return summary.as_dict()
+
+    def set_aside(self) -> list[dict[str, str]]:
+        return self.rewards.set_aside_work()
 
     def _fact(self, change: str, reward: RewardRecord, at: datetime):  # noqa: ANN202 - a Fact
         return reward_fact(
@@ -120,12 +134,31 @@ class RewardsJob:
                 if horizon is not None and entry.due_at > horizon:
                     break
                 seen.add((entry.key["pk"], entry.due_at))
-                for approve_at in self._handle(entry, cache, summary):
+                for approve_at in self._handle(entry, cache, summary, now):
                     if approve_at <= iso(now):
                         horizon = approve_at if horizon is None else min(horizon, approve_at)
         logger.warning("rewards job stopped after its round limit; the next run continues")
 
-    def _handle(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> list[str]:
+    def _handle(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary, now: datetime) -> list[str]:
+        try:
+            return self._process(work, cache, summary)
+        except Exception as error:  # noqa: BLE001 - one item must never stop the run (SPEC §4)
+            if is_transient(error):
+                raise  # storage trouble, not the item's: the run stops and the item stays on the list
+            self._set_aside(work, error, summary, now)
+            return []
+
+    def _set_aside(self, work: WorkItem, error: Exception, summary: RewardsRunSummary, now: datetime) -> None:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        logger.error("rewards job set an item aside", extra={"pk": work.key["pk"], "sk": work.key["sk"], "kind": work.kind, "reason": reason})
+        try:
+            self.rewards.set_aside(work, reason, iso(now))
+        except AlreadyDone:
+            return  # an overlapping run took it meanwhile
+        summary.set_aside += 1
+        summary.set_aside_items.append({"pk": work.key["pk"], "sk": work.key["sk"], "kind": work.kind, "reason": reason})
+
+    def _process(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> list[str]:
         try:
             if work.kind == "conversion":
                 return self._take_conversion(work, cache, summary)
@@ -161,6 +194,7 @@ class RewardsJob:
             currency=order["currency"],
             occurred_at=datetime.fromisoformat(order["occurred_at"]),
             rules_version=int(order.get("rules_version") or 1),
+            received_at=datetime.fromisoformat(order["received_at"]),
         )
         planned = plan_rewards(conversion, rules, campaign.currency)
         advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)

@@ -2,7 +2,7 @@
 own outbox entry), the outbox, and the reads of the admin API.
 
 This repository owns the storage fields of rewards: the work list (the sparse `due` index: `due_queue`,
-`due_at`), the admin listing (`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
+`due_at`; items the job could not process wait on its `set_aside` queue, with `set_aside_reason`), the admin listing (`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
 conditional on the state it leaves, so a crashed, repeated or overlapping run can neither apply a change twice
 nor publish an event twice.
 """
@@ -23,6 +23,8 @@ from shared.rewards.models import RewardRecord
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
+# Work the job could not process, off its list until someone retries it; each keeps its due time.
+SET_ASIDE_QUEUE = "set_aside"
 # What a reward record holds beyond its own fields: storage, never shown.
 _STORAGE_FIELDS = ("pk", "sk", "kind", DUE_INDEX.partition_key, DUE_INDEX.sort_key, LISTING_INDEX.partition_key, LISTING_INDEX.sort_key)
 
@@ -218,6 +220,46 @@ class RewardRepository:
         operations = [self._take_off_list(work), *changes, *(self._outbox(event, at) for event in events)]
         if self._transact(operations):
             raise AlreadyDone(work.item["refund_id"])
+
+    # --- work the job could not process ---------------------------------------------------------------
+
+    def set_aside(self, work: WorkItem, reason: str, at: str) -> None:
+        """Moves an entry off the work list onto the set-aside queue, keeping its due time, saying why and when."""
+        operation = self._table.update_op(
+            work.key,
+            "SET #q = :aside, set_aside_reason = :why, set_aside_at = :at",
+            {":aside": SET_ASIDE_QUEUE, ":why": reason, ":at": at, ":due": work.due_at, ":list": REWARDS_QUEUE},
+            "#q = :list AND due_at = :due",
+            {"#q": DUE_INDEX.partition_key},
+        )
+        if self._transact([operation]):
+            raise AlreadyDone(str(work.key))
+
+    def set_aside_work(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """What is set aside, oldest due first: key, kind, due time, reason and when."""
+        items = self._table.query(
+            IndexName=DUE_INDEX.name,
+            KeyConditionExpression="#q = :q",
+            ExpressionAttributeNames={"#q": DUE_INDEX.partition_key},
+            ExpressionAttributeValues={":q": SET_ASIDE_QUEUE},
+        )
+        out = []
+        for item in items:
+            out.append({"pk": item["pk"], "sk": item["sk"], "kind": item.get("kind"), "due_at": item.get(DUE_INDEX.sort_key), "reason": item.get("set_aside_reason"), "set_aside_at": item.get("set_aside_at")})
+            if len(out) >= limit:
+                break
+        return out
+
+    def put_back(self, key: keys.Key) -> bool:
+        """Puts a set-aside entry back on the work list at its due time; False when it is no longer set aside."""
+        operation = self._table.update_op(
+            key,
+            "SET #q = :list REMOVE set_aside_reason, set_aside_at",
+            {":aside": SET_ASIDE_QUEUE, ":list": REWARDS_QUEUE},
+            "#q = :aside",
+            {"#q": DUE_INDEX.partition_key},
+        )
+        return not self._transact([operation])
 
     def skip(self, work: WorkItem, reason: str) -> None:
         """Takes an item off the list without rewards, saying why."""

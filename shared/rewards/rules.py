@@ -50,8 +50,14 @@ class Conversion:
     advocate_customer_id: str
     amount: int
     currency: str
-    occurred_at: datetime
+    occurred_at: datetime  # as the storefront says (inside its window): what the monthly cap counts by
     rules_version: int
+    received_at: datetime  # when wom recorded it: holding counts from here, so occurred_at cannot shorten it
+
+    @property
+    def holding_starts(self) -> datetime:
+        """The later of receipt and the storefront's time (which may run a few minutes ahead)."""
+        return max(self.received_at, self.occurred_at)
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def plan_rewards(conversion: Conversion, rules: RewardRules, campaign_currency: 
     """The rewards an attributed conversion earns under the rules version it was recorded with."""
     if conversion.status != "attributed" or conversion.currency != campaign_currency:
         return []
-    approve_at = conversion.occurred_at + timedelta(days=rules.holding_days)
+    approve_at = conversion.holding_starts + timedelta(days=rules.holding_days)
     planned = []
     recipients: list[tuple[Recipient, RewardRule | None, str]] = [
         ("advocate", rules.advocate, conversion.advocate_customer_id),

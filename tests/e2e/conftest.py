@@ -131,6 +131,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.sections.append(("wom run stdout (tail)", _running.stdout_path.read_text(errors="replace")[-4000:]))
 
 
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's hook
+    """The fuzzing run's tally (issue 11 asks for its request count and results)."""
+    from tests.e2e.fuzzing import FUZZING_SESSION
+
+    if sum(FUZZING_SESSION.statuses.values()):
+        terminalreporter.write_sep("-", f"fuzzing local mode: {FUZZING_SESSION.report()}")
+        for operation, count in sorted(FUZZING_SESSION.by_operation.items()):
+            terminalreporter.write_line(f"  {count:6d}  {operation}")
+
+
 # --- talking to the API -------------------------------------------------------------------------
 
 

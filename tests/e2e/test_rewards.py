@@ -104,3 +104,49 @@ def test_a_refund_before_approval_voids_and_after_approval_adjusts(api: Api, adm
     run_rewards_job(local_mode, PAST_HOLDING + timedelta(minutes=15))
     late_rewards = sorted((r["recipient"], r["status"], r["amount"]) for r in advocate_rewards(admin, late))
     assert late_rewards == [("advocate", "approved", -250), ("advocate", "approved", 1000), ("friend", "approved", 500)]
+
+
+def test_wom_jobs_retry_takes_up_an_item_the_job_set_aside(api: Api, admin: Api, advocate: Advocate, local_mode: LocalMode, storage):
+    """Locally, as an operator would: the run that sets an item aside exits 1 and says why; `wom jobs set-aside`
+    lists it; once its cause is fixed, `wom jobs retry rewards` takes it up."""
+    import boto3
+
+    from shared.platform import keys
+    from shared.platform.clock import iso
+    from shared.platform.dynamo import serialise
+    from shared.platform.resources import REFERRALS_TABLE
+
+    order_id = purchase_through_link(api, advocate, local_mode, 5_000)
+    dynamodb = boto3.client("dynamodb", endpoint_url=local_mode.endpoint_url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+    def set_occurred_at(value: str) -> None:
+        dynamodb.update_item(
+            TableName=REFERRALS_TABLE.local_name, Key=serialise(keys.order_key(order_id)),
+            UpdateExpression="SET occurred_at = :v", ExpressionAttributeValues=serialise({":v": value}),
+        )
+
+    # What an unpadded year once left in storage; due tomorrow, so local mode's own scheduled runs leave it alone.
+    tomorrow = iso(datetime.now(UTC) + timedelta(days=1))
+    dynamodb.update_item(
+        TableName=REFERRALS_TABLE.local_name, Key=serialise(keys.order_key(order_id)),
+        UpdateExpression="SET occurred_at = :v, due_at = :due", ExpressionAttributeValues=serialise({":v": "999-01-01T00:00:00.000Z", ":due": tomorrow}),
+    )
+    port = local_mode.endpoint_url.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WOM_"))} | {"WOM_EMULATOR_PORT": port}
+
+    def wom(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "local.cli", "jobs", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    failed = wom("run", "rewards", "--now", (datetime.now(UTC) + timedelta(days=2)).isoformat())
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "wom jobs retry rewards" in failed.stderr
+    summary = json.loads(failed.stdout)
+    assert [item["pk"] for item in summary["set_aside_items"]] == [f"ORDER#{order_id}"]
+    listed = wom("set-aside", "rewards")
+    assert listed.returncode == 0 and order_id in listed.stdout
+
+    set_occurred_at(datetime.now(UTC).isoformat())
+    retried = wom("retry", "rewards", "--now", PAST_HOLDING.isoformat())
+    assert retried.returncode == 0, retried.stderr
+    assert json.loads(retried.stdout)["retried"] == 1
+    assert [r["status"] for r in advocate_rewards(admin, advocate) if r["recipient"] == "advocate"] == ["approved"]

@@ -255,8 +255,8 @@ def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synt
     events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
     # A campaign-day is read by Query on its partitions: no Scan, no write to the events.
     assert granted.pop(events) == {"dynamodb:Query"}
-    # The campaign list (Query) and advocates' daily activity (puts).
-    assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"}
+    # The campaign list (Query), advocates' daily activity (puts), and set-aside campaign-days (put, delete).
+    assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"}
     # Objects under metrics/daily/ only: no read, no delete, no other prefix (Athena's results are elsewhere).
     assert granted.pop(bucket_objects_key(synthesized, "metrics/daily/")) == {"s3:PutObject"}
     assert granted.pop(dead_letter_queue_id(synthesized, "metrics")) == {"sqs:SendMessage"}

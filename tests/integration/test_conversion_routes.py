@@ -138,6 +138,9 @@ def test_replays_answer_the_identical_body_forever_and_changed_bodies_conflict(a
         ("wrong secret", "other-secret"),
         ("stale", "stale"),
         ("garbage", "t=1,v1=zz,,=="),
+        ("superscript digit", "t=²,v1=00"),
+        # As a WSGI server hands over a header sent as UTF-8 bytes (latin-1 text); the gateway decodes it back.
+        ("arabic-indic digits", "t=١٧٩٥٠٠٠٠٠٠,v1=00".encode().decode("latin-1")),
     ],
 )
 def test_bad_signatures_are_401_and_store_nothing(api, advocate, clock, aws, kind, header):

@@ -69,6 +69,23 @@ def test_missing_malformed_and_wrong_signatures_fail(header, code):
     assert caught.value.code == code
 
 
+@pytest.mark.parametrize("timestamp", ["²", "¹²³", "١٧٩٥٠٠٠٠٠٠", "１７９５０００００", f"{T}.0", f"-{T}", f"+{T}", f" {T}", "0x6afc5f00"])
+def test_only_ascii_digits_make_a_timestamp(timestamp):
+    # "²".isdigit() is True and int("²") raises; Arabic-Indic and full-width digits int() reads as numbers.
+    with pytest.raises(Unauthorized) as caught:
+        verify_signature(f"t={timestamp},v1={sign('s', timestamp, BODY)}", BODY, ["s"], now=T)
+    assert caught.value.code == "invalid_signature"
+
+
+def test_the_hmac_covers_the_timestamp_as_sent():
+    padded = f"00{T}"
+    # Signed over the canonical number, sent padded: a different message, so it fails...
+    with pytest.raises(Unauthorized):
+        verify_signature(f"t={padded},v1={sign('s', T, BODY)}", BODY, ["s"], now=T)
+    # ...while a signature over exactly what was sent passes.
+    verify_signature(f"t={padded},v1={sign('s', padded, BODY)}", BODY, ["s"], now=T)
+
+
 def test_a_changed_body_breaks_the_signature():
     header = signature_header("s", T, BODY)
     with pytest.raises(Unauthorized):

@@ -13,8 +13,10 @@ from shared.rewards.rules import Conversion, RuleTerms, cap_month, plan_rewards,
 AT = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
 
 
-def conversion(amount: int = 10_000, status: str = "attributed", currency: str = "USD", at: datetime = AT, version: int = 1) -> Conversion:
-    return Conversion("cnv_1", "o-1", status, "spring", "adv_1", "buyer", "ada", amount, currency, at, version)
+def conversion(
+    amount: int = 10_000, status: str = "attributed", currency: str = "USD", at: datetime = AT, version: int = 1, received_at: datetime | None = None
+) -> Conversion:
+    return Conversion("cnv_1", "o-1", status, "spring", "adv_1", "buyer", "ada", amount, currency, at, version, received_at or at)
 
 
 def rules(**overrides) -> RewardRules:
@@ -52,6 +54,16 @@ def test_only_attributed_conversions_earn(status):
 
 def test_an_order_in_another_currency_earns_nothing():
     assert plan_rewards(conversion(currency="EUR"), rules(), "USD") == []
+
+
+def test_holding_counts_from_receipt_whatever_the_storefront_says():
+    received = AT + timedelta(days=20)
+    # A backdated occurred_at does not shorten holding; the month of the cap is still the purchase's.
+    backdated = plan_rewards(conversion(at=AT, received_at=received), rules(holding_days=14), "USD")
+    assert {p.approve_at for p in backdated} == {received + timedelta(days=14)}
+    # A storefront clock a few minutes ahead: holding starts at the later of the two.
+    ahead = plan_rewards(conversion(at=received + timedelta(minutes=4), received_at=received), rules(holding_days=14), "USD")
+    assert {p.approve_at for p in ahead} == {received + timedelta(minutes=4, days=14)}
 
 
 def test_double_sided_rewards_have_deterministic_ids_and_holding():
