@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.platform.resources import (
+    ADVOCATE_REWARDS_INDEX,
     DAILY_METRICS_PREFIX,
     DUE_INDEX,
     EVENTS_TABLE,
@@ -61,8 +62,10 @@ ACCESS: dict[str, FunctionAccess] = {
     ),
     "admin": FunctionAccess(
         tables={
-            # Campaign and advocate writes go through TransactWriteItems, which IAM authorises per item action.
+            # Campaign and advocate writes go through TransactWriteItems, which IAM authorises per item action;
+            # listings read their page's campaigns or advocates with one BatchGetItem.
             REFERRALS_TABLE: (
+                "dynamodb:BatchGetItem",
                 "dynamodb:ConditionCheckItem",
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
@@ -70,8 +73,8 @@ ACCESS: dict[str, FunctionAccess] = {
                 "dynamodb:UpdateItem",
             ),
         },
-        # GET /v1/rewards: rewards by campaign and creation time.
-        indexes={LISTING_INDEX: ("dynamodb:Query",)},
+        # GET /v1/rewards: rewards by campaign, or by advocate, and creation time.
+        indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",)},
         reads_hash_key=True,
     ),
     # Signed storefront posts (functions/conversions): click lookup on the events table; orders, refunds and the

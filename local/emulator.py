@@ -254,6 +254,7 @@ def create_table(dynamodb, table: TableDefinition) -> None:
             }
         )
         attributes += [{"AttributeName": name, "AttributeType": "S"} for name in (index.partition_key, index.sort_key)]
+    attributes = list({a["AttributeName"]: a for a in attributes}.values())  # indexes may share a key attribute
     try:
         dynamodb.create_table(
             TableName=table.local_name,

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import wiring
-from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocateView, Campaign, CampaignCreate, CampaignPatch
+from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocatePage, AdvocateView, Campaign, CampaignCreate, CampaignPage, CampaignPatch
 from shared.platform.http import answer, problem
 from shared.platform.validation import SLUG
 from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
@@ -17,7 +17,10 @@ from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
 router = APIGatewayHttpRouter()
 
 CampaignId = Annotated[str, Path(pattern=SLUG, description="the campaign's slug")]
-AdvocateId = Annotated[str, Path(pattern=r"^adv_[A-Za-z0-9]{1,64}$", description="the advocate's id")]
+ADVOCATE_ID = r"^adv_[A-Za-z0-9]{1,64}$"
+AdvocateId = Annotated[str, Path(pattern=ADVOCATE_ID, description="the advocate's id")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=100, description="at most this many items")]
 RewardId = Annotated[str, Path(pattern=r"^(rwd|adj)_[A-Za-z0-9]{1,64}$", description="the reward's (or adjustment's) id")]
 
 
@@ -49,6 +52,15 @@ def create_campaign(campaign: CampaignCreate) -> tuple[Campaign, int]:
     return wiring.campaigns().create_campaign(campaign), 201
 
 
+@router.get(
+    "/v1/campaigns",
+    summary="Every campaign by id, a page at a time",
+    responses={200: answer(CampaignPage, "One page, and the cursor of the next (null on the last)")},
+)
+def list_campaigns(cursor: Cursor = None, limit: Limit = 50) -> CampaignPage:
+    return wiring.campaigns().list_campaigns(cursor, limit)
+
+
 @router.get("/v1/campaigns/<campaign_id>", summary="Read a campaign", responses={200: answer(Campaign, "The campaign"), 404: problem("No such campaign")})
 def read_campaign(campaign_id: CampaignId) -> Campaign:
     return wiring.campaigns().campaign(campaign_id)
@@ -67,6 +79,23 @@ def read_campaign(campaign_id: CampaignId) -> Campaign:
 def enrol_advocate(campaign_id: CampaignId, enrolment: AdvocateEnrolment) -> tuple[AdvocateLink, int]:
     link, created = wiring.campaigns().enrol_advocate(campaign_id, enrolment, _public_base_url())
     return link, 201 if created else 200
+
+
+@router.get(
+    "/v1/campaigns/<campaign_id>/advocates",
+    summary="A campaign's advocates by customer id, a page at a time; ?customer_id= looks one up",
+    responses={
+        200: answer(AdvocatePage, "One page (or the one customer's advocate, or none), and the cursor of the next (null on the last)"),
+        404: problem("No such campaign"),
+    },
+)
+def list_advocates(
+    campaign_id: CampaignId,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=128, description="only this customer's advocate (an empty page if not enrolled)")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> AdvocatePage:
+    return wiring.campaigns().list_advocates(campaign_id, customer_id, cursor, limit, _public_base_url())
 
 
 @router.patch(
@@ -89,16 +118,17 @@ def read_advocate(advocate_id: AdvocateId) -> AdvocateView:
 
 @router.get(
     "/v1/rewards",
-    summary="A campaign's rewards and adjustments, oldest first, a page at a time",
+    summary="A campaign's or an advocate's rewards and adjustments, oldest first, a page at a time",
     responses={200: answer(RewardPage, "One page, and the cursor of the next (null on the last)")},
 )
 def list_rewards(
-    campaign_id: Annotated[str, Query(pattern=SLUG)],
+    campaign_id: Annotated[str | None, Query(pattern=SLUG, description="this campaign's rewards (required without advocate_id)")] = None,
+    advocate_id: Annotated[str | None, Query(pattern=ADVOCATE_ID, description="only this advocate's rewards")] = None,
     status: Annotated[RewardStatus | None, Query()] = None,
-    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> RewardPage:
-    return wiring.rewards().list_rewards(campaign_id, status, cursor, limit)
+    return wiring.rewards().list_rewards(campaign_id, status, cursor, limit, advocate_id)
 
 
 @router.post(

@@ -82,6 +82,27 @@ class AdvocateLink(BaseModel):
     link: str
 
 
+class CampaignPage(BaseModel):
+    campaigns: list[Campaign]
+    next_cursor: str | None
+
+
+class AdvocateSummary(BaseModel):
+    """An advocate in a campaign's listing: who, their code and link, since when."""
+
+    advocate_id: str
+    campaign_id: str
+    customer_id: str
+    code: str
+    link: str
+    created_at: str
+
+
+class AdvocatePage(BaseModel):
+    advocates: list[AdvocateSummary]
+    next_cursor: str | None
+
+
 class CampaignPatch(StrictModel):
     """Changes to a campaign; new `rewards` make a new rules version (earlier conversions keep theirs). A field left
     out stays as it is; null is not a value any of them can take."""

@@ -46,6 +46,35 @@ class CampaignRepository:
                 raise AlreadyStored(campaign.campaign_id) from cancelled
             raise
 
+    def page_campaigns(self, cursor: str | None, limit: int) -> tuple[list[Campaign], str | None]:
+        """A page of campaigns by id, from the campaign list (one partition) and one batch read. Raises
+        InvalidCursor for a cursor of another listing."""
+        entries, next_cursor = self._table.page(
+            limit=limit,
+            cursor=cursor,
+            cursor_names={"pk", "sk"},
+            listing={"pk": keys.CAMPAIGN_LISTING},
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": keys.CAMPAIGN_LISTING},
+        )
+        items = self._table.get_many([keys.campaign_key(entry["campaign_id"]) for entry in entries])
+        return [Campaign.model_validate(item) for item in items], next_cursor
+
+    def page_advocates(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[Advocate], str | None]:
+        """A page of a campaign's advocates by customer id: its enrolments (one partition) and one batch read.
+        Raises InvalidCursor for a cursor of another listing."""
+        partition = keys.campaign_key(campaign_id)["pk"]
+        enrolments, next_cursor = self._table.page(
+            limit=limit,
+            cursor=cursor,
+            cursor_names={"pk", "sk"},
+            listing={"pk": partition},
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": partition, ":prefix": keys.ENROLMENT_PREFIX},
+        )
+        items = self._table.get_many([keys.advocate_key(entry["advocate_id"]) for entry in enrolments])
+        return [Advocate.model_validate(item) for item in items], next_cursor
+
     def list_campaigns(self) -> list[dict[str, Any]]:
         """Every campaign's id, currency and creation time, from the campaign list (one partition, never a scan)."""
         return self._table.partition(keys.CAMPAIGN_LISTING, consistent=True)

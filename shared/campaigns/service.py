@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocateView, Campaign, CampaignCreate, CampaignPatch
+from shared.campaigns.models import (
+    Advocate,
+    AdvocateEnrolment,
+    AdvocateLink,
+    AdvocatePage,
+    AdvocateSummary,
+    AdvocateView,
+    Campaign,
+    CampaignCreate,
+    CampaignPage,
+    CampaignPatch,
+)
 from shared.campaigns.repository import CampaignRepository, CodesExhausted
 from shared.metrics.repository import AdvocateDailyCounts
 from shared.platform.clock import Clock, iso
-from shared.platform.dynamo import AlreadyStored, ConditionFailed
-from shared.platform.errors import Conflict, NotFound
+from shared.platform.dynamo import AlreadyStored, ConditionFailed, InvalidCursor
+from shared.platform.errors import Conflict, InvalidRequest, NotFound
 from shared.platform.privacy import email_hash
 from shared.rewards.models import REWARD_STATUSES, RewardTally
 from shared.rewards.repository import RewardRepository
@@ -45,6 +56,26 @@ class CampaignService:
         if campaign is None:
             raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
         return campaign
+
+    def list_campaigns(self, cursor: str | None, limit: int) -> CampaignPage:
+        try:
+            campaigns, next_cursor = self.campaigns.page_campaigns(cursor, limit)
+        except InvalidCursor:
+            raise InvalidRequest("cursor is not one this listing handed out", code="invalid_cursor") from None
+        return CampaignPage(campaigns=campaigns, next_cursor=next_cursor)
+
+    def list_advocates(self, campaign_id: str, customer_id: str | None, cursor: str | None, limit: int, base_url: str) -> AdvocatePage:
+        """A campaign's advocates a page at a time, or (with `customer_id`) the one enrolled customer, if any."""
+        self.campaign(campaign_id)
+        if customer_id is not None:
+            found = self.campaigns.find_enrolment(campaign_id, customer_id)
+            advocates, next_cursor = ([found] if found else []), None
+        else:
+            try:
+                advocates, next_cursor = self.campaigns.page_advocates(campaign_id, cursor, limit)
+            except InvalidCursor:
+                raise InvalidRequest("cursor is not one this listing handed out", code="invalid_cursor") from None
+        return AdvocatePage(advocates=[_summary(advocate, base_url) for advocate in advocates], next_cursor=next_cursor)
 
     def change_campaign(self, campaign_id: str, patch: CampaignPatch) -> Campaign:
         """New `rewards` make the next rules version; conversions already recorded keep theirs."""
@@ -90,3 +121,10 @@ class CampaignService:
             rewards={status: tally(status) for status in REWARD_STATUSES},
             adjustments=tally("adjustments"),
         )
+
+
+def _summary(advocate: Advocate, base_url: str) -> AdvocateSummary:
+    return AdvocateSummary(
+        **advocate.model_dump(include={"advocate_id", "campaign_id", "customer_id", "code", "created_at"}),
+        link=advocate_link(base_url, advocate.code),
+    )

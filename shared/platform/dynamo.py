@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
+BATCH_GET_LIMIT = 100  # DynamoDB's limit per BatchGetItem
 _BATCH_ATTEMPTS = 5
 NOT_EXISTS = "attribute_not_exists(pk)"
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -189,6 +190,27 @@ class Table:
         response = self.client.query(**request)
         last = response.get("LastEvaluatedKey")
         return [deserialise(item) for item in response.get("Items", [])], encode_cursor(last) if last else None
+
+    def get_many(self, keys_: list[Key]) -> list[dict[str, Any]]:
+        """The items of `keys_` that exist, in the order of `keys_` (BatchGetItem, 100 keys a call, what DynamoDB
+        leaves unprocessed asked again with backoff)."""
+        found: dict[tuple[str, ...], dict[str, Any]] = {}
+        names = sorted(keys_[0]) if keys_ else []
+        for start in range(0, len(keys_), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {"Keys": [serialise(key) for key in keys_[start : start + BATCH_GET_LIMIT]], "ConsistentRead": True}
+            for attempt in range(_BATCH_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.02 * 2**attempt)
+                response = self.client.batch_get_item(RequestItems={self.name: pending})
+                for item in response.get("Responses", {}).get(self.name, []):
+                    plain = deserialise(item)
+                    found[tuple(plain[name] for name in names)] = plain
+                pending = response.get("UnprocessedKeys", {}).get(self.name)
+                if not pending:
+                    break
+            else:
+                raise RuntimeError(f"{len(pending['Keys'])} keys left unprocessed after {_BATCH_ATTEMPTS} attempts")
+        return [found[k] for k in (tuple(key[name] for name in names) for key in keys_) if k in found]
 
     def partition(self, pk: str, prefix: str | None = None, consistent: bool = False) -> list[dict[str, Any]]:
         """Every item under one partition key (whose sort key starts with `prefix`, if given)."""

@@ -117,8 +117,11 @@ def rules_key(campaign_id: str, version: int) -> Key:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"RULES#{version:06d}"}
 
 
+ENROLMENT_PREFIX = "CUSTOMER#"
+
+
 def enrolment_key(campaign_id: str, customer_id: str) -> Key:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"CUSTOMER#{customer_id}"}
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ENROLMENT_PREFIX}{customer_id}"}
 
 
 def advocate_key(advocate_id: str) -> Key:

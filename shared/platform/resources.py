@@ -52,6 +52,8 @@ EVENTS_TABLE = TableDefinition(
 DUE_INDEX = IndexDefinition(name="due", partition_key="due_queue", sort_key="due_at")
 # Rewards listed by campaign and creation time for the admin API.
 LISTING_INDEX = IndexDefinition(name="listing", partition_key="list_pk", sort_key="list_sk")
+# An advocate's rewards by creation time (GET /v1/rewards?advocate_id=): only rewards carry both attributes.
+ADVOCATE_REWARDS_INDEX = IndexDefinition(name="advocate_rewards", partition_key="advocate_id", sort_key="list_sk")
 
 # Campaigns, advocates, codes, conversions, refunds, rewards and the visitor salts (which expire after 48 hours).
 REFERRALS_TABLE = TableDefinition(
@@ -61,7 +63,7 @@ REFERRALS_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
     local_name="wom-referrals",
-    indexes=(DUE_INDEX, LISTING_INDEX),
+    indexes=(DUE_INDEX, LISTING_INDEX, ADVOCATE_REWARDS_INDEX),
 )
 
 TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)

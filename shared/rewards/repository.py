@@ -18,7 +18,7 @@ from shared.metrics.facts import Fact
 from shared.platform import keys
 from shared.platform.clock import iso
 from shared.platform.dynamo import ConditionFailed, ItemNotFound, Operation, Table, TransactionCancelled, transact
-from shared.platform.resources import DUE_INDEX, LISTING_INDEX
+from shared.platform.resources import ADVOCATE_REWARDS_INDEX, DUE_INDEX, LISTING_INDEX
 from shared.rewards.models import RewardRecord
 
 REWARDS_QUEUE = "rewards"
@@ -320,11 +320,14 @@ class RewardRepository:
     # --- the admin API --------------------------------------------------------------------------------
 
     def fulfil(self, reward_id: str, reference: str, paid_at: str) -> RewardRecord:
-        """Marks an approved reward paid. Raises ItemNotFound for no such reward, NotApproved when the reward
-        is not approved."""
+        """Marks an approved reward paid; a reward already paid with this same reference is answered as it is, so
+        a retried fulfilment is safe. Raises ItemNotFound for no such reward, NotApproved when the reward is in
+        any other state (paid with another reference included)."""
         reward = self.get_reward(reward_id)
         if reward is None or reward.is_adjustment:
             raise ItemNotFound(reward_id)
+        if reward.status == "paid" and reward.reference == reference:
+            return reward
         operations = [
             self._table.update_op(
                 keys.reward_key(reward_id),
@@ -337,26 +340,44 @@ class RewardRepository:
         if reward.recipient == "advocate":
             operations.append(self._stats(reward.advocate_id, {**_tally("approved", -1, -reward.amount), **_tally("paid", 1, reward.amount)}))
         if self._transact(operations):
-            raise NotApproved(reward)
+            # Changed since it was read: a concurrent fulfilment with this reference is the same payment.
+            now_stored = self.get_reward(reward_id) or reward
+            if now_stored.status == "paid" and now_stored.reference == reference:
+                return now_stored
+            raise NotApproved(now_stored)
         return reward.model_copy(update={"status": "paid", "paid_at": paid_at, "reference": reference})
 
-    def page(self, campaign_id: str, status: str | None, cursor: str | None, limit: int) -> tuple[list[RewardRecord], str | None]:
-        """A campaign's rewards and adjustments by creation time. Raises InvalidCursor for a cursor of another listing."""
-        query: dict[str, Any] = {
-            "IndexName": LISTING_INDEX.name,
-            "KeyConditionExpression": "#p = :p",
-            "ExpressionAttributeNames": {"#p": LISTING_INDEX.partition_key},
-            "ExpressionAttributeValues": {":p": keys.rewards_listing(campaign_id)},
-        }
+    def page(self, campaign_id: str | None, status: str | None, cursor: str | None, limit: int, advocate_id: str | None = None) -> tuple[list[RewardRecord], str | None]:
+        """A campaign's (or, with `advocate_id`, one advocate's) rewards and adjustments by creation time, each
+        from its own index: never a scan. Raises InvalidCursor for a cursor of another listing."""
+        if advocate_id is not None:
+            index, partition = ADVOCATE_REWARDS_INDEX, advocate_id
+        elif campaign_id is not None:
+            index, partition = LISTING_INDEX, keys.rewards_listing(campaign_id)
+        else:
+            raise ValueError("name a campaign or an advocate")
+        names = {"#p": index.partition_key}
+        values: dict[str, Any] = {":p": partition}
+        filters = []
         if status:
-            query["FilterExpression"] = "#s = :s"
-            query["ExpressionAttributeNames"]["#s"] = "status"
-            query["ExpressionAttributeValues"][":s"] = status
+            filters.append("#s = :s")
+            names["#s"], values[":s"] = "status", status
+        if advocate_id is not None and campaign_id is not None:
+            filters.append("#c = :c")
+            names["#c"], values[":c"] = "campaign_id", campaign_id
+        query: dict[str, Any] = {
+            "IndexName": index.name,
+            "KeyConditionExpression": "#p = :p",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
         items, next_cursor = self._table.page(
             limit=limit,
             cursor=cursor,
-            cursor_names={"pk", "sk", LISTING_INDEX.partition_key, LISTING_INDEX.sort_key},
-            listing={LISTING_INDEX.partition_key: keys.rewards_listing(campaign_id)},
+            cursor_names={"pk", "sk", index.partition_key, index.sort_key},
+            listing={index.partition_key: partition},
             **query,
         )
         return [_record(item) for item in items], next_cursor

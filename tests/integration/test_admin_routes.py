@@ -114,3 +114,45 @@ def test_in_aws_the_email_hash_key_comes_from_secrets_manager(api, aws, monkeypa
     stored = wiring.campaigns().campaigns.get_advocate(created["json"]["advocate_id"])
     assert stored.email_hash == email_hash(b"s3cr3t-key", "bo@example.com")
     assert stored.email_hash != email_hash(b"local-hash-key", "bo@example.com")
+
+
+def _pages(api, path: str, key: str, **query) -> list[list[dict]]:
+    pages, cursor = [], None
+    while True:
+        response = api("GET", path, query={**query, **({"cursor": cursor} if cursor else {})})
+        assert response["statusCode"] == 200, response
+        pages.append(response["json"][key])
+        cursor = response["json"]["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_campaigns_are_listed_by_id_a_page_at_a_time(api):
+    for campaign_id in ("winter", "autumn", "spring", "summer", "zeta"):
+        assert api("POST", "/v1/campaigns", body={**CAMPAIGN, "campaign_id": campaign_id})["statusCode"] == 201
+    pages = _pages(api, "/v1/campaigns", "campaigns", limit="2")
+    assert [len(page) for page in pages] in ([2, 2, 1], [2, 2, 1, 0])
+    listed = [campaign for page in pages for campaign in page]
+    assert [c["campaign_id"] for c in listed] == ["autumn", "spring", "summer", "winter", "zeta"]
+    assert listed[1] == api("GET", "/v1/campaigns/spring")["json"]
+    assert api("GET", "/v1/campaigns", query={"cursor": "bogus"})["json"]["error"]["code"] == "invalid_cursor"
+    assert api("GET", "/v1/campaigns", query={"limit": "0"})["statusCode"] == 400
+
+
+def test_a_campaigns_advocates_are_listed_and_looked_up_by_customer_id(api):
+    api("POST", "/v1/campaigns", body=CAMPAIGN)
+    api("POST", "/v1/campaigns", body={**CAMPAIGN, "campaign_id": "other"})
+    enrolled = {c: api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": c})["json"] for c in ("c-3", "c-1", "c-2")}
+    api("POST", "/v1/campaigns/other/advocates", body={"customer_id": "c-9"})
+    pages = _pages(api, "/v1/campaigns/spring/advocates", "advocates", limit="2")
+    listed = [a for page in pages for a in page]
+    assert [a["customer_id"] for a in listed] == ["c-1", "c-2", "c-3"]
+    for advocate in listed:
+        assert {k: advocate[k] for k in ("advocate_id", "code", "link")} == enrolled[advocate["customer_id"]]
+        assert advocate["campaign_id"] == "spring" and advocate["created_at"].endswith("Z")
+    found = api("GET", "/v1/campaigns/spring/advocates", query={"customer_id": "c-2"})["json"]
+    assert found == {"advocates": [listed[1]], "next_cursor": None}
+    assert api("GET", "/v1/campaigns/spring/advocates", query={"customer_id": "c-9"})["json"] == {"advocates": [], "next_cursor": None}
+    assert api("GET", "/v1/campaigns/ghost/advocates")["json"]["error"]["code"] == "campaign_not_found"
+    other_cursor = api("GET", "/v1/campaigns/spring/advocates", query={"limit": "1"})["json"]["next_cursor"]
+    assert api("GET", "/v1/campaigns/other/advocates", query={"cursor": other_cursor})["statusCode"] == 400

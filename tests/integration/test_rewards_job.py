@@ -255,7 +255,13 @@ def test_fulfil_only_from_approved(api, shop):
     paid = api("POST", f"/v1/rewards/{pending['reward_id']}/fulfil", body={"reference": "payout-1"})
     assert paid["statusCode"] == 200
     assert (paid["json"]["status"], paid["json"]["reference"]) == ("paid", "payout-1")
-    assert api("POST", f"/v1/rewards/{pending['reward_id']}/fulfil", body={"reference": "payout-2"})["statusCode"] == 409
+    # A retry with the same reference is the same payment: 200 and the same reward, paid once.
+    shop[1].now = START + HOLDING + timedelta(days=2)
+    retried = api("POST", f"/v1/rewards/{pending['reward_id']}/fulfil", body={"reference": "payout-1"})
+    assert (retried["statusCode"], retried["json"]) == (200, paid["json"])
+    assert api("GET", f"/v1/advocates/{shop[0]['advocate_id']}")["json"]["rewards"]["paid"] == {"count": 1, "amount": pending["amount"]}
+    other = api("POST", f"/v1/rewards/{pending['reward_id']}/fulfil", body={"reference": "payout-2"})
+    assert (other["statusCode"], other["json"]["error"]["code"]) == (409, "reward_already_paid")
     assert api("POST", "/v1/rewards/rwd_nosuchreward/fulfil", body={"reference": "x"})["statusCode"] == 404
     assert api("POST", f"/v1/rewards/{pending['reward_id']}/fulfil", body={})["statusCode"] == 400
 
@@ -330,3 +336,28 @@ def test_the_cap_holds_when_two_runs_overlap(moto_server):
     found = rewards(api)
     assert len([r for r in found if r["recipient"] == "advocate"]) == 3
     assert len([r for r in found if r["recipient"] == "friend"]) == 8
+
+
+def test_rewards_of_one_advocate_from_their_own_index(api, shop, aws):
+    """advocate_id filters for real (it was once ignored), from the advocate_rewards index rather than a scan."""
+    other = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "grace"})["json"]
+    for n in range(3):
+        buy(shop, f"ada-{n}")
+    post("/v1/conversions", {"order_id": "grace-1", "amount": 10_000, "currency": "USD", "customer_id": "buyer-g", "referral_code": other["code"]}, shop[1])
+    run_job(START + timedelta(minutes=5))
+    ada = rewards(api, advocate_id=shop[0]["advocate_id"])
+    assert len(ada) == 6 and {r["advocate_id"] for r in ada} == {shop[0]["advocate_id"]}
+    grace = rewards(api, advocate_id=other["advocate_id"])
+    assert len(grace) == 2 and {r["advocate_id"] for r in grace} == {other["advocate_id"]}
+    # Without campaign_id too, a page at a time, and with a status.
+    page = api("GET", "/v1/rewards", query={"advocate_id": shop[0]["advocate_id"], "limit": "4"})
+    assert len(page["json"]["rewards"]) == 4 and page["json"]["next_cursor"]
+    rest = api("GET", "/v1/rewards", query={"advocate_id": shop[0]["advocate_id"], "cursor": page["json"]["next_cursor"]})
+    assert len(rest["json"]["rewards"]) == 2 and rest["json"]["next_cursor"] is None
+    assert api("GET", "/v1/rewards", query={"advocate_id": shop[0]["advocate_id"], "status": "approved"})["json"]["rewards"] == []
+    # A cursor of the campaign's listing is not one of the advocate's.
+    campaign_page = api("GET", "/v1/rewards", query={"campaign_id": "spring", "limit": "1"})
+    assert api("GET", "/v1/rewards", query={"advocate_id": other["advocate_id"], "cursor": campaign_page["json"]["next_cursor"]})["statusCode"] == 400
+    # Another campaign's id with this advocate: nothing of theirs is in it.
+    assert rewards(api, advocate_id=other["advocate_id"], campaign_id="autumn") == []
+    assert api("GET", "/v1/rewards", query={"advocate_id": "not-an-id"})["statusCode"] == 400
