@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 from local.emulator import ACCOUNT_ID, REGION
 from local.settings import local_settings
 from shared.platform.deployment import FUNCTIONS, ROUTES, FunctionDefinition, Route
+from shared.platform.errors import error_json
 
 logger = logging.getLogger(__name__)
 
@@ -297,8 +298,7 @@ class GatewayResponse(Response):
 
 
 def error_response(status: int, code: str, message: str) -> GatewayResponse:
-    body = json.dumps({"error": {"code": code, "message": message}})
-    return GatewayResponse(body, status=status, content_type="application/json")
+    return GatewayResponse(error_json(code, message), status=status, content_type="application/json")
 
 
 def _header_pairs(result: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -319,7 +319,7 @@ def http_response(result: Any, method: str) -> GatewayResponse:
     """Turn a payload 2.0 answer into HTTP, inferring the format for answers without a statusCode."""
     if not isinstance(result, dict) or "statusCode" not in result:
         # API Gateway's rule: anything else is a JSON body with status 200.
-        body: bytes = json.dumps(result).encode()
+        body: bytes = json.dumps(result, separators=(",", ":")).encode()
         response = GatewayResponse(body, status=200, content_type="application/json")
     else:
         status = result["statusCode"]

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import base64
-import json
 
 from functions.conversions.routes import router
 from shared import wiring
-from shared.platform.errors import Unauthorized, error_body
+from shared.platform.errors import Unauthorized, error_json
 from shared.platform.http import create_resolver
 from shared.platform.observability import logger
 from shared.conversions.signatures import verify_signature
@@ -31,5 +30,5 @@ def lambda_handler(event: dict, context: object) -> dict:
         verify_signature(_header(event, "Wom-Signature"), _raw_body(event), wiring.signing_secrets(), wiring.now().timestamp())
     except Unauthorized as error:
         logger.info("signature rejected", extra={"reason": error.code})
-        return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error_body(error.code, error.message))}
+        return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": error_json(error.code, error.message)}
     return app.resolve(event, context)

@@ -189,4 +189,6 @@ class CampaignRepository:
             attribution_window_days=campaign.attribution_window_days,
             first_purchase_only=campaign.rewards.first_purchase_only,
             rules_version=campaign.rules_version,
+            currency=campaign.currency,
+            min_order_amount=campaign.rewards.min_order_amount,
         )

@@ -37,6 +37,9 @@ class Referrer:
     attribution_window_days: int
     first_purchase_only: bool
     rules_version: int = 1
+    # What the campaign's rules in force pay in, and the least order they pay for (for the answer's no_reward).
+    currency: str = "USD"
+    min_order_amount: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,3 +109,16 @@ def attribute_conversion(
     if chosen.referrer.first_purchase_only and prior_purchase:
         return Attribution("not_first_purchase", chosen.method, chosen.referrer, chosen.click_id)
     return chosen
+
+
+def why_no_reward(attribution: Attribution, amount: int, currency: str) -> str | None:
+    """Why an attributed purchase will earn no reward although it counts for its advocate, or None: rewards are
+    paid in the campaign's currency only (the rewards job's rule too), and not for orders under the minimum."""
+    referrer = attribution.referrer
+    if attribution.status != "attributed" or referrer is None:
+        return None
+    if currency != referrer.currency:
+        return "currency_mismatch"
+    if amount < referrer.min_order_amount:
+        return "under_minimum"
+    return None

@@ -48,13 +48,22 @@ class ConversionAttribution(BaseModel):
     click_id: str | None = None
 
 
+class NoReward(BaseModel):
+    """Said on an attributed purchase that will earn no reward, with the reason."""
+
+    code: Literal["currency_mismatch", "under_minimum"]
+    message: str
+
+
 class ConversionResult(BaseModel):
     conversion_id: str
     order_id: str
     status: Literal["attributed", "unattributed", "self_referral", "not_first_purchase"]
+    # Absent when unattributed: no campaign claims the purchase.
     campaign_id: str | None = None
     advocate_id: str | None = None
     attribution: ConversionAttribution
+    no_reward: NoReward | None = None
 
 
 class RefundRequest(StrictModel):

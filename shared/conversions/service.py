@@ -14,7 +14,8 @@ from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
 from shared.metrics.facts import conversion_fact, refund_fact
-from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, RefundRequest, RefundResult
+from shared.conversions.attribution import why_no_reward
+from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, NoReward, RefundRequest, RefundResult
 from shared.platform.privacy import email_hash
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
@@ -41,6 +42,18 @@ def _must(stored: Stored | None) -> Stored:
     if stored is None:
         raise RuntimeError("an item that failed its not-exists condition could not be read back")
     return stored
+
+
+def _no_reward(attribution: Attribution, request: ConversionRequest) -> NoReward | None:
+    reason = why_no_reward(attribution, request.amount, request.currency)
+    if reason is None or attribution.referrer is None:
+        return None
+    referrer = attribution.referrer
+    if reason == "currency_mismatch":
+        message = f"campaign {referrer.campaign_id!r} pays rewards in {referrer.currency}; an order in {request.currency} counts for its advocate but earns no reward"
+    else:
+        message = f"campaign {referrer.campaign_id!r} rewards orders of at least {referrer.min_order_amount} minor units; this one counts for its advocate but earns no reward"
+    return NoReward(code=reason, message=message)
 
 
 class ConversionService:
@@ -108,10 +121,11 @@ class ConversionService:
             campaign_id=referrer.campaign_id if referrer else None,
             advocate_id=referrer.advocate_id if referrer else None,
             attribution=ConversionAttribution(method=attribution.method, click_id=attribution.click_id),
+            no_reward=_no_reward(attribution, request),
         )
         response = result.model_dump_json(exclude_none=True)
         attributes = {
-            **result.model_dump(exclude={"attribution"}, exclude_none=True),
+            **result.model_dump(exclude={"attribution", "no_reward"}, exclude_none=True),
             "attribution_method": attribution.method,
             "click_id": attribution.click_id,
             "rules_version": referrer.rules_version if referrer else None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 class WomError(Exception):
     status = 400
@@ -36,6 +38,11 @@ class Conflict(WomError):
 
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
+
+
+def error_json(code: str, message: str) -> str:
+    """The error shape as compact JSON, as every answer is written (Powertools' own serialiser is compact too)."""
+    return json.dumps(error_body(code, message), separators=(",", ":"))
 
 
 class ItemsSetAside(RuntimeError):

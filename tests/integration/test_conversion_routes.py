@@ -90,6 +90,29 @@ def test_a_click_outside_the_window_leaves_the_purchase_unattributed(api, advoca
     assert "advocate_id" not in response["json"]
 
 
+def test_an_unattributed_purchase_has_no_campaign_and_no_advocate(api, advocate, clock):
+    """As documented: campaign_id and advocate_id are absent, not null, when nobody referred the purchase."""
+    response = post("/v1/conversions", order("o-nobody"), clock)
+    assert response["statusCode"] == 201
+    assert set(response["json"]) == {"conversion_id", "order_id", "status", "attribution"}
+    assert (response["json"]["status"], response["json"]["attribution"]) == ("unattributed", {"method": "none"})
+
+
+def test_an_attributed_order_in_another_currency_says_it_earns_no_reward(api, advocate, clock):
+    response = post("/v1/conversions", order("o-eur", currency="EUR", referral_code=advocate["code"]), clock)
+    assert response["statusCode"] == 201
+    assert response["json"]["status"] == "attributed"
+    assert response["json"]["no_reward"]["code"] == "currency_mismatch"
+    assert "USD" in response["json"]["no_reward"]["message"] and "EUR" in response["json"]["no_reward"]["message"]
+    # And it is so: the rewards job creates nothing for it.
+    summary = wiring.rewards_job().run(clock.now + timedelta(days=30))
+    assert summary["rewards_created"] == 0
+    # A replay answers the identical body, note included; an order in the campaign's currency has no note.
+    again = post("/v1/conversions", order("o-eur", currency="EUR", referral_code=advocate["code"]), clock)
+    assert (again["statusCode"], again["body"]) == (200, response["body"])
+    assert "no_reward" not in post("/v1/conversions", order("o-usd", referral_code=advocate["code"]), clock)["json"]
+
+
 def test_a_referral_code_attributes_when_there_is_no_click(api, advocate, clock):
     response = post("/v1/conversions", order("o-code", referral_code=advocate["code"], click_id="garbage"), clock)
     assert response["json"]["status"] == "attributed"
@@ -152,6 +175,8 @@ def test_bad_signatures_are_401_and_store_nothing(api, advocate, clock, aws, kin
     response = post("/v1/conversions", None, clock, raw=body, header=header)
     assert response["statusCode"] == 401
     assert set(response["json"]["error"]) == {"code", "message"}
+    # Written as every other answer is: compact JSON.
+    assert response["body"] == json.dumps(response["json"], separators=(",", ":"))
     assert orders(aws) == []
 
 

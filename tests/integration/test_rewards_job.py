@@ -361,3 +361,40 @@ def test_rewards_of_one_advocate_from_their_own_index(api, shop, aws):
     # Another campaign's id with this advocate: nothing of theirs is in it.
     assert rewards(api, advocate_id=other["advocate_id"], campaign_id="autumn") == []
     assert api("GET", "/v1/rewards", query={"advocate_id": "not-an-id"})["statusCode"] == 400
+
+
+def test_every_answer_writes_time_one_way_and_json_compactly(api, shop):
+    """One timestamp format in every answer (UTC, milliseconds, Z) and compact JSON, across the admin answers
+    that carry times: campaigns, advocates, rewards (created, approved, paid)."""
+    import re
+
+    stamp = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+    buy(shop, "o-t")
+    run_job(START + HOLDING + timedelta(hours=1))
+    reward = rewards(api)[0]
+    answers = [
+        api("GET", "/v1/campaigns"),
+        api("GET", "/v1/campaigns/spring"),
+        api("GET", "/v1/campaigns/spring/advocates"),
+        api("GET", f"/v1/advocates/{shop[0]['advocate_id']}"),
+        api("GET", "/v1/rewards", query={"campaign_id": "spring"}),
+        api("POST", f"/v1/rewards/{reward['reward_id']}/fulfil", body={"reference": "p-1"}),
+    ]
+    seen = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key.endswith("_at") and inner is not None:
+                    seen.append((key, inner))
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for answer in answers:
+        assert answer["statusCode"] == 200, answer
+        assert answer["body"] == json.dumps(answer["json"], separators=(",", ":"), ensure_ascii=False)
+        walk(answer["json"])
+    assert {key for key, _ in seen} >= {"created_at", "approved_at", "paid_at"}
+    assert [value for _, value in seen if not stamp.match(value)] == []
