@@ -9,13 +9,11 @@ import os
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
 from local.emulator import create_resources, emulator_clients, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
 from local.gateway import Gateway, start_gateway
@@ -45,42 +43,17 @@ class AdminApiError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class AdminClient:
-    """Just enough of an admin API client to seed the demo campaign over HTTP."""
-
-    base_url: str
-    token: str
-
-    def post(self, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(
-            f"{self.base_url}{path}",
-            data=json.dumps(payload).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            body = error.read()
-            try:
-                return error.code, json.loads(body or b"{}")
-            except ValueError:
-                raise AdminApiError(f"POST {path}: {error.code} {body[:200]!r}") from None
-
-
-def seed_demo(client: AdminClient) -> list[dict[str, Any]]:
+def seed_demo(api: AdminApi) -> list[dict[str, Any]]:
     """Create the demo campaign (already there is fine) and its advocates; returns the advocates."""
-    status, body = client.post("/v1/campaigns", DEMO_CAMPAIGN)
-    if status not in (201, 409):
-        raise AdminApiError(f"POST /v1/campaigns: {status} {body}")
+    response = api.send(AdminRequest("POST", "/v1/campaigns", body=DEMO_CAMPAIGN))
+    if response.status_code not in (201, 409):
+        raise AdminApiError(f"POST /v1/campaigns: {response.status_code} {response.text[:200]}")
     advocates = []
     for customer_id in DEMO_ADVOCATES:
-        status, body = client.post(f"/v1/campaigns/{DEMO_CAMPAIGN['campaign_id']}/advocates", {"customer_id": customer_id})
-        if status not in (200, 201):
-            raise AdminApiError(f"POST /v1/campaigns/demo/advocates: {status} {body}")
-        advocates.append({"customer_id": customer_id, **body})
+        response = api.send(AdminRequest("POST", f"/v1/campaigns/{DEMO_CAMPAIGN['campaign_id']}/advocates", body={"customer_id": customer_id}))
+        if response.status_code not in (200, 201):
+            raise AdminApiError(f"POST /v1/campaigns/demo/advocates: {response.status_code} {response.text[:200]}")
+        advocates.append({"customer_id": customer_id, **response.json()})
     return advocates
 
 
@@ -155,8 +128,8 @@ def run(_args: argparse.Namespace) -> int:
 
         token = settings.admin_token
         try:
-            advocates = seed_demo(AdminClient(base_url, token))
-        except (AdminApiError, OSError, ValueError) as error:
+            advocates = seed_demo(AdminApi(base_url, token=token))
+        except (AdminApiError, AdminError, OSError, ValueError) as error:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
         register_scheduled_jobs()
@@ -258,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_aside_parser.set_defaults(handler=list_set_aside)
     add_simulate_parser(commands)
     add_report_parser(commands)
+    add_admin_parsers(commands)
     return parser
 
 

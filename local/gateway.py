@@ -14,6 +14,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -28,7 +29,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from local.emulator import ACCOUNT_ID, REGION
+from local.emulator import ACCOUNT_ID, FAKE_CREDENTIALS, REGION
 from local.settings import local_settings
 from shared.platform.deployment import FUNCTIONS, ROUTES, FunctionDefinition, Route
 from shared.platform.errors import error_json
@@ -237,6 +238,41 @@ def build_event(
     return event
 
 
+# --- the admin routes' authorizer ----------------------------------------------------------------
+
+_SIGV4 = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/\s]+)/(?P<day>\d{8})/(?P<region>[^/\s]+)/(?P<service>[^/\s]+)/aws4_request,\s*"
+    r"SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+)
+SIGV4_SKEW_SECONDS = 300  # AWS refuses signatures more than 5 minutes off
+
+
+def sigv4_valid(method: str, url: str, headers: Mapping[str, str], body: bytes, now: float, access_key: str, secret_key: str, session_token: str | None = None) -> bool:
+    """Whether a request carries a SigV4 signature for `execute-api` by these credentials, recomputed with
+    botocore's own signer over exactly the headers it signed: what API Gateway's IAM authorizer checks before
+    it asks IAM about the caller's policy (which local mode does not model: the emulator's keys may do all)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    match = _SIGV4.match(headers.get("authorization", ""))
+    stamp = headers.get("x-amz-date", "")
+    if not match or match["key"] != access_key or match["service"] != "execute-api" or stamp[:8] != match["day"]:
+        return False
+    try:
+        signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return False
+    names = match["signed"].split(";")
+    if abs(now - signed_at) > SIGV4_SKEW_SECONDS or "host" not in names or any(name not in headers for name in names):
+        return False
+    request = AWSRequest(method=method, url=url, data=body, headers={name: headers[name] for name in names})
+    request.context["timestamp"] = stamp
+    signer = SigV4Auth(Credentials(access_key, secret_key, session_token), match["service"], match["region"])
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    return hmac.compare_digest(expected, match["signature"])
+
+
 # --- the Lambda side --------------------------------------------------------------------------------
 
 
@@ -359,10 +395,24 @@ class Gateway:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.respond(environ)(environ, start_response)
 
-    def _authorized(self, environ: Mapping[str, Any]) -> bool:
-        scheme, _, token = _wsgi_text(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self.admin_bearer_token.encode()
+    def _authorized(self, environ: Mapping[str, Any], body: bytes) -> bool:
+        """The bearer token, or a SigV4 signature by the emulator's credentials (as `wom … --stack` signs in AWS)."""
+        authorization = _wsgi_text(environ.get("HTTP_AUTHORIZATION", ""))
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            return hmac.compare_digest(token.strip().encode(), self.admin_bearer_token.encode())
+        headers = _request_headers(environ)
+        query = environ.get("QUERY_STRING", "")
+        url = f"{environ.get('wsgi.url_scheme', 'http')}://{headers.get('host', '')}{raw_path(environ)}" + (f"?{query}" if query else "")
+        return sigv4_valid(
+            environ["REQUEST_METHOD"],
+            url,
+            headers,
+            body,
+            time.time(),
+            FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
 
     def respond(self, environ: dict) -> GatewayResponse:
@@ -371,14 +421,14 @@ class Gateway:
         match = match_route(method, path, self.routes)
         if match is None:
             return error_response(404, "route_not_found", f"no route for {method} {path}")
-        if match.route.auth == "admin" and not self._authorized(environ):
-            return error_response(401, "unauthorized", "send Authorization: Bearer <WOM_ADMIN_TOKEN>")
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
             return error_response(413, "payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
+        if match.route.auth == "admin" and not self._authorized(environ, body):
+            return error_response(401, "unauthorized", "send Authorization: Bearer <WOM_ADMIN_TOKEN>, or sign with SigV4 (execute-api) as in AWS")
         event = build_event(environ, match, body)
         try:
             result = self.invoke(match.route.function, event)

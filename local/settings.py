@@ -24,6 +24,7 @@ class LocalSettings(BaseSettings):
     api_url: str | None = Field(None, description="where `wom send`, `wom simulate` post (default: local mode's API)")
     public_base_url: str | None = Field(None, description="the base of advocate links (default: local mode's API)")
     deploy_port: int | None = Field(None, ge=0, le=65535, description="`make deploy-local`: the emulator's port (default: a free one)")
+    stack_name: str | None = Field(None, description="the deployed stack the admin commands (`wom campaigns …`) talk to with SigV4 (default: local mode)")
 
     @model_validator(mode="after")
     def _defaults_from_the_port(self) -> LocalSettings:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from local.cli import DEMO_ADVOCATES, DEMO_CAMPAIGN, AdminApiError, build_parser, run, seed_demo
+from local.cli import build_parser, run
 
 
 def test_help_lists_run(capsys):
@@ -21,36 +21,6 @@ def test_run_is_a_subcommand_and_a_command_is_required():
     assert build_parser().parse_args(["run"]).handler is run
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
-
-
-class FakeAdmin:
-    def __init__(self, campaign_status: int = 201, advocate_status: int = 201) -> None:
-        self.posts: list[tuple[str, dict]] = []
-        self.campaign_status = campaign_status
-        self.advocate_status = advocate_status
-
-    def post(self, path: str, payload: dict) -> tuple[int, dict]:
-        self.posts.append((path, payload))
-        if path == "/v1/campaigns":
-            return self.campaign_status, {}
-        customer = payload["customer_id"]
-        return self.advocate_status, {"advocate_id": f"adv-{customer}", "code": f"code{customer}", "link": f"http://x/r/code{customer}"}
-
-
-@pytest.mark.parametrize("campaign_status", [201, 409])
-def test_seeding_creates_the_demo_campaign_and_its_advocates_and_tolerates_a_restart(campaign_status):
-    admin = FakeAdmin(campaign_status=campaign_status, advocate_status=200 if campaign_status == 409 else 201)
-    advocates = seed_demo(admin)
-    assert admin.posts[0] == ("/v1/campaigns", DEMO_CAMPAIGN)
-    assert [path for path, _ in admin.posts[1:]] == ["/v1/campaigns/demo/advocates"] * len(DEMO_ADVOCATES)
-    assert [a["customer_id"] for a in advocates] == list(DEMO_ADVOCATES)
-    assert all(a["code"] and a["link"] for a in advocates)
-
-
-@pytest.mark.parametrize(("campaign_status", "advocate_status"), [(400, 201), (500, 201), (201, 404)])
-def test_seeding_fails_loudly_on_an_unexpected_answer(campaign_status, advocate_status):
-    with pytest.raises(AdminApiError):
-        seed_demo(FakeAdmin(campaign_status, advocate_status))
 
 
 def test_send_builds_a_conversion_with_only_the_given_fields():
