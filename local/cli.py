@@ -17,7 +17,9 @@ from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
 from local.emulator import create_resources, emulator_clients, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
 from local.gateway import Gateway, start_gateway
-from local.scheduler import SCHEDULED_JOBS, JobScheduler
+from local.events_tail import add_events_parser, subscribe_tail
+from local.scheduler import SCHEDULED_JOBS, JobScheduler, ScheduledJob
+from local.state import LocalState
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
 from local.jobs import job_named, register_scheduled_jobs, run_job
@@ -57,34 +59,58 @@ def seed_demo(api: AdminApi) -> list[dict[str, Any]]:
     return advocates
 
 
-def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float) -> str:
-    lines = [
+# A browser's user agent: curl's own is (rightly) a bot, and bots and link previews are recorded but never counted.
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+
+
+def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]]) -> list[str]:
+    """The demo campaign's links and what to try with them (`wom run` prints them, `wom links` again)."""
+    if not advocates:
+        return ["The demo campaign could not be seeded; see the log above."]
+    lines = ["Demo campaign 'demo', referral links:"]
+    lines.extend(f"  {a['customer_id']:<6} {a.get('link') or base_url + '/r/' + a['code']}" for a in advocates)
+    code = advocates[0]["code"]
+    share = json.dumps({"events": [{"type": "share", "code": code, "channel": "whatsapp"}]}, separators=(",", ":"))
+    return lines + [
         "",
-        f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}",
+        f"Tracking pixel (an email open):  {base_url}/p.gif?t=view&c={code}&ch=email",
         "",
+        "Try (curl sends a browser's user agent: curl's own is a bot, recorded but never counted):",
+        f"  curl -si -A '{BROWSER_USER_AGENT}' {base_url}/r/{code}",
+        f"  curl -s -o /dev/null -A '{BROWSER_USER_AGENT}' '{base_url}/p.gif?t=view&c={code}&ch=email'",
+        f"  curl -s -X POST {base_url}/v1/events -H 'Content-Type: application/json' -d '{share}'",
+        f"  curl -s {base_url}/v1/campaigns/demo -H 'Authorization: Bearer {token}'",
+        f"  curl -s {base_url}/openapi.json",
+        f"  .venv/bin/wom send --api-url {base_url} conversion --order-id demo-$(date +%s) --amount 4999 "
+        f"--customer-id friend-$(date +%s) --referral-code {code}",
+        "  .venv/bin/wom campaigns list         .venv/bin/wom rewards list --campaign demo",
+        "  .venv/bin/wom events tail            .venv/bin/wom links (this list again)",
     ]
-    if advocates:
-        lines.append("Demo campaign 'demo', referral links:")
-        lines.extend(f"  {a['customer_id']:<6} {a.get('link') or base_url + '/r/' + a['code']}" for a in advocates)
-        code = advocates[0]["code"]
-        share = json.dumps({"events": [{"type": "share", "code": code, "channel": "whatsapp"}]})
-        lines += [
-            "",
-            f"Tracking pixel (an email open):  {base_url}/p.gif?t=view&c={code}&ch=email",
-            "",
-            "Try:",
-            f"  curl -i {base_url}/r/{code}",
-            f"  curl -s -X POST {base_url}/v1/events -H 'Content-Type: application/json' -d '{share}'",
-            f"  curl -s {base_url}/v1/campaigns/demo -H 'Authorization: Bearer {token}'",
-            f"  curl -s {base_url}/openapi.json",
-            f"  .venv/bin/wom send --api-url {base_url} conversion --order-id demo-1 --amount 4999 "
-            f"--customer-id friend-1 --referral-code {code}",
-        ]
-    else:
-        lines.append("The demo campaign could not be seeded; see the log above.")
+
+
+def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str) -> str:
+    lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates)]
     jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
     lines += ["", f"Scheduled jobs ({jobs}) run every {interval:g} s.", READY_LINE, ""]
     return "\n".join(lines)
+
+
+def links(args: argparse.Namespace) -> int:
+    """`wom links`: the demo campaign's links and hints again, from the running local mode."""
+    settings = local_settings()
+    api = AdminApi(args.api_url or settings.api_url, token=settings.admin_token)
+    try:
+        response = api.send(AdminRequest("GET", f"/v1/campaigns/{DEMO_CAMPAIGN['campaign_id']}/advocates", {"limit": "100"}))
+    except AdminError as error:
+        print(f"wom: {error}", file=sys.stderr)
+        return 1
+    if not response.ok:
+        print(f"wom: GET /v1/campaigns/demo/advocates answered {response.status_code}: {response.text[:300]}", file=sys.stderr)
+        return 1
+    wanted = {customer_id: n for n, customer_id in enumerate(DEMO_ADVOCATES)}
+    advocates = sorted((a for a in response.json()["advocates"] if a["customer_id"] in wanted), key=lambda a: wanted[a["customer_id"]])
+    print("\n".join(demo_lines(api.base_url, settings.admin_token, advocates)))
+    return 0
 
 
 def _install_stop_signals(stop: threading.Event) -> None:
@@ -98,7 +124,7 @@ def _install_stop_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, _handle)
 
 
-def run(_args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """`wom run`: emulator, resources, gateway, demo data and the job scheduler, until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("botocore").setLevel(logging.WARNING)
@@ -119,11 +145,19 @@ def run(_args: argparse.Namespace) -> int:
             return 1
     emulator = start_emulator(settings.emulator_port)
     server = scheduler = None
+    state = LocalState(settings.data_dir, emulator_clients(emulator.endpoint_url))
     try:
         # The functions read their settings from the environment, as in AWS: local mode sets what the stack would.
         point_environment_at(emulator.endpoint_url)
         os.environ.update(function_environment(settings))
         create_resources(emulator_clients(emulator.endpoint_url))
+        subscribe_tail(emulator_clients(emulator.endpoint_url))
+        if getattr(args, "fresh", False):
+            state.clear()
+            data_note = f"Starting empty (--fresh); data is kept in {settings.data_dir} when it stops."
+        else:
+            restored = state.restore()
+            data_note = f"Data kept in {settings.data_dir}: {restored.items} items and {restored.objects} objects restored (wom run --fresh starts empty)."
         server = start_gateway(Gateway(admin_bearer_token=settings.admin_token), settings.port)
 
         token = settings.admin_token
@@ -133,9 +167,10 @@ def run(_args: argparse.Namespace) -> int:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
         register_scheduled_jobs()
-        scheduler = JobScheduler(settings.jobs_interval)
+        # After the jobs of each round, the data is saved, so a crash loses at most one interval.
+        scheduler = JobScheduler(settings.jobs_interval, jobs=[*SCHEDULED_JOBS, ScheduledJob("save local data", lambda _now: state.save())])
         scheduler.start()
-        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval), flush=True)
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note), flush=True)
         while not stop.wait(0.5):
             pass
         return 0
@@ -145,6 +180,11 @@ def run(_args: argparse.Namespace) -> int:
         if server is not None:
             server.shutdown()
             server.server_close()
+            try:
+                saved = state.save()
+                print(f"Saved {saved.items} items and {saved.objects} objects to {settings.data_dir}.", flush=True)
+            except Exception:
+                logger.exception("saving local data to %s failed", settings.data_dir)
         emulator.stop()
         print("wom stopped.", flush=True)
 
@@ -206,7 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
             "every WOM_JOBS_INTERVAL seconds (default 60); seed a demo campaign and print its links."
         ),
     )
+    run_parser.add_argument("--fresh", action="store_true", help="start empty: forget the data kept in WOM_DATA_DIR")
     run_parser.set_defaults(handler=run)
+    links_parser = commands.add_parser("links", help="print the demo campaign's links and what to try again, from the running local mode")
+    links_parser.add_argument("--api-url", help="the API's base URL (default $WOM_API_URL, else local mode's API)")
+    links_parser.set_defaults(handler=links)
     add_send_parser(commands)
     jobs_parser = commands.add_parser("jobs", help="run a scheduled job once, now or as of a given time")
     jobs_commands = jobs_parser.add_subparsers(dest="jobs_command", metavar="run|retry|set-aside", required=True)
@@ -232,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulate_parser(commands)
     add_report_parser(commands)
     add_admin_parsers(commands)
+    add_events_parser(commands)
     return parser
 
 

@@ -5,6 +5,7 @@ hands them what it decides here, through the environment, exactly as the stack d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,11 @@ class LocalSettings(BaseSettings):
     api_url: str | None = Field(None, description="where `wom send`, `wom simulate` post (default: local mode's API)")
     public_base_url: str | None = Field(None, description="the base of advocate links (default: local mode's API)")
     deploy_port: int | None = Field(None, ge=0, le=65535, description="`make deploy-local`: the emulator's port (default: a free one)")
+    data_dir: Path = Field(Path(".wom/data"), description="where local mode keeps its tables and bucket between runs")
+    cors_origins: str = Field(
+        "http://localhost:*,http://127.0.0.1:*",
+        description="origins allowed to post /v1/events from a browser, comma-separated; `:*` is any port",
+    )
     stack_name: str | None = Field(None, description="the deployed stack the admin commands (`wom campaigns …`) talk to with SigV4 (default: local mode)")
 
     @model_validator(mode="after")
@@ -76,5 +82,6 @@ def function_environment(settings: LocalSettings) -> dict[str, str]:
     return {
         ENV_VARS["signing_secret"]: settings.signing_secret,
         ENV_VARS["public_base_url"]: settings.public_base_url or settings.base_url,
+        ENV_VARS["cors_origins"]: settings.cors_origins,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }

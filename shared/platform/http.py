@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
 from pydantic import BaseModel, Field
 
-from shared.platform.errors import InvalidRequest, WomError, error_body
+from shared.platform.errors import InvalidRequest, WomError, error_body, error_json
 from shared.platform.privacy import tracking_opted_out
 from shared.tracking.rules import Visitor
 
@@ -107,16 +107,40 @@ class JsonApiResolver(APIGatewayHttpResolver):
             return {
                 "statusCode": 415,
                 "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(error_body("unsupported_media_type", "send the body as application/json")),
+                "body": error_json("unsupported_media_type", "send the body as application/json"),
                 "isBase64Encoded": False,
             }
         return super().resolve(event, context)
 
 
+class OriginsCORSConfig(CORSConfig):
+    """Powertools' CORS with one addition: an origin written `<scheme>://<host>:*` allows that host on any port
+    (local mode allows http://localhost:* and http://127.0.0.1:*, wherever a developer serves a page from)."""
+
+    def __init__(self, origins: tuple[str, ...]) -> None:
+        super().__init__(allow_origin=origins[0], extra_origins=list(origins[1:]), max_age=600)
+        self._any_port = tuple(origin[:-1] for origin in origins if origin.endswith(":*"))
+
+    def _allows(self, origin: str | None) -> bool:
+        if not origin:
+            return False
+        if origin in self._allowed_origins or "*" in self._allowed_origins:
+            return True
+        prefix = next((p for p in self._any_port if origin.startswith(p)), None)
+        return prefix is not None and origin[len(prefix) :].isdigit()
+
+    def allowed_origin(self, extracted_origin: str) -> str | None:
+        return extracted_origin if self._allows(extracted_origin) else None
+
+    def to_dict(self, origin: str | None) -> dict[str, str]:
+        if not self._allows(origin):
+            return {}
+        # Powertools builds the headers for an origin on its list; the answer names the caller's own origin.
+        return super().to_dict(origin if origin in self._allowed_origins else self._allowed_origins[0]) | {"Access-Control-Allow-Origin": str(origin)}
+
+
 def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolver:
-    cors = None
-    if cors_origins:
-        cors = CORSConfig(allow_origin=cors_origins[0], extra_origins=list(cors_origins[1:]), max_age=600)
+    cors = OriginsCORSConfig(cors_origins) if cors_origins else None
     app = JsonApiResolver(enable_validation=True, cors=cors, json_body_deserializer=read_json_body)
 
     @app.exception_handler(WomError)

@@ -39,12 +39,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_ready(local: LocalMode) -> None:
+def _wait_until_ready(local: LocalMode, start: int = 0) -> None:
+    """Until the ready line appears in stdout after byte `start` (a restart appends to the same log)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if local.process.poll() is not None:
             raise RuntimeError(f"wom run exited with {local.process.returncode} before it was ready:\n{local.logs()}")
-        if READY_LINE in local.stdout_path.read_text(errors="replace"):
+        if READY_LINE in local.stdout_path.read_bytes()[start:].decode(errors="replace"):
             return
         time.sleep(0.1)
     raise RuntimeError(f"wom run not ready after {STARTUP_TIMEOUT_SECONDS} s:\n{local.logs()}")
@@ -65,12 +66,9 @@ def _stop(local: LocalMode) -> int | None:
 _running: LocalMode | None = None
 
 
-@pytest.fixture(scope="session")
-def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
-    global _running
-    api_port, emulator_port = _free_port(), _free_port()
-    logs = tmp_path_factory.mktemp("wom-run")
-    env = {
+def local_mode_environment(api_port: int, emulator_port: int, data_dir: Path) -> dict[str, str]:
+    """The environment of a `wom run` for tests: its own ports, secrets and data folder, nothing of the caller's."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WOM_"))},
         "WOM_PORT": str(api_port),
         "WOM_EMULATOR_PORT": str(emulator_port),
@@ -78,26 +76,45 @@ def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
         "WOM_SIGNING_SECRET": SIGNING_SECRET,
         # Links name `localhost`, so the connection's address (127.0.0.1) has no business in any stored item.
         "WOM_PUBLIC_BASE_URL": f"http://localhost:{api_port}",
+        # Never the developer's own .wom/data.
+        "WOM_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def start_local_mode(env: dict[str, str], logs: Path, *arguments: str) -> LocalMode:
+    """`wom run` as a subprocess, once it printed its ready line."""
     stdout_path, stderr_path = logs / "stdout.log", logs / "stderr.log"
-    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.cli", "run"], cwd=ROOT, env=env, stdout=stdout, stderr=stderr
-        )
+    start = stdout_path.stat().st_size if stdout_path.exists() else 0
+    with stdout_path.open("ab") as stdout, stderr_path.open("ab") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "local.cli", "run", *arguments], cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
     local = LocalMode(
         process=process,
-        base_url=f"http://127.0.0.1:{api_port}",
-        endpoint_url=f"http://127.0.0.1:{emulator_port}",
+        base_url=f"http://127.0.0.1:{env['WOM_PORT']}",
+        endpoint_url=f"http://127.0.0.1:{env['WOM_EMULATOR_PORT']}",
         stdout_path=stdout_path,
         stderr_path=stderr_path,
         sensitive={BROWSER_UA, "127.0.0.1", SIGNING_SECRET},
     )
     try:
-        _wait_until_ready(local)
+        _wait_until_ready(local, start)
     except Exception:
-        _stop(local)
+        stop_local_mode(local)
         raise
+    return local
+
+
+def stop_local_mode(local: LocalMode) -> int | None:
+    """Ctrl-C, as a developer stops it; the exit code (None when it had to be killed)."""
+    return _stop(local)
+
+
+@pytest.fixture(scope="session")
+def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
+    global _running
+    logs = tmp_path_factory.mktemp("wom-run")
+    env = local_mode_environment(_free_port(), _free_port(), logs / "data")
+    local = start_local_mode(env, logs)
     _running = local
     yield local
     _running = None
