@@ -3,11 +3,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node 22 from package.json (the npm registry's `node` package) before the machine's own Node, whatever it is:
+# the CDK command line, jsii under the CDK app, and the tests all run on it. The virtual environment's tools
+# (wom, aws) come first, as the README's commands expect.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install run test unit synth deploy-local bench wom-js clean
+.PHONY: install run test unit synth deploy-local bench wom-js clean node-version
 
 install: $(STAMP) node_modules/.installed
 
@@ -46,3 +48,7 @@ wom-js: node_modules/.installed
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out
+
+# Which Node the targets above run on (a test holds it to package.json's).
+node-version: node_modules/.installed
+	@node --version

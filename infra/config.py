@@ -13,6 +13,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # A standard topic: CloudWatch alarms cannot publish to FIFO topics.
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
+# What `cdk destroy` does with the data: keep the tables, bucket and secrets (an operator's stack), or delete
+# everything (a test stack, so that `cdk destroy` then `cdk deploy` starts clean).
+REMOVAL_POLICIES = ("retain", "destroy")
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,15 @@ class StackConfig:
     # Optional: where unknown codes redirect, and the base of advocate links (e.g. a custom domain).
     fallback_url: str | None = None
     public_base_url: str | None = None
+    removal_policy: str = "retain"
+
+    @property
+    def destroys_data(self) -> bool:
+        return self.removal_policy == "destroy"
 
     def __post_init__(self) -> None:
+        if self.removal_policy not in REMOVAL_POLICIES:
+            raise ValueError(f"wom:removalPolicy must be one of {', '.join(REMOVAL_POLICIES)}, got {self.removal_policy!r}")
         if self.raw_event_retention_days < 1:
             raise ValueError(f"wom:rawEventRetentionDays must be at least 1, got {self.raw_event_retention_days}")
         for key, value in self.throttle_limits().items():
@@ -104,4 +114,5 @@ class StackConfig:
             reward_event_archive_days=int(get("wom:rewardEventArchiveDays", cls.reward_event_archive_days)),
             fallback_url=get("wom:fallbackUrl", None) or None,
             public_base_url=get("wom:publicBaseUrl", None) or None,
+            removal_policy=str(get("wom:removalPolicy", cls.removal_policy)).lower(),
         )

@@ -25,12 +25,12 @@ class WomStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         config = StackConfig.from_context(self)
-        self.storage = Storage(self, "Storage")
+        self.storage = Storage(self, "Storage", destroy_data=config.destroys_data)
         self.buses = Buses(self, "Buses", archive_retention_days=config.reward_event_archive_days)
-        self.hash_key = HashKey(self, "HashKey")
+        self.hash_key = HashKey(self, "HashKey", destroy=config.destroys_data)
         # Only once a function verifies storefront signatures: an unread secret would still cost and confuse.
         self.signing_secret = (
-            SigningSecret(self, "SigningSecret")
+            SigningSecret(self, "SigningSecret", destroy=config.destroys_data)
             if any(access_for(definition.name).reads_signing_secret for definition in FUNCTIONS)
             else None
         )
@@ -60,6 +60,14 @@ class WomStack(Stack):
         self.analytics = Analytics(self, "Analytics", metrics_bucket=self.storage.metrics_bucket)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the wom HTTP API")
+        for name, function in self.functions.by_name.items():
+            CfnOutput(
+                self,
+                f"{name.capitalize()}LogGroupName",
+                value=function.log_group.log_group_name,
+                description=f"CloudWatch log group of the {name} function (aws logs tail / filter-log-events)",
+            )
+        CfnOutput(self, "ApiAccessLogGroupName", value=self.api.access_logs.log_group_name, description="The HTTP API's access log")
         for definition in TABLES:
             CfnOutput(self, definition.logical_id + "Name", value=self.storage.table(definition).table_name)
         CfnOutput(self, METRICS_BUCKET.logical_id + "Name", value=self.storage.metrics_bucket.bucket_name)

@@ -12,10 +12,12 @@ from infra.nag import acknowledge
 
 
 class _GeneratedSecret(Construct):
-    """A secret with a generated value and a fixed name, kept when the stack is deleted."""
+    """A secret with a generated value and a fixed name, kept when the stack is deleted (unless `destroy`: a test
+    stack's `wom:removalPolicy=destroy`; CloudFormation then deletes it without a recovery window, so the name is
+    free again for the next deploy)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, name: str, description: str, why_no_rotation: str
+        self, scope: Construct, construct_id: str, *, name: str, description: str, why_no_rotation: str, destroy: bool = False
     ) -> None:
         super().__init__(scope, construct_id)
         self.secret_name = f"wom/{Stack.of(self).stack_name}/{name}"
@@ -31,7 +33,7 @@ class _GeneratedSecret(Construct):
             ),
             # Kept when the stack is deleted, like the tables: a new hash key would orphan every stored email
             # hash, and a new signing secret would break every storefront.
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
         )
         acknowledge(self.secret, "AwsSolutions-SMG4", why_no_rotation)
 
@@ -63,10 +65,11 @@ class HashKey(_GeneratedSecret):
     Readable only by the roles granted here: a resource policy denies GetSecretValue to every other principal.
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, destroy: bool = False) -> None:
         super().__init__(
             scope,
             construct_id,
+            destroy=destroy,
             name="email-hash-key",
             description="wom: key for the keyed hash of customer emails; never rotate (stored hashes would orphan)",
             why_no_rotation=(
@@ -95,10 +98,11 @@ class HashKey(_GeneratedSecret):
 class SigningSecret(_GeneratedSecret):
     """The shared secret of Wom-Signature on storefront posts; the operator reads it to configure storefronts."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, destroy: bool = False) -> None:
         super().__init__(
             scope,
             construct_id,
+            destroy=destroy,
             name="signing-secret",
             description="wom: Wom-Signature HMAC secret(s) for storefront posts; comma-separate old,new to rotate",
             why_no_rotation=(

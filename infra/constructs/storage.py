@@ -24,8 +24,11 @@ def table_of(index: IndexDefinition) -> TableDefinition:
 
 
 class Storage(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, destroy_data: bool = False) -> None:
+        """`destroy_data` (wom:removalPolicy=destroy, for test stacks): `cdk destroy` deletes the tables and the
+        bucket with its objects instead of keeping them."""
         super().__init__(scope, construct_id)
+        self._removal = RemovalPolicy.DESTROY if destroy_data else RemovalPolicy.RETAIN
         # Table (not TableV2): it synthesizes AWS::DynamoDB::Table, which the emulator's CloudFormation models.
         self.tables: dict[str, dynamodb.Table] = {
             definition.logical_id: self._table(definition) for definition in TABLES
@@ -37,7 +40,9 @@ class Storage(Construct):
             enforce_ssl=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=self._removal,
+            # A bucket must be empty to be deleted: CDK's provider empties it first (test stacks only).
+            auto_delete_objects=destroy_data,
             lifecycle_rules=[s3.LifecycleRule(id="ExpireAthenaResults", prefix=ATHENA_RESULTS_PREFIX, expiration=ATHENA_RESULTS_EXPIRY)],
         )
         acknowledge(
@@ -74,7 +79,7 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=definition.ttl_attribute,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=self._removal,
         )
         for index in definition.indexes:
             # On demand like the table (no capacity to set); every attribute projected, so a query needs no

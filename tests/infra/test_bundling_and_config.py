@@ -120,6 +120,7 @@ def test_config_defaults_match_cdk_json() -> None:
         "wom:rewardEventArchiveDays",
         "wom:fallbackUrl",
         "wom:publicBaseUrl",
+        "wom:removalPolicy",
     }
     assert {key for key in cdk_json_context() if key.startswith("wom:")} <= read
 
@@ -162,6 +163,7 @@ def test_config_reads_command_line_strings() -> None:
         {"wom:alarmTopicArn": "pager"},
         {"wom:alarmEmail": "ops@shop.example", "wom:alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:pager"},
         {"wom:rewardEventArchiveDays": 0},
+        {"wom:removalPolicy": "keep"},
     ],
 )
 def test_config_rejects_bad_values(context: dict) -> None:

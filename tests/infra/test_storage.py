@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, TABLES, TableDefinition
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import REPO_ROOT, Synthesized
 from tests.infra.test_functions import table_logical_id
 
 
@@ -54,6 +57,10 @@ def test_referrals_table_has_the_due_and_listing_indexes(synthesized: Synthesize
             {"AttributeName": "list_pk", "KeyType": "HASH"},
             {"AttributeName": "list_sk", "KeyType": "RANGE"},
         ],
+        "advocate_rewards": [
+            {"AttributeName": "advocate_id", "KeyType": "HASH"},
+            {"AttributeName": "list_sk", "KeyType": "RANGE"},
+        ],
     }
 
 
@@ -99,3 +106,41 @@ def test_athena_results_expire_and_the_metrics_do_not(synthesized: Synthesized) 
     assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 30
     assert rule["Prefix"] == ATHENA_RESULTS_PREFIX
     assert not DAILY_METRICS_PREFIX.startswith(rule["Prefix"])
+
+
+RETAINED_TYPES = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret"}
+
+
+def test_an_operators_stack_keeps_its_data_and_only_the_secrets_have_fixed_names(synthesized: Synthesized) -> None:
+    """By default `cdk destroy` keeps the tables, the bucket and the secrets. Of those only the secrets have fixed
+    names, so they alone stand in the way of the next `cdk deploy`: the README's teardown names each one."""
+    resources = synthesized.template_json["Resources"]
+    retained = {logical_id: r for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain"}
+    assert {r["Type"] for r in retained.values()} == RETAINED_TYPES
+    fixed_names = sorted(r["Properties"]["Name"] for r in retained.values() if r["Type"] == "AWS::SecretsManager::Secret")
+    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/signing-secret"]
+    assert not any("TableName" in r["Properties"] or "BucketName" in r["Properties"] for r in retained.values())
+    readme = (REPO_ROOT / "README.md").read_text()
+    for name in fixed_names:
+        assert f"--secret-id {name} --force-delete-without-recovery" in readme
+
+
+@pytest.fixture(scope="module")
+def test_stack(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The stack with wom:removalPolicy=destroy, as a test stack deploys it."""
+    from infra.app import build_app
+    from tests.infra.conftest import cdk_json_context
+
+    outdir = tmp_path_factory.mktemp("cdk.out.destroy")
+    app, stack = build_app(context={**cdk_json_context(), "aws:cdk:bundling-stacks": [], "wom:removalPolicy": "destroy"}, outdir=str(outdir))
+    assembly = app.synth()  # cdk-nag passes on this variant too
+    return json.loads(Path(assembly.get_stack_artifact(stack.artifact_id).template_full_path).read_text())
+
+
+def test_a_test_stack_destroys_everything(test_stack: dict) -> None:
+    """wom:removalPolicy=destroy: nothing is kept, the bucket is emptied before it is deleted, and the secrets go
+    too (CloudFormation deletes them without a recovery window), so `cdk destroy` then `cdk deploy` starts clean."""
+    resources = test_stack["Resources"]
+    assert not [logical_id for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain" or r.get("UpdateReplacePolicy") == "Retain"]
+    assert {r["Type"] for r in resources.values() if r.get("DeletionPolicy") == "Delete"} >= RETAINED_TYPES
+    assert [r["Type"] for r in resources.values() if r["Type"] == "Custom::S3AutoDeleteObjects"] == ["Custom::S3AutoDeleteObjects"]
