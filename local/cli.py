@@ -15,14 +15,9 @@ from typing import Any
 
 from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
-from local.emulator import create_resources, emulator_clients, ensure_port_free, point_environment_at, start_emulator, use_local_mode_unless_aws
-from local.gateway import Gateway, start_gateway
-from local.events_tail import add_events_parser, subscribe_tail
-from local.scheduler import SCHEDULED_JOBS, JobScheduler, ScheduledJob
-from local.state import LocalState
+from local.events_tail import add_events_parser
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
-from local.jobs import job_named, register_scheduled_jobs, run_job
 from local.report import add_report_parser
 from local.send import add_send_parser
 from local.settings import SettingsError, function_environment, local_settings
@@ -88,9 +83,8 @@ def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]]) -> li
     ]
 
 
-def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str) -> str:
+def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str, jobs: str) -> str:
     lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates)]
-    jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
     lines += ["", f"Scheduled jobs ({jobs}) run every {interval:g} s.", READY_LINE, ""]
     return "\n".join(lines)
 
@@ -126,6 +120,14 @@ def _install_stop_signals(stop: threading.Event) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """`wom run`: emulator, resources, gateway, demo data and the job scheduler, until Ctrl-C."""
+    # Imported here: the other commands start faster without the emulator, the gateway and the jobs.
+    from local.emulator import create_resources, emulator_clients, ensure_port_free, point_environment_at, start_emulator
+    from local.events_tail import subscribe_tail
+    from local.gateway import Gateway, start_gateway
+    from local.jobs import register_scheduled_jobs
+    from local.scheduler import SCHEDULED_JOBS, JobScheduler, ScheduledJob
+    from local.state import LocalState
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
@@ -170,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
         # After the jobs of each round, the data is saved, so a crash loses at most one interval.
         scheduler = JobScheduler(settings.jobs_interval, jobs=[*SCHEDULED_JOBS, ScheduledJob("save local data", lambda _now: state.save())])
         scheduler.start()
-        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note), flush=True)
+        jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs), flush=True)
         while not stop.wait(0.5):
             pass
         return 0
@@ -192,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
 def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
     """Runs a job's handler against the running local mode unless the environment names AWS; prints its answer.
     A run that set items aside prints its summary too, and exits 1 (as its Lambda invocation fails in AWS)."""
+    from local.emulator import use_local_mode_unless_aws
+    from local.jobs import job_named, run_job
     from shared.platform.errors import ItemsSetAside
 
     use_local_mode_unless_aws(REFERRALS_TABLE.env_var)

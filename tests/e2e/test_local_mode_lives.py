@@ -78,3 +78,20 @@ def test_events_tail_prints_what_the_rewards_bus_received(local_mode, admin, cam
     assert sorted((e["detail-type"], e["detail"]["recipient"]) for e in ours) == [("RewardApproved", "advocate"), ("RewardApproved", "friend")]
     assert {e["source"] for e in ours} == {"wom.rewards"}
     assert wom(env, "events", "tail").stdout == ""  # each event is printed once
+
+
+def test_the_printed_curl_examples_run_and_their_click_and_view_count(local_mode, storage):
+    """`wom run` and `wom links` print curl commands with a browser's user agent: pasted, each succeeds, and the
+    click and the email open they make are counted, not flagged as bots (curl's own agent would be)."""
+    env = {**os.environ, "WOM_API_URL": local_mode.base_url, "WOM_ADMIN_TOKEN": ADMIN_TOKEN}
+    printed = wom(env, "links").stdout
+    commands = [line.strip() for line in printed.splitlines() if line.strip().startswith("curl ")]
+    assert len(commands) >= 4
+    code = printed.split("/r/", 1)[1].split()[0]
+    before = {item["sk"] for item in storage.events(code)}
+    for command in commands:
+        ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60)
+        assert ran.returncode == 0 and not ran.stdout.startswith('{"error"'), (command, ran.stdout[:500], ran.stderr)
+    new = [item for item in storage.events(code) if item["sk"] not in before]
+    assert {item["kind"] for item in new} >= {"click", "view", "share"}
+    assert all(item["bot"] is False for item in new if item["kind"] in ("click", "view")), new

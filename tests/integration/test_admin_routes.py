@@ -94,6 +94,7 @@ def test_openapi_document_lists_every_route(api):
     response = api("GET", "/openapi.json")
     assert response["statusCode"] == 200
     document = json.loads(response["body"])
+    assert response["body"] == json.dumps(document, separators=(",", ":")), "compact, like every answer"
     for route in ROUTES:
         if route.method == "OPTIONS" or route.path == "/openapi.json":
             continue
