@@ -34,6 +34,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "Wom"  # infra.app.STACK_NAME (not imported: that would load the CDK libraries here for nothing)
 SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 CDK_TIMEOUT_SECONDS = 900
+# What the rehearsal cannot do, said where it reports.
+ADMIN_API_NOT_CALLED = (
+    "admin API not called: the emulator's CloudFormation creates no HTTP API (AWS::ApiGatewayV2::*) and its Lambda "
+    "runs no code without Docker; `wom … --stack` (SigV4 from the ApiUrl output) is tested against local mode's "
+    "gateway in tests/integration/test_local_admin.py"
+)
 
 
 @dataclass
@@ -70,6 +76,7 @@ class RehearsalResult:
             lines.append(f"  output {key} = {value}")
         if self.not_modelled:
             lines.append(f"not modelled by the emulator (skipped): {', '.join(self.not_modelled)}")
+        lines.append(ADMIN_API_NOT_CALLED)
         return "\n".join(lines)
 
 
