@@ -113,16 +113,16 @@ RETAINED_TYPES = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManage
 
 def test_an_operators_stack_keeps_its_data_and_only_the_secrets_have_fixed_names(synthesized: Synthesized) -> None:
     """By default `cdk destroy` keeps the tables, the bucket and the secrets. Of those only the secrets have fixed
-    names, so they alone stand in the way of the next `cdk deploy`: the README's teardown names each one."""
+    names, so they alone stand in the way of the next `cdk deploy`: the teardown in docs/deploying.md deletes each."""
     resources = synthesized.template_json["Resources"]
     retained = {logical_id: r for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain"}
     assert {r["Type"] for r in retained.values()} == RETAINED_TYPES
     fixed_names = sorted(r["Properties"]["Name"] for r in retained.values() if r["Type"] == "AWS::SecretsManager::Secret")
     assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/signing-secret"]
     assert not any("TableName" in r["Properties"] or "BucketName" in r["Properties"] for r in retained.values())
-    readme = (REPO_ROOT / "README.md").read_text()
+    teardown = (REPO_ROOT / "docs" / "deploying.md").read_text().split("## Teardown", 1)[1]
     for name in fixed_names:
-        assert f"--secret-id {name} --force-delete-without-recovery" in readme
+        assert f"--secret-id {name} --force-delete-without-recovery" in teardown
 
 
 @pytest.fixture(scope="module")
