@@ -28,6 +28,8 @@ class TableDefinition:
     ttl_attribute: str | None = None
     local_name: str = ""
     indexes: tuple[IndexDefinition, ...] = ()
+    # Continuous backups for 35 days. Off only where a backup would outlive what the table promises to destroy.
+    point_in_time_recovery: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ LISTING_INDEX = IndexDefinition(name="listing", partition_key="list_pk", sort_ke
 # An advocate's rewards by creation time (GET /v1/rewards?advocate_id=): only rewards carry both attributes.
 ADVOCATE_REWARDS_INDEX = IndexDefinition(name="advocate_rewards", partition_key="advocate_id", sort_key="list_sk")
 
-# Campaigns, advocates, codes, conversions, refunds, rewards and the visitor salts (which expire after 48 hours).
+# Campaigns, advocates, codes, conversions, refunds, rewards, erasures and each customer's index (CUSTOMER#<key>:
+# the items that hold that customer's id or a hash of it, so an erasure reads only those).
 REFERRALS_TABLE = TableDefinition(
     logical_id="ReferralsTable",
     env_var="WOM_REFERRALS_TABLE",
@@ -66,7 +69,20 @@ REFERRALS_TABLE = TableDefinition(
     indexes=(DUE_INDEX, LISTING_INDEX, ADVOCATE_REWARDS_INDEX),
 )
 
-TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)
+# The visitor salts: one random salt per UTC day, destroyed 48 hours after that day began (SPEC §6). No
+# point-in-time recovery: its backups would keep each salt for 35 days, and with it the power to link a day's
+# visitor hashes to the IP addresses and user agents they were made from.
+SALTS_TABLE = TableDefinition(
+    logical_id="SaltsTable",
+    env_var="WOM_SALTS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    local_name="wom-salts",
+    point_in_time_recovery=False,
+)
+
+TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE, SALTS_TABLE)
 
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
 # The daily metrics objects (SPEC §5): <prefix>campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json. The Glue table reads here.

@@ -7,12 +7,13 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS
+from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, SALTS_TABLE
 
 
 class Settings(BaseModel):
     events_table: str = EVENTS_TABLE.local_name
     referrals_table: str = REFERRALS_TABLE.local_name
+    salts_table: str = SALTS_TABLE.local_name
     metrics_bucket: str = METRICS_BUCKET.local_name
     event_bus: str = REWARDS_BUS.local_name
     raw_event_retention_days: int = Field(default=400, ge=1)
@@ -32,6 +33,7 @@ class Settings(BaseModel):
 ENV_VARS = {
     "events_table": EVENTS_TABLE.env_var,
     "referrals_table": REFERRALS_TABLE.env_var,
+    "salts_table": SALTS_TABLE.env_var,
     "metrics_bucket": METRICS_BUCKET.env_var,
     "event_bus": REWARDS_BUS.env_var,
     "raw_event_retention_days": "WOM_RAW_EVENT_RETENTION_DAYS",

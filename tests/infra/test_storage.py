@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, TABLES, TableDefinition
+from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, SALTS_TABLE, TABLES, TableDefinition
 from tests.infra.conftest import REPO_ROOT, Synthesized
 from tests.infra.test_functions import table_logical_id
 
@@ -19,7 +19,7 @@ def test_table(synthesized: Synthesized, definition: TableDefinition) -> None:
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     properties = table["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
-    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": definition.point_in_time_recovery}
     assert properties["KeySchema"] == [
         {"AttributeName": definition.partition_key, "KeyType": "HASH"},
         {"AttributeName": definition.sort_key, "KeyType": "RANGE"},
@@ -46,6 +46,20 @@ def test_table(synthesized: Synthesized, definition: TableDefinition) -> None:
         assert properties["TimeToLiveSpecification"] == {"AttributeName": definition.ttl_attribute, "Enabled": True}
     else:
         assert "TimeToLiveSpecification" not in properties
+
+
+def test_only_the_salts_table_goes_without_point_in_time_recovery(synthesized: Synthesized) -> None:
+    """SPEC §6: a salt is destroyed 48 hours after its day began, and a backup must not keep it for 35 days."""
+    recovery = {
+        definition.logical_id: synthesized.template_json["Resources"][table_logical_id(synthesized, definition)]["Properties"][
+            "PointInTimeRecoverySpecification"
+        ]["PointInTimeRecoveryEnabled"]
+        for definition in TABLES
+    }
+    assert recovery.pop(SALTS_TABLE.logical_id) is False
+    assert recovery and all(recovery.values())
+    salts = synthesized.template_json["Resources"][table_logical_id(synthesized, SALTS_TABLE)]["Properties"]
+    assert salts["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def test_referrals_table_has_the_due_and_listing_indexes(synthesized: Synthesized) -> None:
