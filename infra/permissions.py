@@ -18,6 +18,7 @@ from shared.platform.resources import (
     METRICS_BUCKET,
     REFERRALS_TABLE,
     REWARDS_BUS,
+    SALTS_TABLE,
     TABLES,
     BucketDefinition,
     BusDefinition,
@@ -56,14 +57,17 @@ ACCESS: dict[str, FunctionAccess] = {
         tables={
             # One write per recorded event (deduplication is a condition on that write); batches from /v1/events.
             EVENTS_TABLE: ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"),
-            # Code lookups, and creating the day's visitor salt (PutItem) when it does not exist yet.
-            REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
+            # Code and campaign lookups.
+            REFERRALS_TABLE: ("dynamodb:GetItem",),
+            # The day's visitor salt, created (PutItem) when it does not exist yet.
+            SALTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
         },
     ),
     "admin": FunctionAccess(
         tables={
             # Campaign and advocate writes go through TransactWriteItems, which IAM authorises per item action;
-            # listings read their page's campaigns or advocates with one BatchGetItem.
+            # listings read their page's campaigns or advocates with one BatchGetItem. An erasure request only
+            # records itself (the receipt, the customer marked): the privacy job does the deleting.
             REFERRALS_TABLE: (
                 "dynamodb:BatchGetItem",
                 "dynamodb:ConditionCheckItem",
@@ -80,10 +84,11 @@ ACCESS: dict[str, FunctionAccess] = {
     # Signed storefront posts (functions/conversions): click lookup on the events table; orders, refunds and the
     # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table,
     # each with its fact for the metrics job (a Put on the events table, in the same transaction).
+    # The buyer's customer index: a reference put with each order, and a ConditionCheck of the customer's state.
     "conversions": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
-            REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         },
         reads_hash_key=True,
         reads_signing_secret=True,
@@ -104,6 +109,24 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         indexes={DUE_INDEX: ("dynamodb:Query",)},
         buses=(REWARDS_BUS,),
+    ),
+    # The privacy job: reads its work list from the due index; each erased customer's index and the items it names
+    # by key (Get, Query of one partition); erases each in a transaction (Update, Delete, Put of a RewardVoided
+    # outbox entry, ConditionChecks); deletes an advocate's counters in batches; deletes expired visitor salts.
+    "privacy": FunctionAccess(
+        tables={
+            REFERRALS_TABLE: (
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ),
+            SALTS_TABLE: ("dynamodb:DeleteItem", "dynamodb:GetItem"),
+        },
+        indexes={DUE_INDEX: ("dynamodb:Query",)},
     ),
     # The metrics job: queries one campaign-day's partitions of the events table (never a scan), lists campaigns
     # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects.

@@ -15,6 +15,7 @@ from typing import Any
 
 from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
+from local.erase import add_erase_parser
 from local.events_tail import add_events_parser
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
@@ -278,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_aside_parser = jobs_commands.add_parser("set-aside", help="list what a job's earlier runs set aside, and why; same targets as run")
     set_aside_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
     set_aside_parser.set_defaults(handler=list_set_aside)
+    add_erase_parser(commands)
     add_simulate_parser(commands)
     add_report_parser(commands)
     add_admin_parsers(commands)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
     from shared.metrics.job import MetricsJob
+    from shared.privacy.job import PrivacyJob
+    from shared.privacy.service import ErasureService
     from shared.rewards.job import RewardsJob
     from shared.rewards.service import RewardService
     from shared.tracking.service import TrackingService
@@ -70,9 +72,9 @@ def tracking() -> TrackingService:
 
     config, client = settings(), dynamodb_client()
     return TrackingService(
-        targets=LinkTargets(CampaignRepository(client, config.referrals_table)),
+        targets=LinkTargets(CampaignRepository(client, config.referrals_table), clock=now),
         events=EventRepository(client, config.events_table),
-        salts=VisitorSaltRepository(client, config.referrals_table),
+        salts=VisitorSaltRepository(client, config.salts_table),
         clock=now,
         retention_days=config.raw_event_retention_days,
     )
@@ -159,8 +161,36 @@ def metrics_job() -> MetricsJob:
     )
 
 
+@lru_cache(maxsize=1)
+def erasures() -> ErasureService:
+    from shared.privacy.repository import ErasureRepository
+    from shared.privacy.service import ErasureService
+
+    config, client = settings(), dynamodb_client()
+    return ErasureService(ErasureRepository(client, config.referrals_table), hash_key=email_hash_key, clock=now)
+
+
+@lru_cache(maxsize=1)
+def privacy_job() -> PrivacyJob:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.conversions.repository import ConversionRepository
+    from shared.privacy.job import PrivacyJob
+    from shared.privacy.repository import ErasureRepository
+    from shared.rewards.repository import RewardRepository
+    from shared.tracking.salts import VisitorSaltRepository
+
+    config, client = settings(), dynamodb_client()
+    return PrivacyJob(
+        ErasureRepository(client, config.referrals_table),
+        CampaignRepository(client, config.referrals_table),
+        ConversionRepository(client, config.referrals_table, config.events_table),
+        RewardRepository(client, config.referrals_table),
+        VisitorSaltRepository(client, config.salts_table),
+    )
+
+
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, campaigns, rewards, rewards_job, metrics_job, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, campaigns, rewards, rewards_job, metrics_job, erasures, privacy_job, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

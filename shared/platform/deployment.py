@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
+FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "privacy"]
 # Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); or a storefront
 # whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer).
 Auth = Literal["none", "admin", "signed"]
@@ -45,6 +45,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/advocates/{advocate_id}", "admin", auth="admin"),
     Route("GET", "/v1/rewards", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
+    Route("DELETE", "/v1/customers/{customer_id}", "admin", auth="admin"),
+    Route("GET", "/v1/erasures/{erasure_id}", "admin", auth="admin"),
 )
 
 
@@ -95,6 +97,13 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         timeout_seconds=900,
         description="Metrics job: daily funnel metrics per campaign to S3, advocates' daily shares and clicks",
     ),
+    FunctionDefinition(
+        name="privacy",
+        handler="functions.privacy.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=300,
+        description="Privacy job: finishes erasures, forgets erased customers' keys after their hold, destroys old visitor salts",
+    ),
 )
 
 
@@ -120,5 +129,11 @@ SCHEDULES: tuple[ScheduleDefinition, ...] = (
         function="metrics",
         rate_minutes=60,
         description="Recompute today's and yesterday's (UTC) daily metrics of every campaign",
+    ),
+    ScheduleDefinition(
+        name="privacy",
+        function="privacy",
+        rate_minutes=5,
+        description="Finish requested erasures, forget erased customers' keys once their hold ends, destroy visitor salts past 48 hours",
     ),
 )

@@ -25,6 +25,10 @@ def new_advocate_id() -> str:
     return "adv_" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
 
 
+def new_erasure_id() -> str:
+    return "era_" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+
+
 def new_token(length: int = 16) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 

@@ -11,7 +11,10 @@ Besides shares, views and clicks, the events table holds one fact per conversion
 filed under the day it happened, so a day of a campaign is everything its metrics need. Conversions that no
 campaign claims are filed under UNATTRIBUTED, a name no campaign slug can take.
 
-Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, SALT#, ORDER#, REFUND#, REWARD#, ...).
+Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, ORDER#, REFUND#, REWARD#, ERASURE#,
+CUSTOMER#, ...). No key holds a raw customer id: where a customer names an item (an enrolment, a first-purchase
+claim, the customer's own index) the key holds the customer key (shared.platform.privacy.customer_key).
+Salts table: SALT#<day>.
 """
 
 from __future__ import annotations
@@ -120,8 +123,8 @@ def rules_key(campaign_id: str, version: int) -> Key:
 ENROLMENT_PREFIX = "CUSTOMER#"
 
 
-def enrolment_key(campaign_id: str, customer_id: str) -> Key:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ENROLMENT_PREFIX}{customer_id}"}
+def enrolment_key(campaign_id: str, customer_key: str) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ENROLMENT_PREFIX}{customer_key}"}
 
 
 def advocate_key(advocate_id: str) -> Key:
@@ -140,9 +143,9 @@ def order_key(order_id: str) -> Key:
     return {"pk": f"ORDER#{order_id}", "sk": "META"}
 
 
-def buyer_key(campaign_id: str, customer_id: str) -> Key:
+def buyer_key(campaign_id: str, customer_key: str) -> Key:
     """Claimed by a customer's first referred purchase in a campaign (first_purchase_only)."""
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BUYER#{customer_id}"}
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BUYER#{customer_key}"}
 
 
 def refund_key(refund_id: str) -> Key:
@@ -184,3 +187,21 @@ def outbox_key(event_id: str) -> Key:
 
 def rewards_listing(campaign_id: str) -> str:
     return f"REWARDS#{campaign_id}"
+
+
+# A customer's index: one partition per customer key. META is the customer's state (an erasure marks it, and
+# every write of that customer's data is conditional on it); each REF# item names items holding their data.
+CUSTOMER_REFERENCE_PREFIX = "REF#"
+
+
+def customer_key_item(customer_key: str) -> Key:
+    return {"pk": f"CUSTOMER#{customer_key}", "sk": "META"}
+
+
+def customer_reference_key(customer_key: str, kind: str, name: str) -> Key:
+    """One reference per item family and item: written again, it names the same item."""
+    return {"pk": f"CUSTOMER#{customer_key}", "sk": f"{CUSTOMER_REFERENCE_PREFIX}{kind}#{name}"}
+
+
+def erasure_key(erasure_id: str) -> Key:
+    return {"pk": f"ERASURE#{erasure_id}", "sk": "META"}

@@ -29,11 +29,13 @@ LINK_TARGET_TTL_SECONDS = 60
 
 
 class LinkTargets:
-    """What codes resolve to, cached per function instance for a minute."""
+    """What codes resolve to, cached per function instance for a minute (so a code erased or disabled stops
+    resolving within that minute)."""
 
-    def __init__(self, campaigns: CampaignRepository) -> None:
+    def __init__(self, campaigns: CampaignRepository, clock: Clock) -> None:
         self._campaigns = campaigns
-        self._cache: TTLCache = TTLCache(maxsize=4096, ttl=LINK_TARGET_TTL_SECONDS)
+        # On the one clock, so a test (or a job run "as of" a time) sees an erased or disabled code stop resolving.
+        self._cache: TTLCache = TTLCache(maxsize=4096, ttl=LINK_TARGET_TTL_SECONDS, timer=lambda: clock().timestamp())
         self._lock = threading.Lock()  # local mode serves requests from several threads
 
     def find(self, code: str) -> LinkTarget | None:

@@ -11,7 +11,7 @@ from infra.constructs.buses import BUSES
 from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
 from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
-from shared.platform.resources import METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, TABLES, BusDefinition, IndexDefinition
+from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, SALTS_TABLE, TABLES, BusDefinition, IndexDefinition
 from shared.platform.settings import ENV_VARS
 from tests.infra.conftest import Synthesized
 
@@ -209,15 +209,42 @@ def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> 
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
     }
+    # It reads codes and campaigns from the referrals table and writes nothing there: the salts have their own.
+    by_resource = granted_by_resource(synthesized, tracking)
+    assert by_resource[table_logical_id(synthesized, REFERRALS_TABLE)] == {"dynamodb:GetItem"}
+    assert by_resource[table_logical_id(synthesized, SALTS_TABLE)] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+
+
+def test_privacy_role_erases_through_the_referrals_table_and_the_due_index_only(synthesized: Synthesized) -> None:
+    (privacy,) = [definition for definition in FUNCTIONS if definition.name == "privacy"]
+    granted = granted_by_resource(synthesized, privacy)
+    # Reads by key and by one partition (a customer's index, an advocate's records), never a Scan.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    }
+    (due,) = [index for index in REFERRALS_TABLE.indexes if index.name == "due"]
+    assert granted.pop(index_resource_key(synthesized, due)) == {"dynamodb:Query"}
+    assert granted.pop(table_logical_id(synthesized, SALTS_TABLE)) == {"dynamodb:DeleteItem", "dynamodb:GetItem"}
+    assert granted.pop(dead_letter_queue_id(synthesized, "privacy")) == {"sqs:SendMessage"}
+    # No secret (it works from the customer key the receipt holds), no event, no bucket, no events table.
+    (logs,) = granted.values()
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Synthesized) -> None:
     (conversions,) = [definition for definition in FUNCTIONS if definition.name == "conversions"]
     granted = granted_by_resource(synthesized, conversions)
-    events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
+    events, referrals = (table_logical_id(synthesized, table) for table in (EVENTS_TABLE, REFERRALS_TABLE))
     # The click lookup, and each conversion's and refund's fact for the metrics job.
     assert granted.pop(events) == {"dynamodb:GetItem", "dynamodb:PutItem"}
-    assert granted.pop(referrals) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # Orders and refunds; the buyer's customer index (a reference, and a check of the customer's state).
+    assert granted.pop(referrals) == {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
     assert sorted("signing-secret-??????" in key for key in secrets) == [False, True]
     assert any("email-hash-key-??????" in key for key in secrets)
@@ -243,7 +270,7 @@ def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synth
     assert granted.pop(bus_logical_id(synthesized, REWARDS_BUS)) == {"events:PutEvents"}
     assert granted.pop(dead_letter_queue_id(synthesized, "rewards")) == {"sqs:SendMessage"}
     # The facts of reward changes, put in the events table: no read of it.
-    assert granted.pop(table_logical_id(synthesized, TABLES[0])) == {"dynamodb:PutItem"}
+    assert granted.pop(table_logical_id(synthesized, EVENTS_TABLE)) == {"dynamodb:PutItem"}
     # And nothing else: its log group only (no secret).
     (logs,) = granted.values()
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -252,7 +279,7 @@ def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synth
 def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synthesized) -> None:
     (metrics,) = [definition for definition in FUNCTIONS if definition.name == "metrics"]
     granted = granted_by_resource(synthesized, metrics)
-    events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
+    events, referrals = (table_logical_id(synthesized, table) for table in (EVENTS_TABLE, REFERRALS_TABLE))
     # A campaign-day is read by Query on its partitions: no Scan, no write to the events.
     assert granted.pop(events) == {"dynamodb:Query"}
     # The campaign list (Query), advocates' daily activity (puts), and set-aside campaign-days (put, delete).

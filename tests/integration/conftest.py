@@ -14,7 +14,7 @@ from shared import wiring
 from shared.platform.resources import TABLES
 from tests.support.http_events import LambdaContext, http_event
 
-ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards")
+ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards", "/v1/customers", "/v1/erasures")
 
 
 @pytest.fixture
