@@ -10,6 +10,9 @@ from bench import cost
 from bench.calls import TRACKED, CallsResult
 from bench.cold_start import BASELINE, RUNTIME_PACKAGES, ColdStartResult
 from bench.environment import Machine
+from bench.erasure import ErasureBench
+from bench.erasure import budget_row as erasure_budget_row
+from bench.erasure import section as erasure_section
 from bench.latency import LatencyReport
 from bench.metrics_job import DAYS_IN_TABLE, MetricsJobResult
 from bench.scale import MIX, KeySpread
@@ -45,6 +48,7 @@ class Results:
     metrics_job: MetricsJobResult
     spread: KeySpread
     script_size: ScriptSize | None = None  # None: not measured in this run
+    erasure: ErasureBench | None = None  # None: not measured in this run
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,9 @@ def budgets(results: Results) -> list[Budget]:
             f"(limit {spread.limit_wcu_per_second}; even share {spread.even_share_wcu_per_second:.1f}); checked by tests/bench/test_key_spread.py",
             "met" if spread.busiest_partition_wcu_per_second < spread.limit_wcu_per_second else "missed",
         ),
-    ] + ([Budget(*budget_row(results.script_size))] if results.script_size else [])
+    ] + ([Budget(*budget_row(results.script_size))] if results.script_size else []) + (
+        [Budget(*erasure_budget_row(results.erasure))] if results.erasure else []
+    )
 
 
 def _missed_notes(results: Results, rows: list[Budget]) -> list[str]:
@@ -217,6 +223,8 @@ def render(results: Results) -> str:
     _scale_section(results, add)
     if results.script_size:
         script_size_section(results.script_size, add)
+    if results.erasure:
+        erasure_section(results.erasure, add)
     return "\n".join(out).rstrip() + "\n"
 
 

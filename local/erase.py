@@ -8,6 +8,7 @@ the erasure's receipt. The privacy job does the erasing (local mode runs it ever
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -16,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local.arguments import whole_number
 from local.emulator import use_local_mode_unless_aws
 from shared.platform.resources import REFERRALS_TABLE
+from shared.platform.settings import ENV_VARS
 
 POLL_SECONDS = 1.0
 
@@ -26,6 +28,10 @@ def erase(args: argparse.Namespace) -> int:
         print("wom erase: a customer id is 1–128 characters", file=sys.stderr)
         return 2
     use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
+    if "AWS_ENDPOINT_URL" not in os.environ and not any(os.environ.get(name) for name in (ENV_VARS["hash_key_secret_arn"], ENV_VARS["hash_key"])):
+        # Under another key the customer's key would be another: the erasure would find nobody, and say so.
+        print(f"wom erase: against AWS, set {ENV_VARS['hash_key_secret_arn']} to the ARN of the stack's hash key secret", file=sys.stderr)
+        return 2
     from shared import wiring
     from shared.platform.observability import logger as function_logger
 

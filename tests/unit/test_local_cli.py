@@ -55,3 +55,13 @@ def test_erase_takes_one_customer_id_and_an_optional_wait(capsys):
     # An id no storefront could have sent: refused before anything is read or written.
     assert erase(build_parser().parse_args(["erase", "x" * 129])) == 2
     assert "1–128 characters" in capsys.readouterr().err
+
+
+def test_erase_against_aws_needs_the_stacks_hash_key(monkeypatch, capsys):
+    from local.erase import erase
+
+    for name in ("AWS_ENDPOINT_URL", "WOM_HASH_KEY", "WOM_HASH_KEY_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WOM_REFERRALS_TABLE", "Wom-StorageReferralsTable-ABC")
+    assert erase(build_parser().parse_args(["erase", "cust-1"])) == 2
+    assert "WOM_HASH_KEY_SECRET_ARN" in capsys.readouterr().err
