@@ -35,6 +35,9 @@ class RefundExceedsOrder(Exception):
 # What an order holds of its buyer; an erasure removes all of it (the body hash too: it is a hash of a body that
 # names the customer).
 BUYER_FIELDS = ("customer_id", "customer_key", "customer_email_hash", "metadata", "body_hash")
+# And a rewards job's set-aside reason: an exception's message may quote the item it was set aside for.
+_ERASED_FIELDS = (*BUYER_FIELDS, "set_aside_reason")
+
 
 
 class ConversionRepository:
@@ -102,7 +105,7 @@ class ConversionRepository:
         operations = [
             self._table.update_op(
                 keys.order_key(order["order_id"]),
-                "SET erased_at = :at REMOVE " + ", ".join(BUYER_FIELDS),
+                "SET erased_at = :at REMOVE " + ", ".join(_ERASED_FIELDS),
                 {":at": at, ":key": customer_key},
                 "customer_key = :key",
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ ERASURE_HOLD = timedelta(seconds=60)
 TIME_MARGIN_SECONDS = 20.0
 MAX_ROUNDS = 1_000
 _ATTEMPTS = 3
+KEPT_CHANGING = "the item changed each time it was read for erasure"
 # Rewards first: a reward's erasure reads nothing else, and voids before anything it depends on goes.
 _FAMILY_ORDER = {"reward": 0, "conversion": 1, "advocate": 2}
 
@@ -50,11 +51,12 @@ class PrivacyRunSummary:
     erasures_completed: int = 0
     erasures_unfinished: int = 0
     items_erased: int = 0
-    set_aside: int = 0  # references whose item kept changing: the next run tries again
+    set_aside: int = 0  # references whose item kept changing: every run tries them again
+    set_aside_items: list[dict[str, str]] = field(default_factory=list)
     customers_forgotten: int = 0
     salts_destroyed: int = 0
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -75,8 +77,16 @@ class PrivacyJob:
         self.salts = salts
         self.hold = hold
 
-    def run(self, now: datetime, time_left: Callable[[], float] = lambda: math.inf) -> dict[str, int]:
-        """`time_left`: seconds until the function is stopped (Lambda's remaining time)."""
+    def set_aside(self) -> list[dict[str, Any]]:
+        """The references earlier runs could not erase, and why (no personal data: ids of wom's own items)."""
+        return [
+            {"family": r.get("family"), "name": r.get("name"), "reason": r.get("set_aside_reason"), "set_aside_at": r.get("due_at")}
+            for r in self.erasures.set_aside_references()
+        ]
+
+    def run(self, now: datetime, time_left: Callable[[], float] = lambda: math.inf) -> dict[str, Any]:
+        """`time_left`: seconds until the function is stopped (Lambda's remaining time). Every run retries what
+        earlier ones set aside: a pending erasure's references stay in its customer's index until erased."""
         summary = PrivacyRunSummary()
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
@@ -116,7 +126,9 @@ class PrivacyJob:
                     summary.items_erased += 1
                 else:
                     stuck.add(reference["sk"])
+                    self.erasures.set_aside(reference, KEPT_CHANGING, now)
                     summary.set_aside += 1
+                    summary.set_aside_items.append({"erasure_id": erasure["erasure_id"], "family": reference.get("family", ""), "name": reference.get("name", ""), "reason": KEPT_CHANGING})
         summary.erasures_unfinished += 1
 
     def _complete(self, erasure: dict[str, Any], now: datetime, summary: PrivacyRunSummary) -> None:
@@ -143,7 +155,7 @@ class PrivacyJob:
                 return True
             except ConditionFailed:
                 continue
-        logger.warning("an erased customer's item kept changing; the next run tries again", extra={"erasure_id": erasure_id, "family": reference.get("family")})
+        logger.error("privacy job set an item aside", extra={"erasure_id": erasure_id, "family": reference.get("family"), "reason": KEPT_CHANGING})
         return False
 
     def _changes(self, reference: dict[str, Any], customer_key: str, at: str) -> Changes:

@@ -19,6 +19,8 @@ from shared.privacy.index import ERASED, ERASING, NOT_ERASED, STATE
 from shared.privacy.models import COUNT_ATTRIBUTES, ErasureReceipt
 
 ERASURES_QUEUE = "erasures"
+# References whose item kept changing while the job erased it: still retried by every run, listed from here.
+SET_ASIDE_QUEUE = "erasures_set_aside"
 # References read at a time: each is then erased in a transaction of its own.
 REFERENCE_PAGE = 50
 
@@ -107,6 +109,21 @@ class ErasureRepository:
                 self._table.update_op(keys.erasure_key(erasure_id), "ADD #n :one", {":one": 1}, "attribute_exists(pk)", {"#n": COUNT_ATTRIBUTES[count]})
             )
         return operations
+
+    def set_aside(self, reference: dict[str, Any], reason: str, at: datetime) -> None:
+        """Marks a reference the job could not erase (it stays in the index, so every run tries it again)."""
+        self._table.update(
+            {"pk": reference["pk"], "sk": reference["sk"]},
+            "SET due_queue = :q, due_at = :at, set_aside_reason = :why",
+            {":q": SET_ASIDE_QUEUE, ":at": iso(at), ":why": reason},
+        )
+
+    def set_aside_references(self) -> list[dict[str, Any]]:
+        return list(self._table.query(
+            IndexName="due",
+            KeyConditionExpression="due_queue = :q",
+            ExpressionAttributeValues={":q": SET_ASIDE_QUEUE},
+        ))
 
     def erase(self, operations: list[Operation]) -> None:
         """One reference's transaction. Raises ConditionFailed when its item changed since it was read."""

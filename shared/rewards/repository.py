@@ -357,7 +357,7 @@ class RewardRepository:
         return [
             self._table.update_op(
                 keys.reward_key(reward.reward_id),
-                "SET #s = :voided, voided_at = :at, erased_at = :at REMOVE customer_id, customer_key, due_queue, due_at",
+                "SET #s = :voided, voided_at = :at, erased_at = :at REMOVE customer_id, customer_key, due_queue, due_at, set_aside_reason, set_aside_at",
                 {":voided": "voided", ":pending": "pending", ":at": at, ":key": reward.customer_key},
                 "#s = :pending AND customer_key = :key",
                 {"#s": "status"},
@@ -371,7 +371,7 @@ class RewardRepository:
         return [
             self._table.update_op(
                 keys.reward_key(reward.reward_id),
-                "SET erased_at = :at REMOVE customer_id, customer_key",
+                "SET erased_at = :at REMOVE customer_id, customer_key, set_aside_reason",
                 {":at": at, ":key": reward.customer_key, ":status": reward.status},
                 "customer_key = :key AND #s = :status",
                 {"#s": "status"},

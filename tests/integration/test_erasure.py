@@ -438,3 +438,36 @@ def test_an_erasure_racing_conversions_enrolments_and_jobs_leaves_none_of_the_cu
     assert len(orders) == 9
     # First purchase only: one reward ("before", or a racing one that claimed the first purchase before the mark).
     assert len([r for r in rewards(api, "alpha") if r["recipient"] == "advocate"]) == 1
+
+
+def test_an_item_the_job_cannot_erase_is_set_aside_listed_and_tried_again(api, aws, clock):
+    """A pending reward of the person whose RewardVoided is already waiting in the outbox (a state no run of wom
+    leaves; here put by hand): voiding it again fails every time. The run goes on with the rest, fails its
+    invocation (the job's Errors alarm), lists the item, and the run after the cause is fixed finishes."""
+    from functions.privacy import handler as privacy_handler
+    from shared.platform.errors import ItemsSetAside
+    from tests.support.http_events import LambdaContext
+
+    campaign(api, "alpha")
+    advocate = enrol(api, "alpha", PERSON)
+    buy(clock, "o-1", "friend-1", 10_000, referral_code=advocate["code"])
+    wiring.rewards_job().run(clock.now + timedelta(minutes=1))
+    [mine] = [r for r in rewards(api, "alpha") if r["recipient"] == "advocate"]
+    stray = {"pk": {"S": f"OUTBOX#{mine['reward_id']}.voided"}, "sk": {"S": "META"}, "kind": {"S": "outbox"}, "detail_type": {"S": "RewardVoided"}, "detail": {"S": "{}"}}
+    aws.put_item(TableName="wom-referrals", Item=stray)
+    accepted = erase(api, PERSON)
+
+    def invoke(**event: object) -> dict:
+        return privacy_handler.lambda_handler({"now": clock.now.isoformat(), **event}, LambdaContext("privacy"))
+
+    with pytest.raises(ItemsSetAside) as failed:
+        invoke()
+    assert failed.value.summary["set_aside"] == 1 and failed.value.summary["items_erased"] == 1  # the advocate went
+    [listed] = invoke(list_set_aside=True)["set_aside_items"]
+    assert (listed["family"], listed["name"]) == ("reward", mine["reward_id"]) and "changed" in listed["reason"]
+    assert receipt(api, accepted["erasure_id"])["status"] == "pending"
+
+    aws.delete_item(TableName="wom-referrals", Key={"pk": stray["pk"], "sk": stray["sk"]})
+    assert invoke(retry_set_aside=True)["erasures_completed"] == 1
+    assert invoke(list_set_aside=True)["set_aside_items"] == []
+    assert receipt(api, accepted["erasure_id"])["erased"] == {"advocates": 1, "conversions": 0, "rewards_voided": 1, "rewards_anonymised": 0}

@@ -75,7 +75,7 @@ def test_double_sided_rewards_have_deterministic_ids_and_holding():
 
 
 def test_a_buyer_erased_before_their_rewards_were_made_leaves_only_the_advocates():
-    erased_buyer = Conversion("cnv_1", "o-1", "attributed", "spring", "adv_1", None, "ada", 10_000, "USD", AT, 1)
+    erased_buyer = Conversion("cnv_1", "o-1", "attributed", "spring", "adv_1", None, "ada", 10_000, "USD", AT, 1, AT)
     planned = plan_rewards(erased_buyer, rules(friend={"type": "flat", "value": 500}), "USD")
     assert [(p.recipient, p.customer_id) for p in planned] == [("advocate", "ada")]
 
