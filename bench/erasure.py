@@ -64,6 +64,7 @@ class ErasureRun:
 @dataclass(frozen=True)
 class ErasureBench:
     runs: tuple[ErasureRun, ...]
+    measured_at: datetime  # the section says when, since `--only erasure` leaves the rest of the report as it was
 
     @property
     def worst_ratio(self) -> float:
@@ -150,7 +151,7 @@ def _run(friends: int, others: int, log_level: str) -> ErasureRun:
 
 
 def measure_erasure(log_level: str = "INFO", sizes: tuple[tuple[int, int], ...] = SIZES) -> ErasureBench:
-    return ErasureBench(runs=tuple(_run(friends, others, log_level) for friends, others in sizes))
+    return ErasureBench(runs=tuple(_run(friends, others, log_level) for friends, others in sizes), measured_at=datetime.now(UTC))
 
 
 # --- BENCHMARKS.md ------------------------------------------------------------------------------------
@@ -171,6 +172,7 @@ def budget_row(bench: ErasureBench) -> tuple[str, str, str]:
 
 def section(bench: ErasureBench, add) -> None:  # noqa: ANN001 - bench.report's line adder
     add(HEADING + "\n")
+    add(f"Measured {bench.measured_at:%Y-%m-%d %H:%M} UTC.\n")
     add("**Method.** " + " ".join(__doc__.split("\n\n", 1)[1].split()) + "\n")
     rows = [
         [

@@ -34,6 +34,6 @@ def test_one_small_erasure_is_measured_against_the_customers_items():
     assert "| One write per event | 1 | **met** |" in once and "the scale section" in once
     # Spliced again: replaced in place, nothing added, nothing else changed.
     assert splice(once, bench) == once
-    other = ErasureBench(runs=(run.__class__(**{**run.__dict__, "items_read": run.customer_items * 2, "read_ratio": 2.0}),))
+    other = ErasureBench(runs=(run.__class__(**{**run.__dict__, "items_read": run.customer_items * 2, "read_ratio": 2.0}),), measured_at=bench.measured_at)
     again = splice(once, other)
     assert again.count(HEADING) == 1 and "**missed**" in again and "the scale section" in again
