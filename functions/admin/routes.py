@@ -14,7 +14,7 @@ from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocatePag
 from shared.platform.errors import InvalidRequest
 from shared.platform.http import answer, problem
 from shared.platform.validation import SLUG
-from shared.privacy.models import ErasureReceipt
+from shared.privacy.models import ErasureReceipt, ErasureRequest
 from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
 
 router = APIGatewayHttpRouter()
@@ -163,6 +163,15 @@ def erase_customer(customer_id: CustomerId) -> tuple[ErasureReceipt, int]:
     if not 1 <= len(decoded) <= 128:
         raise InvalidRequest("customer_id must be 1–128 characters", code="invalid_customer_id")
     return wiring.erasures().erase_customer(decoded), 202
+
+
+@router.post(
+    "/v1/erasures",
+    summary="Erase a customer, the id in the body (any id, `/` included); the same as DELETE /v1/customers/{customer_id}",
+    responses={202: answer(ErasureReceipt, "Recorded; the privacy job erases the customer within minutes. The same answer for a customer wom never saw")},
+)
+def request_erasure(request: ErasureRequest) -> tuple[ErasureReceipt, int]:
+    return wiring.erasures().erase_customer(request.customer_id), 202
 
 
 @router.get(

@@ -46,6 +46,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/rewards", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
     Route("DELETE", "/v1/customers/{customer_id}", "admin", auth="admin"),
+    # The same erasure with the id in the body: any id, `/` included, without path encoding (wom erase uses it).
+    Route("POST", "/v1/erasures", "admin", auth="admin"),
     Route("GET", "/v1/erasures/{erasure_id}", "admin", auth="admin"),
 )
 

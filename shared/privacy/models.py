@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.platform.validation import StrictModel
+
 ErasureStatus = Literal["pending", "completed"]
 ErasureSource = Literal["api", "cli", "shopify"]
 
@@ -16,6 +18,10 @@ COUNT_ATTRIBUTES = {
     "rewards_voided": "erased_rewards_voided",
     "rewards_anonymised": "erased_rewards_anonymised",
 }
+
+
+class ErasureRequest(StrictModel):
+    customer_id: Annotated[str, Field(min_length=1, max_length=128, description="the storefront's customer id, as it was sent to wom")]
 
 
 class ErasedCounts(BaseModel):

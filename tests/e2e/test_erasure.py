@@ -20,7 +20,7 @@ from local.settings import local_settings
 from shared.platform.privacy import customer_key, email_hash
 from shared.privacy.job import ERASURE_HOLD
 from shared.tracking.service import LINK_TARGET_TTL_SECONDS
-from tests.e2e.support import DESTINATION, SIGNING_SECRET, Api, LocalMode, Storage, new_id
+from tests.e2e.support import ADMIN_TOKEN, DESTINATION, SIGNING_SECRET, Api, LocalMode, Storage, new_id
 from tests.e2e.test_rewards import run_job
 
 pytestmark = pytest.mark.e2e
@@ -104,8 +104,7 @@ def test_an_erasure_over_http_completes_within_the_jobs_interval_and_leaves_noth
 def test_wom_erase_on_the_command_line(admin: Api, local_mode: LocalMode, campaign: dict):
     customer = new_id("cli-person")
     advocate = enrol(admin, campaign["campaign_id"], customer)
-    port = local_mode.endpoint_url.rsplit(":", 1)[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WOM_"))} | {"WOM_EMULATOR_PORT": port}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WOM_"))} | {"WOM_API_URL": local_mode.base_url, "WOM_ADMIN_TOKEN": ADMIN_TOKEN}
     done = subprocess.run([sys.executable, "-m", "local.cli", "erase", customer], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     receipt = json.loads(done.stdout)

@@ -75,6 +75,7 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     assert call("POST", "/v1/campaigns", body=campaign)["statusCode"] == 201
     assert call("PATCH", "/v1/campaigns/audit", body={"name": "Audit, renamed"})["statusCode"] == 200
     assert call("GET", "/v1/campaigns/audit")["statusCode"] == 200
+    assert call("GET", "/v1/campaigns")["statusCode"] == 200
     enrolment = {"customer_id": ADVOCATE_ID, "email": ADVOCATE_EMAIL, "consent": {"terms_version": "t-1", "marketing": False}}
     advocate = call("POST", "/v1/campaigns/audit/advocates", body=enrolment)["json"]
     code = advocate["code"]
@@ -102,6 +103,7 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
 
     # Admin: the advocate's view, the rewards, one paid; the OpenAPI document.
     assert call("GET", f"/v1/advocates/{advocate['advocate_id']}")["json"]["consent"]["marketing"] is False
+    assert call("GET", "/v1/campaigns/audit/advocates", query={"customer_id": ADVOCATE_ID})["json"]["advocates"][0]["code"] == code
     found = call("GET", "/v1/rewards", query={"campaign_id": "audit"})["json"]["rewards"]
     assert {r["customer_id"] for r in found} == {ADVOCATE_ID, BUYER_ID}
     advocate_reward = next(r for r in found if r["recipient"] == "advocate")
@@ -127,7 +129,7 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     assert {place for _, place, _ in occurrences(keys_and_hashes, stored)} == {"wom-referrals"}
 
     # Erase both; the receipts complete; after the hold nothing of either is left, anywhere.
-    receipts = [call("DELETE", f"/v1/customers/{quote(person, safe='')}")["json"] for person in (ADVOCATE_ID, BUYER_ID)]
+    receipts = [call("DELETE", f"/v1/customers/{quote(ADVOCATE_ID, safe='')}")["json"], call("POST", "/v1/erasures", body={"customer_id": BUYER_ID})["json"]]
     wiring.privacy_job().run(clock.now)
     for receipt in receipts:
         assert call("GET", f"/v1/erasures/{receipt['erasure_id']}")["json"]["status"] == "completed"

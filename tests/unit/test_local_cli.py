@@ -43,25 +43,15 @@ def test_send_refund_needs_its_ids_and_an_integer_amount():
             build_parser().parse_args(["send", "refund", *missing])
 
 
-def test_erase_takes_one_customer_id_and_an_optional_wait(capsys):
+def test_erase_takes_one_customer_id_an_optional_wait_and_the_admin_targets(capsys):
     from local.erase import erase
 
-    args = build_parser().parse_args(["erase", "cust 1@example.org", "--wait", "30"])
-    assert (args.handler, args.customer_id, args.wait) == (erase, "cust 1@example.org", 30)
+    args = build_parser().parse_args(["erase", "cust 1@example.org", "--wait", "30", "--stack", "Wom"])
+    assert (args.handler, args.customer_id, args.wait, args.stack) == (erase, "cust 1@example.org", 30, "Wom")
     assert build_parser().parse_args(["erase", "c"]).wait is None
     for bad in (["erase"], ["erase", "c", "--wait", "0"], ["erase", "c", "--wait", "soon"]):
         with pytest.raises(SystemExit):
             build_parser().parse_args(bad)
-    # An id no storefront could have sent: refused before anything is read or written.
+    # An id no storefront could have sent: refused before any request.
     assert erase(build_parser().parse_args(["erase", "x" * 129])) == 2
     assert "1–128 characters" in capsys.readouterr().err
-
-
-def test_erase_against_aws_needs_the_stacks_hash_key(monkeypatch, capsys):
-    from local.erase import erase
-
-    for name in ("AWS_ENDPOINT_URL", "WOM_HASH_KEY", "WOM_HASH_KEY_SECRET_ARN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WOM_REFERRALS_TABLE", "Wom-StorageReferralsTable-ABC")
-    assert erase(build_parser().parse_args(["erase", "cust-1"])) == 2
-    assert "WOM_HASH_KEY_SECRET_ARN" in capsys.readouterr().err
