@@ -15,7 +15,15 @@ from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
 from shared.metrics.facts import conversion_fact, refund_fact
 from shared.conversions.attribution import why_no_reward
-from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, NoReward, RefundRequest, RefundResult
+from shared.conversions.models import (
+    ConversionAttribution,
+    ConversionRequest,
+    ConversionResult,
+    ConversionSource,
+    NoReward,
+    RefundRequest,
+    RefundResult,
+)
 from shared.platform.privacy import email_hash
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
@@ -85,7 +93,13 @@ class ConversionService:
             return None
         return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
 
-    def record_conversion(self, request: ConversionRequest, body: Any) -> Answer:
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        """A recorded order as stored (its amount, currency, refunded total), or None."""
+        stored = self.conversions.find_order(order_id)
+        return stored.item if stored else None
+
+    def record_conversion(self, request: ConversionRequest, body: Any, source: ConversionSource = "api") -> Answer:
+        """`source` says where the conversion came from (the signed API, or a platform's webhook)."""
         digest = body_hash(body)
         stored = self.conversions.find_order(request.order_id)
         if stored:
@@ -100,11 +114,11 @@ class ConversionService:
         try:
             # Every referred purchase claims the buyer's first purchase in its campaign: the claim is what makes the
             # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
-            return self._save(request, buyer, attribution, digest, purchased_at, now, claim=attribution.status == "attributed")
+            return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=attribution.status == "attributed")
         except FirstPurchaseTaken:
             attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, claim=False)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=False)
             except AlreadyStored:
                 pass
         except AlreadyStored:
@@ -112,7 +126,9 @@ class ConversionService:
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
-    def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime, claim: bool) -> Answer:
+    def _save(
+        self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime, source: str, claim: bool
+    ) -> Answer:
         referrer = attribution.referrer
         result = ConversionResult(
             conversion_id=ids.conversion_id(request.order_id),
@@ -136,6 +152,8 @@ class ConversionService:
             "occurred_at": iso(purchased_at),
             "received_at": iso(now),
             "metadata": request.metadata,
+            "heard_from": request.heard_from,
+            "source": source,
             "refunded_amount": 0,
             "body_hash": digest,
             "response": response,
