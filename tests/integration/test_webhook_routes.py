@@ -258,6 +258,16 @@ def test_shopify_topics_with_nothing_to_record_are_acknowledged(aws, clock, fixt
     assert (response["statusCode"], response["json"]["outcome"]) == (200, "ignored")
 
 
+def test_a_platform_time_outside_the_window_is_replaced_by_the_time_wom_receives_it(aws, clock):
+    # A Shopify order created long before it is paid, or delivered late: recorded as received, never refused.
+    headers, order = shopify_delivery("orders_paid.usd")
+    order["processed_at"] = order["created_at"] = "2026-01-02T03:04:05Z"
+    answer = post_shopify(headers, order)
+    assert (answer["statusCode"], answer["json"]["outcome"]) == (200, "conversion_recorded")
+    (stored_order,) = stored(aws, "ORDER#")
+    assert stored_order["occurred_at"]["S"] == stored_order["received_at"]["S"]
+
+
 def test_rewards_follow_a_webhook_conversion_like_a_signed_post(api, advocate, clock, aws):
     post_stripe(stripe_event("checkout_session_completed.usd", client_reference_id=click_through(api, advocate["code"])), clock)
     summary = wiring.rewards_job().run(clock.now)

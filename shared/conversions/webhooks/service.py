@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from shared.conversions.attribution import Referrer
+from shared.conversions.attribution import Referrer, reported_time
 from shared.conversions.models import ConversionRequest, RefundRequest
 from shared.conversions.service import ConversionService
 from shared.conversions.webhooks.commands import (
@@ -103,8 +104,18 @@ class WebhookService:
                 attribution = dataclasses.replace(attribution, referral_code=code)
         return attribution
 
+    def _platform_time(self, occurred_at: datetime | None) -> datetime | None:
+        """The platform's time of the purchase or refund, where wom's window takes it; else None (wom's receipt).
+        A platform redelivers for days and pays orders created long before: its time must never refuse a delivery."""
+        if occurred_at is None:
+            return None
+        try:
+            return reported_time(occurred_at, self.clock())
+        except InvalidRequest:
+            return None
+
     def _purchase(self, purchase: Purchase) -> dict[str, Any]:
-        purchase = dataclasses.replace(purchase, attribution=self._attribution(purchase))
+        purchase = dataclasses.replace(purchase, attribution=self._attribution(purchase), occurred_at=self._platform_time(purchase.occurred_at))
         customer_id = buyer_id(purchase, lambda email: email_hash(self.hash_key(), email))
         body = conversion_body(purchase, customer_id)
         try:
@@ -148,13 +159,14 @@ class WebhookService:
                 return outcome
         return outcome
 
-    def _refund(self, order_id: str, refund_id: str, amount: int, currency: str, occurred_at) -> dict[str, Any]:  # noqa: ANN001 - a datetime or None
+    def _refund(self, order_id: str, refund_id: str, amount: int, currency: str, occurred_at: datetime | None) -> dict[str, Any]:
         order = self.conversions.order(order_id)
         if order is None:
             return {"outcome": "unknown_order", "order_id": order_id}
         if order["currency"] != currency:
             return {"outcome": "currency_differs", "order_id": order_id, "reason": f"the order was in {order['currency']}, the refund in {currency}"}
         body: dict[str, Any] = {"refund_id": refund_id, "order_id": order_id, "amount": amount}
+        occurred_at = self._platform_time(occurred_at)
         if occurred_at is not None:
             body["occurred_at"] = iso(occurred_at)
         try:
