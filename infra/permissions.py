@@ -13,16 +13,21 @@ from shared.platform.resources import (
     ADVOCATE_REWARDS_INDEX,
     DAILY_METRICS_PREFIX,
     DUE_INDEX,
+    HASH_KEY_SECRET,
     EVENTS_TABLE,
     LISTING_INDEX,
     METRICS_BUCKET,
     REFERRALS_TABLE,
     REWARDS_BUS,
     SALTS_TABLE,
+    SHOPIFY_SECRET,
+    SIGNING_SECRET,
+    STRIPE_WEBHOOK_SECRET,
     TABLES,
     BucketDefinition,
     BusDefinition,
     IndexDefinition,
+    SecretDefinition,
     TableDefinition,
 )
 
@@ -37,9 +42,8 @@ class FunctionAccess:
     buses: tuple[BusDefinition, ...] = ()
     # s3:PutObject on these key prefixes of each bucket, and nothing else of it.
     bucket_writes: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
-    # GetSecretValue on the email-hashing key / on the storefront signing secret.
-    reads_hash_key: bool = False
-    reads_signing_secret: bool = False
+    # GetSecretValue on these secrets, and on no other; the function is told their ARNs.
+    reads_secrets: tuple[SecretDefinition, ...] = ()
 
     @property
     def table_definitions(self) -> tuple[TableDefinition, ...]:
@@ -79,9 +83,9 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         # GET /v1/rewards: rewards by campaign, or by advocate, and creation time.
         indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",)},
-        reads_hash_key=True,
+        reads_secrets=(HASH_KEY_SECRET,),
     ),
-    # Signed storefront posts (functions/conversions): click lookup on the events table; orders, refunds and the
+    # Signed storefront posts and commerce webhooks (functions/conversions): click lookup on the events table; orders, refunds and the
     # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table,
     # each with its fact for the metrics job (a Put on the events table, in the same transaction).
     # The buyer's customer index: a reference put with each order, and a ConditionCheck of the customer's state.
@@ -90,8 +94,8 @@ ACCESS: dict[str, FunctionAccess] = {
             EVENTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
             REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         },
-        reads_hash_key=True,
-        reads_signing_secret=True,
+        # Storefront posts carry Wom-Signature; Stripe and Shopify sign their webhooks with their own secrets.
+        reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET),
     ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
     # and takes items off the list in transactions (authorised per item action), with the facts of reward changes

@@ -14,11 +14,11 @@ from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring, Watched
-from infra.constructs.secrets import HashKey, SigningSecret
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
 from shared.platform.deployment import FUNCTIONS
-from shared.platform.resources import METRICS_BUCKET, TABLES
+from shared.platform.resources import HASH_KEY_SECRET, METRICS_BUCKET, TABLES
 
 
 class WomStack(Stack):
@@ -27,20 +27,15 @@ class WomStack(Stack):
         config = StackConfig.from_context(self)
         self.storage = Storage(self, "Storage", destroy_data=config.destroys_data)
         self.buses = Buses(self, "Buses", archive_retention_days=config.reward_event_archive_days)
-        self.hash_key = HashKey(self, "HashKey", destroy=config.destroys_data)
-        # Only once a function verifies storefront signatures: an unread secret would still cost and confuse.
-        self.signing_secret = (
-            SigningSecret(self, "SigningSecret", destroy=config.destroys_data)
-            if any(access_for(definition.name).reads_signing_secret for definition in FUNCTIONS)
-            else None
+        self.secrets = Secrets(
+            self, tuple(dict.fromkeys(s for d in FUNCTIONS for s in access_for(d.name).reads_secrets)), destroy=config.destroys_data
         )
         self.functions = Functions(
             self,
             "Functions",
             storage=self.storage,
             buses=self.buses,
-            hash_key=self.hash_key,
-            signing_secret=self.signing_secret,
+            secrets=self.secrets,
             config=config,
         )
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
@@ -109,10 +104,16 @@ class WomStack(Stack):
             value=self.monitoring.notifications.topic.topic_arn,
             description="Every alarm notifies this SNS topic: subscribe to it (docs/operations.md)",
         )
-        if self.signing_secret:
+        for secret in self.secrets.by_definition.values():
+            if secret.definition == HASH_KEY_SECRET:
+                continue  # nobody outside the stack needs it
             CfnOutput(
                 self,
-                "SigningSecretName",
-                value=self.signing_secret.secret_name,
-                description="Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature",
+                secret.definition.logical_id + "Name",
+                value=secret.secret_name,
+                description=(
+                    "Paste the platform's secret here (secretsmanager put-secret-value)"
+                    if secret.definition.set_by_operator
+                    else "Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature"
+                ),
             )

@@ -17,6 +17,7 @@ from shared.platform.settings import Settings, get_settings
 if TYPE_CHECKING:
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
+    from shared.conversions.webhooks.service import WebhookService
     from shared.metrics.job import MetricsJob
     from shared.privacy.job import PrivacyJob
     from shared.privacy.service import ErasureService
@@ -56,11 +57,25 @@ def email_hash_key() -> bytes:
     return _secret(config.hash_key_secret_arn, config.hash_key).encode()
 
 
+def _secrets(arn: str | None, local_value: str) -> list[str]:
+    """Every secret in force: several, comma-separated, while a rotation overlaps."""
+    return [secret.strip() for secret in _secret(arn, local_value).split(",") if secret.strip()]
+
+
 def signing_secrets() -> list[str]:
-    """The storefront signing secrets in force (several, comma-separated, during a rotation)."""
+    """The storefront signing secrets of Wom-Signature."""
     config = settings()
-    value = _secret(config.signing_secret_arn, config.signing_secret)
-    return [secret.strip() for secret in value.split(",") if secret.strip()]
+    return _secrets(config.signing_secret_arn, config.signing_secret)
+
+
+def stripe_webhook_secrets() -> list[str]:
+    config = settings()
+    return _secrets(config.stripe_webhook_secret_arn, config.stripe_webhook_secret)
+
+
+def shopify_secrets() -> list[str]:
+    config = settings()
+    return _secrets(config.shopify_secret_arn, config.shopify_secret)
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +110,24 @@ def conversions() -> ConversionService:
         hash_key=email_hash_key,
         clock=now,
         retention_days=config.raw_event_retention_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def webhooks() -> WebhookService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.conversions.webhooks.repository import WebhookRepository
+    from shared.conversions.webhooks.service import WebhookService
+
+    config, client = settings(), dynamodb_client()
+    return WebhookService(
+        conversions=conversions(),
+        webhooks=WebhookRepository(client, config.referrals_table),
+        find_referrer=CampaignRepository(client, config.referrals_table).find_referrer,
+        hash_key=email_hash_key,
+        clock=now,
+        # Shopify's customers/redact: the same erasure as DELETE /v1/customers/{id}.
+        erase_customer=lambda customer_id: erasures().erase_customer(customer_id, source="shopify").model_dump(mode="json"),
     )
 
 
@@ -191,6 +224,6 @@ def privacy_job() -> PrivacyJob:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, campaigns, rewards, rewards_job, metrics_job, erasures, privacy_job, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, rewards, rewards_job, metrics_job, erasures, privacy_job, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

@@ -44,6 +44,19 @@ SECURITY_SCHEMES = {
         "description": "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`: t in ASCII digits, within 300 s of "
         "wom's clock, signed exactly as sent; several v1= values may be given during a secret rotation.",
     },
+    "stripeSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Stripe-Signature",
+        "description": "Stripe's own webhook signature (`t=…,v1=…`, HMAC-SHA256 of `\"<t>.<raw body>\"` under the endpoint's "
+        "whsec_ secret, 300 s tolerance).",
+    },
+    "shopifyHmac": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Shopify-Hmac-Sha256",
+        "description": "Shopify's own webhook signature: base64 HMAC-SHA256 of the raw body under the app's client secret.",
+    },
 }
 _AUTH: dict[str, dict[str, Any]] = {
     "none": {"security": None, "errors": {}},
@@ -58,6 +71,9 @@ _AUTH: dict[str, dict[str, Any]] = {
             "503": "Storage is unavailable: retry after Retry-After seconds (the post is idempotent)",
         },
     },
+    # Their signature answers are the platforms' conventions, declared by the routes themselves (Stripe: 400).
+    "stripe": {"security": [{"stripeSignature": []}], "errors": {}},
+    "shopify": {"security": [{"shopifyHmac": []}], "errors": {}},
 }
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
 

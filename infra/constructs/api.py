@@ -48,8 +48,9 @@ PUBLIC_ROUTE_REASON = {
         "widget events), so there is no identity to authorise; abuse is bounded by stage throttling."
     ),
     "conversions": (
-        "Server-to-server storefront route authenticated inside the function by the Wom-Signature HMAC over "
-        "the raw body with a 300 s replay window (SPEC 3.2); API Gateway has no HMAC authorizer type."
+        "Server-to-server routes authenticated inside the function over the raw body with a 300 s replay window: "
+        "storefront posts by the Wom-Signature HMAC (SPEC 3.2), Stripe's and Shopify's webhooks by their own "
+        "signatures (SPEC 3.4); API Gateway has no HMAC authorizer type."
     ),
     "admin": (
         "Serves the public OpenAPI document, which describes the API and holds no data; every admin "

@@ -11,7 +11,7 @@ from constructs import Construct
 from infra.bundling import app_code, layer_code, layer_requirements
 from infra.config import StackConfig
 from infra.constructs.buses import Buses
-from infra.constructs.secrets import HashKey, SigningSecret
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
@@ -43,8 +43,7 @@ class WomFunction(Construct):
         environment: dict[str, str],
         storage: Storage,
         buses: Buses,
-        hash_key: HashKey,
-        signing_secret: SigningSecret | None,
+        secrets: Secrets,
     ) -> None:
         super().__init__(scope, construct_id)
         self.definition = definition
@@ -94,10 +93,8 @@ class WomFunction(Construct):
                         "reaches no other part of the bucket and no read or delete."
                     ),
                 )
-        if access.reads_hash_key:
-            hash_key.grant_read(self.role)
-        if access.reads_signing_secret:
-            _required(signing_secret, definition).grant_read(self.role)
+        for secret in access.reads_secrets:
+            secrets.secret(secret).grant_read(self.role)
 
         self.function = lambda_.Function(
             self,
@@ -133,8 +130,7 @@ class Functions(Construct):
         *,
         storage: Storage,
         buses: Buses,
-        hash_key: HashKey,
-        signing_secret: SigningSecret | None,
+        secrets: Secrets,
         config: StackConfig,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -159,23 +155,14 @@ class Functions(Construct):
                 access=access,
                 code=code,
                 layers=[self.dependencies],
-                environment=_environment(definition, access, storage, buses, hash_key, signing_secret, config),
+                environment=_environment(access, storage, buses, secrets, config),
                 storage=storage,
                 buses=buses,
-                hash_key=hash_key,
-                signing_secret=signing_secret,
+                secrets=secrets,
             )
 
 
-def _environment(
-    definition: FunctionDefinition,
-    access: FunctionAccess,
-    storage: Storage,
-    buses: Buses,
-    hash_key: HashKey,
-    signing_secret: SigningSecret | None,
-    config: StackConfig,
-) -> dict[str, str]:
+def _environment(access: FunctionAccess, storage: Storage, buses: Buses, secrets: Secrets, config: StackConfig) -> dict[str, str]:
     """Names come from shared.platform.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in access.table_definitions}
     environment |= {bus.env_var: buses.bus_name(bus) for bus in access.buses}
@@ -191,14 +178,5 @@ def _environment(
         environment[ENV_VARS["fallback_url"]] = config.fallback_url
     if config.public_base_url:
         environment[ENV_VARS["public_base_url"]] = config.public_base_url
-    if access.reads_hash_key:
-        environment[ENV_VARS["hash_key_secret_arn"]] = hash_key.secret.secret_arn
-    if access.reads_signing_secret:
-        environment[ENV_VARS["signing_secret_arn"]] = _required(signing_secret, definition).secret.secret_arn
+    environment |= {secret.arn_env_var: secrets.secret(secret).secret.secret_arn for secret in access.reads_secrets}
     return environment
-
-
-def _required(signing_secret: SigningSecret | None, definition: FunctionDefinition) -> SigningSecret:
-    if signing_secret is None:
-        raise ValueError(f"function {definition.name!r} reads the signing secret, but the stack created none")
-    return signing_secret

@@ -15,7 +15,15 @@ from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
 from shared.metrics.facts import conversion_fact, refund_fact
 from shared.conversions.attribution import why_no_reward
-from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, NoReward, RefundRequest, RefundResult
+from shared.conversions.models import (
+    ConversionAttribution,
+    ConversionRequest,
+    ConversionResult,
+    ConversionSource,
+    NoReward,
+    RefundRequest,
+    RefundResult,
+)
 from shared.platform.privacy import customer_key, email_hash
 from shared.privacy.index import CustomerErasing
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
@@ -87,7 +95,13 @@ class ConversionService:
             return None
         return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
 
-    def record_conversion(self, request: ConversionRequest, body: Any) -> Answer:
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        """A recorded order as stored (its amount, currency, refunded total), or None."""
+        stored = self.conversions.find_order(order_id)
+        return stored.item if stored else None
+
+    def record_conversion(self, request: ConversionRequest, body: Any, source: ConversionSource = "api") -> Answer:
+        """`source` says where the conversion came from (the signed API, or a platform's webhook)."""
         digest = body_hash(body)
         stored = self.conversions.find_order(request.order_id)
         if stored:
@@ -106,7 +120,7 @@ class ConversionService:
         anonymous = False
         for _ in range(3):
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, claim=claim and not anonymous, anonymous=anonymous)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=claim and not anonymous, anonymous=anonymous)
             except FirstPurchaseTaken:
                 attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
                 claim = False
@@ -126,6 +140,7 @@ class ConversionService:
         digest: str,
         purchased_at: datetime,
         now: datetime,
+        source: str,
         claim: bool,
         anonymous: bool,
     ) -> Answer:
@@ -149,6 +164,8 @@ class ConversionService:
             "currency": request.currency,
             "occurred_at": iso(purchased_at),
             "received_at": iso(now),
+            "heard_from": request.heard_from,
+            "source": source,
             "refunded_amount": 0,
             "response": response,
         }

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "privacy"]
-# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); or a storefront
-# whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer).
-Auth = Literal["none", "admin", "signed"]
+# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
+# whose body carries a Wom-Signature; or Stripe or Shopify, signing their webhooks their own way. The function
+# checks every signature itself (API Gateway has no HMAC authorizer).
+Auth = Literal["none", "admin", "signed", "stripe", "shopify"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ ROUTES: tuple[Route, ...] = (
     Route("OPTIONS", "/v1/events", "tracking"),
     Route("POST", "/v1/conversions", "conversions", auth="signed"),
     Route("POST", "/v1/refunds", "conversions", auth="signed"),
+    # Signed by Stripe (Stripe-Signature) and Shopify (X-Shopify-Hmac-Sha256), checked in the function.
+    Route("POST", "/v1/webhooks/stripe", "conversions", auth="stripe"),
+    Route("POST", "/v1/webhooks/shopify", "conversions", auth="shopify"),
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns", "admin", auth="admin"),
@@ -76,7 +80,7 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.conversions.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        description="Signed storefront posts: conversions with attribution, and refunds",
+        description="Signed storefront posts and Stripe/Shopify webhooks: conversions with attribution, and refunds",
     ),
     FunctionDefinition(
         name="admin",

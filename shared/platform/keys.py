@@ -205,3 +205,17 @@ def customer_reference_key(customer_key: str, kind: str, name: str) -> Key:
 
 def erasure_key(erasure_id: str) -> Key:
     return {"pk": f"ERASURE#{erasure_id}", "sk": "META"}
+
+
+def webhook_delivery_key(source: str, event_id: str) -> Key:
+    """One commerce-platform delivery (Stripe event id, Shopify webhook id) and the answer it got."""
+    return {"pk": f"WEBHOOK#{source}#{event_id}", "sk": "META"}
+
+
+def subscription_key(source: str, subscription_id: str) -> Key:
+    return {"pk": f"SUBSCRIPTION#{source}#{subscription_id}", "sk": "META"}
+
+
+def payment_key(source: str, payment_ref: str) -> Key:
+    """Another name of an order's payment (a Stripe payment intent of an invoice): which order it paid."""
+    return {"pk": f"PAYMENT#{source}#{payment_ref}", "sk": "META"}

@@ -101,3 +101,41 @@ class BusDefinition:
 
 # RewardApproved, RewardVoided and RewardAdjusted for the operator's fulfilment (SPEC §4).
 REWARDS_BUS = BusDefinition(logical_id="RewardsBus", env_var="WOM_EVENT_BUS", local_name="wom-rewards", source="wom.rewards")
+
+
+@dataclass(frozen=True)
+class SecretDefinition:
+    """A secret in Secrets Manager (in AWS) or a plain environment value (locally). `arn_env_var` carries its ARN to
+    the functions that may read it; `name` ends its Secrets Manager name (`wom/<stack>/<name>`)."""
+
+    logical_id: str
+    name: str
+    arn_env_var: str
+    description: str
+    # Who sets the value: wom generates it, or the operator pastes the platform's (the generated one is a placeholder
+    # that verifies nothing until then).
+    set_by_operator: bool = False
+
+
+# The key of the HMAC under which customer emails are kept.
+HASH_KEY_SECRET = SecretDefinition(
+    "HashKey", "email-hash-key", "WOM_HASH_KEY_SECRET_ARN",
+    "wom: key for the keyed hash of customer emails; never rotate (stored hashes would orphan)",
+)
+# Wom-Signature on storefront posts; several comma-separated values during a rotation.
+SIGNING_SECRET = SecretDefinition(
+    "SigningSecret", "signing-secret", "WOM_SIGNING_SECRET_ARN",
+    "wom: Wom-Signature HMAC secret(s) for storefront posts; comma-separate old,new to rotate",
+)
+# The Stripe webhook endpoint's signing secret (whsec_…) and the Shopify app's client secret.
+STRIPE_WEBHOOK_SECRET = SecretDefinition(
+    "StripeWebhookSecret", "stripe-webhook-secret", "WOM_STRIPE_WEBHOOK_SECRET_ARN",
+    "wom: the Stripe webhook endpoint's signing secret (whsec_...); paste Stripe's value, comma-separate old,new to rotate",
+    set_by_operator=True,
+)
+SHOPIFY_SECRET = SecretDefinition(
+    "ShopifySecret", "shopify-secret", "WOM_SHOPIFY_SECRET_ARN",
+    "wom: the Shopify app's client secret that signs its webhooks; paste Shopify's value, comma-separate old,new to rotate",
+    set_by_operator=True,
+)
+SECRETS: tuple[SecretDefinition, ...] = (HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET)

@@ -7,7 +7,17 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, SALTS_TABLE
+from shared.platform.resources import (
+    EVENTS_TABLE,
+    HASH_KEY_SECRET,
+    METRICS_BUCKET,
+    REFERRALS_TABLE,
+    REWARDS_BUS,
+    SALTS_TABLE,
+    SHOPIFY_SECRET,
+    SIGNING_SECRET,
+    STRIPE_WEBHOOK_SECRET,
+)
 
 
 class Settings(BaseModel):
@@ -28,6 +38,11 @@ class Settings(BaseModel):
     # Secrets for Wom-Signature (several, comma-separated, during a rotation): an ARN in AWS, values locally.
     signing_secret_arn: str | None = None
     signing_secret: str = "local-signing-secret"
+    # The commerce platforms' webhook secrets (several, comma-separated, during a rotation): ARNs in AWS, values locally.
+    stripe_webhook_secret_arn: str | None = None
+    stripe_webhook_secret: str = "whsec_local"
+    shopify_secret_arn: str | None = None
+    shopify_secret: str = "local-shopify-secret"
 
 
 ENV_VARS = {
@@ -40,10 +55,14 @@ ENV_VARS = {
     "fallback_url": "WOM_FALLBACK_URL",
     "public_base_url": "WOM_PUBLIC_BASE_URL",
     "cors_origins": "WOM_CORS_ORIGINS",
-    "hash_key_secret_arn": "WOM_HASH_KEY_SECRET_ARN",
+    "hash_key_secret_arn": HASH_KEY_SECRET.arn_env_var,
     "hash_key": "WOM_HASH_KEY",
-    "signing_secret_arn": "WOM_SIGNING_SECRET_ARN",
+    "signing_secret_arn": SIGNING_SECRET.arn_env_var,
     "signing_secret": "WOM_SIGNING_SECRET",
+    "stripe_webhook_secret_arn": STRIPE_WEBHOOK_SECRET.arn_env_var,
+    "stripe_webhook_secret": "WOM_STRIPE_WEBHOOK_SECRET",
+    "shopify_secret_arn": SHOPIFY_SECRET.arn_env_var,
+    "shopify_secret": "WOM_SHOPIFY_SECRET",
 }
 
 

@@ -11,7 +11,18 @@ from infra.constructs.buses import BUSES
 from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
 from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
-from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, SALTS_TABLE, TABLES, BusDefinition, IndexDefinition
+from shared.platform.resources import (
+    EVENTS_TABLE,
+    HASH_KEY_SECRET,
+    METRICS_BUCKET,
+    REFERRALS_TABLE,
+    REWARDS_BUS,
+    SALTS_TABLE,
+    SECRETS,
+    TABLES,
+    BusDefinition,
+    IndexDefinition,
+)
 from shared.platform.settings import ENV_VARS
 from tests.infra.conftest import Synthesized
 
@@ -140,11 +151,13 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
     assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
     assert variables[ENV_VARS["cors_origins"]] == ""
-    has_hash_key = ENV_VARS["hash_key_secret_arn"] in variables
-    assert has_hash_key == ACCESS[definition.name].reads_hash_key
-    if has_hash_key:
-        secret_id = variables[ENV_VARS["hash_key_secret_arn"]]["Ref"]
-        assert synthesized.template_json["Resources"][secret_id]["Type"] == "AWS::SecretsManager::Secret"
+    # Told the ARN of exactly the secrets it may read, each a Secrets Manager secret of the stack.
+    for secret in SECRETS:
+        assert (secret.arn_env_var in variables) == (secret in ACCESS[definition.name].reads_secrets), secret.name
+        if secret.arn_env_var in variables:
+            secret_id = variables[secret.arn_env_var]["Ref"]
+            resource = synthesized.template_json["Resources"][secret_id]
+            assert resource["Type"] == "AWS::SecretsManager::Secret" and resource["Properties"]["Name"].endswith("/" + secret.name)
 
 
 def test_one_distinct_role_per_function(synthesized: Synthesized) -> None:
@@ -186,10 +199,9 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
         expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
     secret_grants = {key: value for key, value in granted.items() if "secretsmanager" in " ".join(value)}
     assert {key: value for key, value in granted.items() if key not in secret_grants} == expected
-    assert len(secret_grants) == access.reads_hash_key + access.reads_signing_secret
+    assert sorted(secret_grants) == sorted(key for key in secret_grants if any(f"/{s.name}-??????" in key for s in access.reads_secrets))
+    assert len(secret_grants) == len(access.reads_secrets)
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secret_grants.values())
-    if access.reads_hash_key:
-        assert any("email-hash-key-??????" in key for key in secret_grants)
 
 
 def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> None:
@@ -246,8 +258,10 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     # Orders and refunds; the buyer's customer index (a reference, and a check of the customer's state).
     assert granted.pop(referrals) == {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
-    assert sorted("signing-secret-??????" in key for key in secrets) == [False, True]
-    assert any("email-hash-key-??????" in key for key in secrets)
+    # Wom-Signature, Stripe's and Shopify's webhook secrets, and the email hash key: nothing else.
+    names = ("signing-secret", "stripe-webhook-secret", "shopify-secret", "email-hash-key")
+    assert len(secrets) == len(names)
+    assert all(sum(f"/{name}-??????" in key for key in secrets) == 1 for name in names)
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secrets.values())
     (logs,) = [value for key, value in granted.items() if key not in secrets]
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -305,5 +319,5 @@ def test_hash_key_is_readable_only_by_its_readers(synthesized: Synthesized) -> N
     (policy,) = synthesized.resources("AWS::SecretsManager::ResourcePolicy").values()
     (deny,) = policy["Properties"]["ResourcePolicy"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Action"] == "secretsmanager:GetSecretValue"
-    readers = [{"Fn::GetAtt": [role_of(synthesized, d), "Arn"]} for d in FUNCTIONS if ACCESS[d.name].reads_hash_key]
+    readers = [{"Fn::GetAtt": [role_of(synthesized, d), "Arn"]} for d in FUNCTIONS if HASH_KEY_SECRET in ACCESS[d.name].reads_secrets]
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": readers}}
