@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.platform.validation import StrictModel
 
 ErasureStatus = Literal["pending", "completed"]
-ErasureSource = Literal["api", "cli", "shopify"]
+# Who asked: the admin API (wom erase included, which calls it) or Shopify's customers/redact.
+ErasureSource = Literal["api", "shopify"]
 
 # How each count is stored on the receipt item (flat attributes, so a transaction can ADD to one).
 COUNT_ATTRIBUTES = {

@@ -108,7 +108,7 @@ def test_wom_erase_on_the_command_line(admin: Api, local_mode: LocalMode, campai
     done = subprocess.run([sys.executable, "-m", "local.cli", "erase", customer], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     receipt = json.loads(done.stdout)
-    assert receipt["status"] == "pending" and receipt["source"] == "cli"
+    assert receipt["status"] == "pending" and receipt["source"] == "api"  # wom erase calls the admin API
     run_job(local_mode, "privacy")  # or local mode's scheduler, whichever comes first
     done = admin.get(f"/v1/erasures/{receipt['erasure_id']}").json()
     assert done["status"] == "completed" and done["erased"]["advocates"] == 1
