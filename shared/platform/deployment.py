@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
+FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "archive"]
 # Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); or a storefront
 # whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer).
 Auth = Literal["none", "admin", "signed"]
@@ -94,6 +94,13 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         memory_mb=1024,
         timeout_seconds=900,
         description="Metrics job: daily funnel metrics per campaign to S3, advocates' daily shares and clicks",
+    ),
+    FunctionDefinition(
+        name="archive",
+        handler="functions.archive.handler.lambda_handler",
+        memory_mb=256,
+        timeout_seconds=60,
+        description="Archive writer: the events table's stream to gzip JSON Lines under events/ in the metrics bucket",
     ),
 )
 

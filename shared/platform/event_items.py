@@ -71,6 +71,12 @@ def read_event(item: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in item.items():
         if name not in ("pk", "sk"):
             event[LONG_NAMES.get(name, name)] = value
+    return _with_derived(event)
+
+
+def _with_derived(event: dict[str, Any]) -> dict[str, Any]:
+    """What an event says without storing it: defaults, the fact's own id, and what a click id holds."""
+    kind, event_id = event["kind"], event["id"]
     event["bot"] = bool(event.get("bot", False))
     if kind in ID_OF_KIND:
         event[ID_OF_KIND[kind]] = event_id
@@ -81,6 +87,27 @@ def read_event(item: Mapping[str, Any]) -> dict[str, Any]:
         event["hits"] = int(event.get("hits", 1))
         event["visitor"] = None if event["bot"] else keys.click_token(event_id)
     return event
+
+
+# An archive line holds the event as read_event gives it, less what leads to a visitor or only DynamoDB needs:
+# no visitor token (a click's id still carries it, under a salt destroyed 48 hours after its day) and no TTL.
+ARCHIVE_LEFT_OUT = frozenset({"visitor", "expires_at"})
+
+
+def archive_line(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What the raw event archive keeps of an item (or a stream image of one), in the domain's names."""
+    return {name: value for name, value in read_event(item).items() if name not in ARCHIVE_LEFT_OUT}
+
+
+def event_from_archive(line: Mapping[str, Any]) -> dict[str, Any]:
+    """An archived line as read_event would have read the item it came from."""
+    return _with_derived({name: value for name, value in line.items() if name != "seq"})
+
+
+def has_event(item: Mapping[str, Any]) -> bool:
+    """Whether an item image holds an event: every event and fact has its time. (moto streams an UpdateItem that
+    creates an item as two records, the first with the bare key.)"""
+    return stored_name("at") in item
 
 
 def event_day(item: Mapping[str, Any]) -> date:

@@ -28,6 +28,10 @@ class TableDefinition:
     ttl_attribute: str | None = None
     local_name: str = ""
     indexes: tuple[IndexDefinition, ...] = ()
+    # Continuous backups: on where the table is the only copy of what it holds.
+    point_in_time_recovery: bool = True
+    # A DynamoDB stream of the items' new images (the raw event archive reads the events table's).
+    stream_view_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,9 @@ class BucketDefinition:
     local_name: str
 
 
-# Raw tracking events, partitioned by campaign, day and shard (see shared.platform.keys); they expire.
+# Raw tracking events and facts, partitioned by campaign, day and shard (see shared.platform.keys). They stay only
+# for the hot window (wom:hotEventDays): the stream copies every one into the raw event archive in S3, which keeps
+# them for wom:rawEventRetentionDays, so a backup of this table would be a third copy of bytes that expire anyway.
 EVENTS_TABLE = TableDefinition(
     logical_id="EventsTable",
     env_var="WOM_EVENTS_TABLE",
@@ -45,6 +51,8 @@ EVENTS_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
     local_name="wom-events",
+    point_in_time_recovery=False,
+    stream_view_type="NEW_IMAGE",
 )
 
 # The rewards job's work list: conversions, refunds and pending rewards carry (due_queue, due_at) until the
@@ -71,6 +79,8 @@ TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
 # The daily metrics objects (SPEC §5): <prefix>campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json. The Glue table reads here.
 DAILY_METRICS_PREFIX = "metrics/daily/"
+# The raw event archive (SPEC §5): <prefix>dt=<YYYY-MM-DD>/<first stream sequence number>.json.gz, gzip JSON Lines.
+ARCHIVE_PREFIX = "events/"
 # Where Athena's workgroup writes query results, in the same bucket, outside the table's location.
 ATHENA_RESULTS_PREFIX = "athena-results/"
 

@@ -15,7 +15,8 @@ class Settings(BaseModel):
     referrals_table: str = REFERRALS_TABLE.local_name
     metrics_bucket: str = METRICS_BUCKET.local_name
     event_bus: str = REWARDS_BUS.local_name
-    raw_event_retention_days: int = Field(default=400, ge=1)
+    # How long raw events stay in the events table (their TTL); the archive in S3 keeps them longer.
+    hot_event_days: int = Field(default=35, ge=1)
     # Where unknown or disabled codes go; unset means a small 404 page.
     fallback_url: str | None = None
     # Base of advocate links; unset means the host the admin request came in on.
@@ -34,7 +35,7 @@ ENV_VARS = {
     "referrals_table": REFERRALS_TABLE.env_var,
     "metrics_bucket": METRICS_BUCKET.env_var,
     "event_bus": REWARDS_BUS.env_var,
-    "raw_event_retention_days": "WOM_RAW_EVENT_RETENTION_DAYS",
+    "hot_event_days": "WOM_HOT_EVENT_DAYS",
     "fallback_url": "WOM_FALLBACK_URL",
     "public_base_url": "WOM_PUBLIC_BASE_URL",
     "cors_origins": "WOM_CORS_ORIGINS",
