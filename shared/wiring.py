@@ -111,6 +111,7 @@ def campaigns() -> CampaignService:
         advocate_days=AdvocateDailyCounts(client, config.referrals_table),
         hash_key=email_hash_key,
         clock=now,
+        hot_event_days=config.hot_event_days,
     )
 
 

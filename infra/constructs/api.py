@@ -120,8 +120,14 @@ class Api(Construct):
             # API-level CORS would answer every preflight itself and override the function's headers.
             create_default_stage=False,
         )
+        # Infrequent Access: half the ingestion price; the access log is read when debugging (Logs Insights works
+        # on it), never by a metric filter or subscription, which that class does not offer.
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "AccessLogs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+            log_group_class=logs.LogGroupClass.INFREQUENT_ACCESS,
         )
         self.stage = apigwv2.HttpStage(
             self,

@@ -25,6 +25,34 @@ from shared.platform import keys
 from shared.platform.event_items import archive_line, event_day, event_from_archive
 from shared.platform.resources import ARCHIVE_PREFIX
 
+# Every field a line may have, with its Athena (Glue) type: the raw events table's columns. A line has the fields
+# of its kind only (a click has no amount, a conversion no hits); Athena reads the others as null.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("kind", "string"),  # share, view, click, conversion, refund, reward_created, reward_voided
+    ("campaign_id", "string"),  # null for a conversion no campaign claims
+    ("date", "string"),  # the day it is filed under (= dt)
+    ("id", "string"),  # the event's id: a click id, a share's or view's token, a conversion, refund or reward id
+    ("at", "string"),
+    ("advocate_id", "string"),
+    ("bot", "boolean"),
+    ("source", "string"),  # redirect, pixel or api
+    ("channel", "string"),
+    ("received_at", "string"),
+    ("click_id", "string"),
+    ("code", "string"),
+    ("hits", "bigint"),  # a click's requests so far: 1 on its first line, 2 on the next...
+    ("last_at", "string"),  # this request's time, for a click
+    ("conversion_id", "string"),
+    ("refund_id", "string"),
+    ("reward_id", "string"),
+    ("status", "string"),
+    ("conversion_status", "string"),
+    ("amount", "bigint"),
+    ("currency", "string"),
+    ("new_customer", "boolean"),
+    ("recipient", "string"),
+    ("seq", "string"),  # the stream record's sequence number: unique per line
+)
 SEQUENCE_DIGITS = 40  # stream sequence numbers are decimal strings of up to 40 digits: padded, names sort as numbers
 WRITTEN_CHANGES = ("INSERT", "MODIFY")  # a REMOVE is the TTL ending the hot window, not an event
 
