@@ -64,14 +64,14 @@ def signing_secrets() -> list[str]:
 
 @lru_cache(maxsize=1)
 def tracking() -> TrackingService:
-    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.targets import LinkTargetReader
     from shared.tracking.repository import EventRepository
     from shared.tracking.salts import VisitorSaltRepository
     from shared.tracking.service import LinkTargets, TrackingService
 
     config, client = settings(), dynamodb_client()
     return TrackingService(
-        targets=LinkTargets(CampaignRepository(client, config.referrals_table)),
+        targets=LinkTargets(LinkTargetReader(client, config.referrals_table)),
         events=EventRepository(client, config.events_table),
         salts=VisitorSaltRepository(client, config.referrals_table),
         clock=now,

@@ -79,6 +79,8 @@ def local_mode_environment(api_port: int, emulator_port: int, data_dir: Path) ->
         # Never the developer's own .wom/data.
         "WOM_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
+        # Read the events stream into the archive every second, so a test sees its objects quickly.
+        "WOM_ARCHIVE_INTERVAL": "1",
     }
 
 
