@@ -1,5 +1,6 @@
 """The tracking function: API Gateway's route key picks the route (functions/tracking/routes.py); CORS for the
-configured origins is answered here, preflight included."""
+configured origins is answered here, preflight included. No Powertools decorator: Lambda's JSON log format puts
+the request id on every line (shared/platform/observability.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 from functions.tracking.routes import ROUTES, Request, json_error, response
 from shared import wiring
-from shared.platform.observability import logger
 
 CORS_ALLOW_HEADERS = "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key"
 CORS_MAX_AGE = "600"
@@ -26,7 +26,6 @@ def _allowed_methods() -> str:
     return ",".join(sorted({key.split(" ", 1)[0] for key in ROUTES} | {"OPTIONS"}))
 
 
-@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     route_key = event.get("routeKey", "")
     route = ROUTES.get(route_key)

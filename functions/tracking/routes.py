@@ -16,7 +16,7 @@ from typing import Any
 from shared import wiring
 from shared.platform.errors import WomError, error_body
 from shared.platform.json_body import read_json_body
-from shared.platform.observability import logger
+from shared.platform.observability import tracking_logger as logger
 from shared.platform.privacy import tracking_opted_out
 from shared.tracking.models import batch_events
 from shared.tracking.rules import Visitor

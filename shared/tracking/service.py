@@ -16,7 +16,7 @@ from shared.campaigns.targets import LinkTargetReader
 from shared.platform.clock import Clock
 from shared.platform.errors import WomError
 from shared.platform.ids import is_valid_code
-from shared.platform.observability import logger
+from shared.platform.observability import tracking_logger as logger
 from shared.tracking.links import referral_redirect_url
 from shared.tracking.models import EventBatchResult, InvalidEvent, LinkTarget, RejectedEvent, pixel_query, tracked_event
 from shared.tracking.repository import EventRepository

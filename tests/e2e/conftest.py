@@ -30,7 +30,12 @@ from tests.e2e.support import (
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
 # Handler-side failures: an exception that escaped a handler (the gateway's log) or one a handler logged itself.
-FAILURE_PATTERNS = (re.compile(r"unhandled exception in the \w+ function"), re.compile(r'"level":\s*"(ERROR|CRITICAL)"'))
+FAILURE_PATTERNS = (
+    re.compile(r"unhandled exception in the \w+ function"),
+    re.compile(r'"level":\s*"(ERROR|CRITICAL)"'),
+    # The tracking function logs through the standard library (local mode's format: time, level, logger name).
+    re.compile(r" (ERROR|CRITICAL) wom\."),
+)
 
 
 def _free_port() -> int:
