@@ -392,6 +392,23 @@ LEVERS = (
 )
 
 
+def volume_within(budget: float, inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> int | None:
+    """The least monthly volume (events) at which an event costs at most `budget` all in, the fixed monthly costs
+    spread over it; None if no volume does (the variable cost alone is over the budget)."""
+    from dataclasses import replace as with_
+
+    def total(volume: int) -> float:
+        return price(inputs, prices, with_(assumptions, monthly_events=volume)).total
+
+    low, high = 1_000, 10_000_000_000
+    if total(high) > budget:
+        return None
+    while high - low > max(1_000, low // 100):
+        middle = (low + high) // 2
+        low, high = (middle, high) if total(middle) > budget else (low, middle)
+    return high
+
+
 def alternatives(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> list[Alternative]:
     steps, current = [], inputs
     for change, apply in LEVERS:

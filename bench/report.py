@@ -124,9 +124,9 @@ def budgets(results: Results) -> list[Budget]:
             f"Cost ≤ ${COST_BUDGET:.2f} per million tracked clicks, all in (API, Lambda, DynamoDB, logs, archive, monitoring), raw "
             f"events kept {results.stack.archive.retention_days if results.stack.archive else '?'} days",
             f"**{_usd(click.total)}** all in at {cost.Assumptions().monthly_events / 1e6:g} million events a month, of which "
-            f"{_usd(click.request_path)} on the request path (the archive writer included), {_usd(click.storage)} storage (the hot "
-            f"window in DynamoDB, the archive in S3) and {_usd(click.fixed)} monitoring (fixed a month) (floor {_usd(cost.floor())}; "
-            "other volumes: §5)",
+            f"{_usd(click.request_path)} on the request path, {_usd(click.storage)} storage and {_usd(click.fixed)} monitoring (fixed "
+            "a month): the archive writer is on the request path, the hot window in DynamoDB and the archive in S3 are storage "
+            f"(floor {_usd(cost.floor())}; other volumes: §5)",
             "met" if click.total <= COST_BUDGET else "missed",
         ),
         Budget(
@@ -148,11 +148,19 @@ def _missed_notes(results: Results, rows: list[Budget]) -> list[str]:
         base = cost.price(price_inputs(results, "click"))
         steps = cost.alternatives(price_inputs(results, "click"))
         biggest = sorted(base.lines, key=lambda line: line.usd_per_million, reverse=True)[:5]
+        volume = cost.volume_within(COST_BUDGET, price_inputs(results, "click"))
         notes.append(
             f"**Cost.** The floor alone (API request + one write unit) is {_usd(cost.floor())} of the ${COST_BUDGET:.2f}, and a "
             "Lambda invocation adds $0.200. The largest items for a click: "
             + ", ".join(f"{line.item} {_usd(line.usd_per_million)}" for line in biggest)
-            + ". What would still change, one after another (cumulative), priced by the same model:\n\n"
+            + f". Without the monitoring's fixed monthly cost a click costs {_usd(base.total - base.fixed)}: "
+            + (
+                f"all in, it is within ${COST_BUDGET:.2f} from **{volume / 1e6:,.1f} million events a month** on (the fixed cost spread "
+                f"thinner), against the {cost.Assumptions().monthly_events / 1e6:g} million assumed here. "
+                if volume
+                else "over the budget at any volume. "
+            )
+            + "What would still change, one after another (cumulative), priced by the same model:\n\n"
             + _table(
                 ["change", "click all in", "request path", "storage"],
                 [["as synthesized", _usd(base.total), _usd(base.request_path), _usd(base.storage)]]

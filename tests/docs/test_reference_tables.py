@@ -72,6 +72,7 @@ def test_every_cdk_setting_is_documented_with_its_default():
     by_setting = {
         "wom:corsOrigins": "[]",
         "wom:rawEventRetentionDays": str(defaults.raw_event_retention_days),
+        "wom:hotEventDays": str(defaults.hot_event_days),
         "wom:logLevel": defaults.log_level,
         "wom:throttleRateLimit": str(defaults.throttle_rate_limit),
         "wom:throttleBurstLimit": str(defaults.throttle_burst_limit),
