@@ -390,6 +390,8 @@ LEVERS = (
     ("no API access log (CloudWatch's API Gateway metrics still count requests and errors)",
      lambda i: replace(i, access_log_format=None)),
 )
+# An assumption rather than a setting: 1% is AWS's upper figure; a function busy all day is far less often cold.
+RARE_COLD_STARTS = 0.001
 
 
 def volume_within(budget: float, inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> int | None:
@@ -414,6 +416,10 @@ def alternatives(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumpt
     for change, apply in LEVERS:
         current = apply(current)
         steps.append(Alternative(change, current, price(current, prices, assumptions)))
+    rare = replace(assumptions, cold_start_fraction=RARE_COLD_STARTS)
+    steps.append(
+        Alternative(f"and cold starts at {RARE_COLD_STARTS:.1%} of invocations, not {assumptions.cold_start_fraction:.0%} (the assumption, not a setting)", current, price(current, prices, rare))
+    )
     return steps
 
 
