@@ -8,6 +8,7 @@ from typing import Any
 
 from functions.tracking.routes import ROUTES, Request, json_error, response
 from shared import wiring
+from shared.platform.cors import origin_allowed
 
 CORS_ALLOW_HEADERS = "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key"
 CORS_MAX_AGE = "600"
@@ -17,7 +18,7 @@ PREFLIGHT_ROUTES = {"OPTIONS /v1/events"}
 def _cors_headers(event: dict[str, Any]) -> dict[str, str]:
     origins = wiring.settings().cors_origins
     origin = next((value for name, value in (event.get("headers") or {}).items() if name.lower() == "origin"), None)
-    if not origin or origin not in origins:
+    if not origin_allowed(origin, origins):
         return {}
     return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS, "Access-Control-Max-Age": CORS_MAX_AGE}
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
 from pydantic import BaseModel, Field
 
+from shared.platform.cors import origin_allowed
 from shared.platform.errors import WomError, error_body, error_json
 from shared.platform.json_body import MAX_JSON_DEPTH, json_depth, read_json_body  # noqa: F401 - also used from here
 
@@ -78,12 +79,7 @@ class OriginsCORSConfig(CORSConfig):
         self._any_port = tuple(origin[:-1] for origin in origins if origin.endswith(":*"))
 
     def _allows(self, origin: str | None) -> bool:
-        if not origin:
-            return False
-        if origin in self._allowed_origins or "*" in self._allowed_origins:
-            return True
-        prefix = next((p for p in self._any_port if origin.startswith(p)), None)
-        return prefix is not None and origin[len(prefix) :].isdigit()
+        return origin_allowed(origin, tuple(self._allowed_origins) + tuple(p + "*" for p in self._any_port))
 
     def allowed_origin(self, extracted_origin: str) -> str | None:
         return extracted_origin if self._allows(extracted_origin) else None
