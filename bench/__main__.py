@@ -25,11 +25,13 @@ class Sizes:
     scale_seconds: int = 10
     # (friends referred through each of the person's links, other customers around them) per erasure run
     erasure_histories: tuple[tuple[int, int], ...] = ((5, 100), (5, 1_000), (50, 100))
+    archive_events: int = 2000
+    archive_rounds: int = 5
 
 
 QUICK = Sizes(
     call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1,
-    erasure_histories=((2, 10),),
+    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1,
 )
 # Sections that can be measured alone and spliced into an existing BENCHMARKS.md (`--only`), leaving the rest.
 ALONE = ("erasure",)
@@ -41,6 +43,7 @@ def _step(name: str) -> float:
 
 
 def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
+    from bench.archive import measure_archive
     from bench.calls import measure_calls
     from bench.cold_start import measure_cold_start
     from bench.erasure import measure_erasure
@@ -63,6 +66,8 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     latency = measure_latency(log_level, sizes.latency_rounds, sizes.latency_per_round, sizes.latency_warmup)
     _step("§4 metrics job")
     metrics = measure_metrics_job(log_level=log_level)
+    _step("§5 the raw event archive (moto's stream)")
+    archive = measure_archive(log_level, sizes.archive_events, sizes.archive_rounds)
     _step("§6 key spread")
     spread = simulate_key_spread(10_000, sizes.scale_seconds)
     _step("§7 wom.js size")
@@ -81,6 +86,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
         spread=spread,
         script_size=script_size,
         erasure=erasure,
+        archive=archive,
     )
 
 

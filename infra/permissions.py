@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from shared.platform.resources import (
     ADVOCATE_REWARDS_INDEX,
+    ARCHIVE_PREFIX,
     DAILY_METRICS_PREFIX,
     DUE_INDEX,
     HASH_KEY_SECRET,
@@ -42,6 +43,11 @@ class FunctionAccess:
     buses: tuple[BusDefinition, ...] = ()
     # s3:PutObject on these key prefixes of each bucket, and nothing else of it.
     bucket_writes: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
+    # s3:GetObject on these key prefixes, and s3:ListBucket of the bucket for those prefixes only.
+    bucket_reads: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
+    # The DynamoDB stream of each of these tables, read by the function's event source mapping (which runs as
+    # the function's role): DescribeStream, GetShardIterator, GetRecords and ListStreams on that stream only.
+    stream_reads: tuple[TableDefinition, ...] = ()
     # GetSecretValue on these secrets, and on no other; the function is told their ARNs.
     reads_secrets: tuple[SecretDefinition, ...] = ()
 
@@ -53,7 +59,7 @@ class FunctionAccess:
 
     @property
     def bucket_definitions(self) -> tuple[BucketDefinition, ...]:
-        return tuple(self.bucket_writes)
+        return tuple(dict.fromkeys([*self.bucket_writes, *self.bucket_reads]))
 
 
 ACCESS: dict[str, FunctionAccess] = {
@@ -133,7 +139,8 @@ ACCESS: dict[str, FunctionAccess] = {
         indexes={DUE_INDEX: ("dynamodb:Query",)},
     ),
     # The metrics job: queries one campaign-day's partitions of the events table (never a scan), lists campaigns
-    # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects.
+    # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects; reads
+    # a day older than the hot window from the raw event archive (that day's objects only: list and get).
     # A campaign-day it cannot compute is marked set aside in the referrals table until a retry deletes the mark.
     "metrics": FunctionAccess(
         tables={
@@ -141,6 +148,12 @@ ACCESS: dict[str, FunctionAccess] = {
             REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"),
         },
         bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX,)},
+        bucket_reads={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
+    ),
+    # The archive writer: the events table's stream in, objects under events/ out; no table access at all.
+    "archive": FunctionAccess(
+        stream_reads=(EVENTS_TABLE,),
+        bucket_writes={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
     ),
 }
 

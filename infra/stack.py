@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.analytics import Analytics
+from infra.constructs.archive import Archive
 from infra.constructs.api import Api
 from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
@@ -25,7 +26,7 @@ class WomStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         config = StackConfig.from_context(self)
-        self.storage = Storage(self, "Storage", destroy_data=config.destroys_data)
+        self.storage = Storage(self, "Storage", destroy_data=config.destroys_data, config=config)
         self.buses = Buses(self, "Buses", archive_retention_days=config.reward_event_archive_days)
         self.secrets = Secrets(
             self, tuple(dict.fromkeys(s for d in FUNCTIONS for s in access_for(d.name).reads_secrets)), destroy=config.destroys_data
@@ -40,6 +41,7 @@ class WomStack(Stack):
         )
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
         self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)
+        self.archive = Archive(self, "Archive", storage=self.storage, writer=self.functions.by_name["archive"])
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -47,8 +49,11 @@ class WomStack(Stack):
             functions={name: function.function for name, function in self.functions.by_name.items()},
             storage=self.storage,
             dead_letter_queues={
-                f"{name.capitalize()}Job": Watched(f"the {name} job's runs", queue)
-                for name, queue in self.jobs.dead_letter_queues.items()
+                **{
+                    f"{name.capitalize()}Job": Watched(f"the {name} job's runs", queue)
+                    for name, queue in self.jobs.dead_letter_queues.items()
+                },
+                "ArchiveWriter": Watched("the archive writer's given-up batches (shard and sequence numbers to replay)", self.archive.failures),
             },
             config=config,
         )
@@ -77,6 +82,18 @@ class WomStack(Stack):
             "GlueTableName",
             value=self.analytics.table_name,
             description="Daily metrics per campaign; name campaign ids with = or IN (...) and filter on dt",
+        )
+        CfnOutput(
+            self,
+            "RawEventsTableName",
+            value=self.analytics.raw_events_table_name,
+            description="Raw events, one line per request (docs/athena.md); filter on dt",
+        )
+        CfnOutput(
+            self,
+            "ArchiveFailuresQueueUrl",
+            value=self.archive.failures.queue_url,
+            description="Batches of raw events the archive writer gave up on (shard and sequence numbers)",
         )
         CfnOutput(
             self,

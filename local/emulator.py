@@ -261,6 +261,7 @@ def create_table(dynamodb, table: TableDefinition) -> None:
         )
         attributes += [{"AttributeName": name, "AttributeType": "S"} for name in (index.partition_key, index.sort_key)]
     attributes = list({a["AttributeName"]: a for a in attributes}.values())  # indexes may share a key attribute
+    stream = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": table.stream_view_type}} if table.stream_view_type else {}
     try:
         dynamodb.create_table(
             TableName=table.local_name,
@@ -268,6 +269,7 @@ def create_table(dynamodb, table: TableDefinition) -> None:
             AttributeDefinitions=attributes,
             BillingMode="PAY_PER_REQUEST",
             **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+            **stream,
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":

@@ -22,6 +22,7 @@ class LocalSettings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="the local API's port on 127.0.0.1")
     emulator_port: int = Field(4566, ge=0, le=65535, description="the AWS emulator's (moto server's) port on 127.0.0.1")
     jobs_interval: float = Field(60.0, gt=0, description="seconds between runs of the scheduled jobs")
+    archive_interval: float = Field(5.0, gt=0, description="seconds between reads of the events stream into the raw event archive")
     admin_token: str = Field(DEFAULT_ADMIN_TOKEN, min_length=1, description="the bearer token of the admin routes")
     signing_secret: str = Field(DEFAULT_SIGNING_SECRET, min_length=1, description="the Wom-Signature secret(s) of storefront posts")
     stripe_webhook_secret: str = Field(DEFAULT_STRIPE_SECRET, min_length=1, description="the Stripe webhook endpoint's signing secret(s)")

@@ -15,6 +15,7 @@ from shared.platform.dynamo import dynamodb_client
 from shared.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.archive.service import ArchiveWriter
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
     from shared.conversions.webhooks.service import WebhookService
@@ -80,18 +81,18 @@ def shopify_secrets() -> list[str]:
 
 @lru_cache(maxsize=1)
 def tracking() -> TrackingService:
-    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.targets import LinkTargetReader
     from shared.tracking.repository import EventRepository
     from shared.tracking.salts import VisitorSaltRepository
     from shared.tracking.service import LinkTargets, TrackingService
 
     config, client = settings(), dynamodb_client()
     return TrackingService(
-        targets=LinkTargets(CampaignRepository(client, config.referrals_table), clock=now),
+        targets=LinkTargets(LinkTargetReader(client, config.referrals_table), clock=now),
         events=EventRepository(client, config.events_table),
         salts=VisitorSaltRepository(client, config.salts_table),
         clock=now,
-        retention_days=config.raw_event_retention_days,
+        retention_days=config.hot_event_days,
     )
 
 
@@ -109,7 +110,7 @@ def conversions() -> ConversionService:
         conversions=ConversionRepository(client, config.referrals_table, config.events_table),
         hash_key=email_hash_key,
         clock=now,
-        retention_days=config.raw_event_retention_days,
+        retention_days=config.hot_event_days,
     )
 
 
@@ -145,6 +146,7 @@ def campaigns() -> CampaignService:
         advocate_days=AdvocateDailyCounts(client, config.referrals_table),
         hash_key=email_hash_key,
         clock=now,
+        hot_event_days=config.hot_event_days,
     )
 
 
@@ -171,7 +173,7 @@ def rewards_job() -> RewardsJob:
         CampaignRepository(client, config.referrals_table),
         boto3.client("events"),
         config.event_bus,
-        config.raw_event_retention_days,
+        config.hot_event_days,
     )
 
 
@@ -179,18 +181,22 @@ def rewards_job() -> RewardsJob:
 def metrics_job() -> MetricsJob:
     import boto3
 
+    from shared.archive.repository import ArchiveObjects
+    from shared.archive.service import ArchiveReader
     from shared.campaigns.repository import CampaignRepository
     from shared.metrics.job import MetricsJob
     from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
 
-    config, client = settings(), dynamodb_client()
+    config, client, s3 = settings(), dynamodb_client(), boto3.client("s3")
     return MetricsJob(
         CampaignRepository(client, config.referrals_table),
         DayReader(client, config.events_table),
-        MetricsObjects(boto3.client("s3"), config.metrics_bucket),
+        MetricsObjects(s3, config.metrics_bucket),
         AdvocateDailyCounts(client, config.referrals_table),
         SetAsideDays(client, config.referrals_table),
         now,
+        archive=ArchiveReader(ArchiveObjects(s3, config.metrics_bucket)),
+        hot_event_days=config.hot_event_days,
     )
 
 
@@ -222,8 +228,18 @@ def privacy_job() -> PrivacyJob:
     )
 
 
+@lru_cache(maxsize=1)
+def archive_writer() -> ArchiveWriter:
+    import boto3
+
+    from shared.archive.repository import ArchiveObjects
+    from shared.archive.service import ArchiveWriter
+
+    return ArchiveWriter(ArchiveObjects(boto3.client("s3"), settings().metrics_bucket))
+
+
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, webhooks, campaigns, rewards, rewards_job, metrics_job, erasures, privacy_job, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, rewards, rewards_job, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

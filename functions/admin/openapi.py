@@ -97,16 +97,20 @@ _LINKS: dict[tuple[str, str], dict[str, Any]] = {
 
 
 def _routers() -> list[Any]:
-    """Every function's router: a function with HTTP routes keeps them in functions/<name>/routes.py as `router`."""
+    """Every function's router: a function with HTTP routes keeps them in functions/<name>/routes.py as `router`, or,
+    when it answers without Powertools (tracking: its cold start), describes them in functions/<name>/openapi.py."""
     routers = []
     for function in FUNCTIONS:
-        try:
-            module = importlib.import_module(f"functions.{function.name}.routes")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"functions.{function.name}.routes":
-                raise
-            continue  # a job: no routes
-        routers.append(module.router)
+        for name in (f"functions.{function.name}.openapi", f"functions.{function.name}.routes"):
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as missing:
+                if missing.name != name:
+                    raise
+                continue
+            if hasattr(module, "router"):
+                routers.append(module.router)
+                break
     return routers
 
 

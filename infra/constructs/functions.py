@@ -22,6 +22,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 SERVICE_NAME = "wom"
+# wom:logLevel (Python's names) as Lambda's application log level names them.
+APPLICATION_LOG_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 class WomFunction(Construct):
@@ -44,6 +46,7 @@ class WomFunction(Construct):
         storage: Storage,
         buses: Buses,
         secrets: Secrets,
+        log_level: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.definition = definition
@@ -76,23 +79,33 @@ class WomFunction(Construct):
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["events:PutEvents"], resources=[buses.bus(bus).event_bus_arn])
             )
+        for table_definition in access.stream_reads:
+            # What the event source mapping (running as this role) needs of the stream, on the stream alone.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                    resources=[_stream_arn(storage.table(table_definition))],
+                )
+            )
+        for bucket_definition, prefixes in access.bucket_reads.items():
+            bucket = storage.bucket(bucket_definition)
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
+            )
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+                )
+            )
+            _acknowledge_prefixes(self.role, bucket, prefixes, definition.name, "reads objects under")
         for bucket_definition, prefixes in access.bucket_writes.items():
             bucket = storage.bucket(bucket_definition)
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
             )
-            stack = Stack.of(self)
-            bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))
-            for prefix in prefixes:
-                acknowledge(
-                    self.role,
-                    f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
-                    (
-                        f"The {definition.name} function writes objects whose keys it makes under {prefix!r} (one "
-                        "per campaign and day): a key prefix is the narrowest grant that allows that, and it "
-                        "reaches no other part of the bucket and no read or delete."
-                    ),
-                )
+            _acknowledge_prefixes(self.role, bucket, prefixes, definition.name, "writes objects whose keys it makes under")
         for secret in access.reads_secrets:
             secrets.secret(secret).grant_read(self.role)
 
@@ -110,6 +123,10 @@ class WomFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment=environment,
+            # JSON, and Lambda's own lines only from WARN: no START/END/REPORT line per request (each costs ingestion).
+            logging_format=lambda_.LoggingFormat.JSON,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            application_log_level_v2=lambda_.ApplicationLogLevel[APPLICATION_LOG_LEVELS.get(log_level, log_level)],
         )
         acknowledge(
             self.function,
@@ -159,7 +176,30 @@ class Functions(Construct):
                 storage=storage,
                 buses=buses,
                 secrets=secrets,
+                log_level=config.log_level,
             )
+
+
+def _stream_arn(table: object) -> str:
+    arn = table.table_stream_arn  # type: ignore[attr-defined]
+    if arn is None:
+        raise ValueError("a function reads the stream of a table that has none (shared.platform.resources stream_view_type)")
+    return arn
+
+
+def _acknowledge_prefixes(role: iam.Role, bucket: object, prefixes: tuple[str, ...], function_name: str, verb: str) -> None:
+    stack = Stack.of(role)
+    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[attr-defined]
+    for prefix in prefixes:
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+            (
+                f"The {function_name} function {verb} {prefix!r} (one object per campaign and day, or per stream "
+                "batch and day): a key prefix is the narrowest grant that allows that, and it reaches no other "
+                "part of the bucket."
+            ),
+        )
 
 
 def _environment(access: FunctionAccess, storage: Storage, buses: Buses, secrets: Secrets, config: StackConfig) -> dict[str, str]:
@@ -168,7 +208,7 @@ def _environment(access: FunctionAccess, storage: Storage, buses: Buses, secrets
     environment |= {bus.env_var: buses.bus_name(bus) for bus in access.buses}
     environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in access.bucket_definitions}
     environment |= {
-        ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
+        ENV_VARS["hot_event_days"]: str(config.hot_event_days),
         ENV_VARS["cors_origins"]: ",".join(config.cors_origins),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_LOG_LEVEL": config.log_level,

@@ -10,7 +10,6 @@ from shared.platform import keys
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, Table, TransactionCancelled, transact
 from shared.platform.ids import new_advocate_id, new_code
 from shared.privacy.index import CustomerErasing, CustomerIndex
-from shared.tracking.models import LinkTarget
 
 # Codes and advocate ids are random: a collision is rare, three in a row is a fault.
 _ENROLMENT_ATTEMPTS = 3
@@ -211,21 +210,6 @@ class CampaignRepository:
             self._table.delete_op(keys.enrolment_key(advocate["campaign_id"], customer_key)),
             self._table.update_op(keys.code_key(advocate["code"]), "SET #s = :erased", {":erased": "erased"}, "attribute_exists(pk)", {"#s": "status"}),
         ]
-
-    def find_link_target(self, code: str) -> LinkTarget | None:
-        """What an active code leads to, or None for an unknown or disabled one."""
-        code_item = self._table.get(keys.code_key(code))
-        if not code_item or code_item.get("status") != "active":
-            return None
-        campaign = self._table.get(keys.campaign_key(code_item["campaign_id"]))
-        if not campaign or campaign.get("status") != "active":
-            return None
-        return LinkTarget(
-            code=code,
-            campaign_id=code_item["campaign_id"],
-            advocate_id=code_item["advocate_id"],
-            destination_url=campaign["destination_url"],
-        )
 
     def find_referrer(self, code: str) -> Referrer | None:
         """The advocate behind an active code in an active campaign, for attribution."""

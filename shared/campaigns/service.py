@@ -38,14 +38,26 @@ class CampaignService:
         advocate_days: AdvocateDailyCounts,
         hash_key: Callable[[], bytes],
         clock: Clock,
+        hot_event_days: int,
     ) -> None:
         self.campaigns = campaigns
         self.rewards = rewards
         self.advocate_days = advocate_days
         self.hash_key = hash_key
         self.clock = clock
+        self.hot_event_days = hot_event_days
+
+    def _window_fits(self, days: int | None) -> None:
+        # A conversion finds its click in the events table, which keeps clicks for the hot window only.
+        if days is not None and days > self.hot_event_days:
+            raise InvalidRequest(
+                f"attribution_window_days is at most {self.hot_event_days}: clicks stay in DynamoDB for the hot window "
+                "(wom:hotEventDays), and attribution reads them there",
+                code="attribution_window_too_long",
+            )
 
     def create_campaign(self, request: CampaignCreate) -> Campaign:
+        self._window_fits(request.attribution_window_days)
         campaign = Campaign(**request.model_dump(), created_at=iso(self.clock()))
         try:
             self.campaigns.create_campaign(campaign)
@@ -81,6 +93,7 @@ class CampaignService:
 
     def change_campaign(self, campaign_id: str, patch: CampaignPatch) -> Campaign:
         """New `rewards` make the next rules version; conversions already recorded keep theirs."""
+        self._window_fits(patch.attribution_window_days)
         campaign = self.campaign(campaign_id)
         changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"rewards"})
         new_rules = patch.rewards is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "privacy"]
+FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "privacy", "archive"]
 # Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
 # whose body carries a Wom-Signature; or Stripe or Shopify, signing their webhooks their own way. The function
 # checks every signature itself (API Gateway has no HMAC authorizer).
@@ -109,6 +109,13 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         memory_mb=512,
         timeout_seconds=300,
         description="Privacy job: finishes erasures, forgets erased customers' keys after their hold, destroys old visitor salts",
+    ),
+    FunctionDefinition(
+        name="archive",
+        handler="functions.archive.handler.lambda_handler",
+        memory_mb=256,
+        timeout_seconds=60,
+        description="Archive writer: the events table's stream to gzip JSON Lines under events/ in the metrics bucket",
     ),
 )
 

@@ -65,9 +65,18 @@ def reward_fact_key(campaign_id: str, day: date, change: str, reward_id_: str) -
 CLICK_ID_PATTERN = re.compile(rf"^([{CODE_ALPHABET}]{{{CODE_LENGTH}}})\.(\d{{10}})([{CODE_ALPHABET}]{{16}})$")
 
 
-def visitor_click_token(visitor: str, hour: datetime) -> str:
-    """The same visitor on the same link in the same clock hour gets the same token, hence the same item."""
-    return encode_token(digest(f"{visitor}|{hour:%Y%m%d%H}", 12))
+def visitor_click_token(visitor: str, day: date) -> str:
+    """The same visitor on the same link on the same day gets the same token; with the click id's hour, the same
+    clock hour names the same item. So the token is the visitor of the day: the metrics count unique visitors from
+    click ids, and no item stores the visitor hash itself."""
+    return encode_token(digest(f"{visitor}|{day.isoformat()}", 12))
+
+
+CLICK_TOKEN_LENGTH = 16
+
+
+def click_token(click_id_: str) -> str:
+    return click_id_[-CLICK_TOKEN_LENGTH:]
 
 
 def dedupe_token(*parts: str) -> str:

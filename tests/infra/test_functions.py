@@ -64,7 +64,7 @@ def actions(statement: dict[str, Any]) -> list[str]:
 def resource_keys(statement: dict[str, Any]) -> list[str]:
     """One key per resource (CDK merges statements with the same actions): a table's logical id, else its JSON."""
     resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    return [r["Fn::GetAtt"][0] if isinstance(r, dict) and "Fn::GetAtt" in r else json.dumps(r) for r in resources]
+    return [r["Fn::GetAtt"][0] if isinstance(r, dict) and "Fn::GetAtt" in r and r["Fn::GetAtt"][1] == "Arn" else json.dumps(r) for r in resources]
 
 
 def table_logical_id(synthesized: Synthesized, table_definition) -> str:
@@ -126,6 +126,10 @@ def test_function_logs_to_its_own_log_group_with_retention(
 ) -> None:
     properties = function_resource(synthesized, definition)[1]["Properties"]
     log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    # JSON, Lambda's own lines only at WARN and above (no START/END/REPORT per request), the app at wom:logLevel.
+    assert {k: v for k, v in properties["LoggingConfig"].items() if k != "LogGroup"} == {
+        "LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"
+    }
     log_group = synthesized.template_json["Resources"][log_group_id]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["RetentionInDays"] == 30
@@ -149,7 +153,7 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
     assert (variables.get(METRICS_BUCKET.env_var) == {"Ref": bucket_id}) == (METRICS_BUCKET in ACCESS[definition.name].bucket_definitions)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
-    assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
+    assert variables[ENV_VARS["hot_event_days"]] == "35"
     assert variables[ENV_VARS["cors_origins"]] == ""
     # Told the ARN of exactly the secrets it may read, each a Secrets Manager secret of the stack.
     for secret in SECRETS:
@@ -194,6 +198,16 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
         expected[bus_logical_id(synthesized, bus)] = {"events:PutEvents"}
     for prefixes in access.bucket_writes.values():
         expected |= {bucket_objects_key(synthesized, prefix): {"s3:PutObject"} for prefix in prefixes}
+    for prefixes in access.bucket_reads.values():
+        for prefix in prefixes:
+            expected.setdefault(bucket_objects_key(synthesized, prefix), set()).add("s3:GetObject")
+        expected[synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")] = {"s3:ListBucket"}
+    for table in access.stream_reads:
+        expected[json.dumps({"Fn::GetAtt": [table_logical_id(synthesized, table), "StreamArn"]})] = {
+            "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"
+        }
+        # Batches given up go to the archive's failure queue.
+        expected[synthesized.logical_id("AWS::SQS::Queue", "ArchiveFailures")] = {"sqs:SendMessage"}
     if definition.name in {schedule.function for schedule in SCHEDULES}:
         # Its failed asynchronous runs go to the job's dead-letter queue (the on-failure destination).
         expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
@@ -300,6 +314,9 @@ def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synt
     assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"}
     # Objects under metrics/daily/ only: no read, no delete, no other prefix (Athena's results are elsewhere).
     assert granted.pop(bucket_objects_key(synthesized, "metrics/daily/")) == {"s3:PutObject"}
+    # The raw event archive, for a day older than the hot window: read and list under events/ only.
+    assert granted.pop(bucket_objects_key(synthesized, "events/")) == {"s3:GetObject"}
+    assert granted.pop(synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")) == {"s3:ListBucket"}
     assert granted.pop(dead_letter_queue_id(synthesized, "metrics")) == {"sqs:SendMessage"}
     (logs,) = granted.values()
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}

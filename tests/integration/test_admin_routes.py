@@ -158,3 +158,25 @@ def test_a_campaigns_advocates_are_listed_and_looked_up_by_customer_id(api):
     assert api("GET", "/v1/campaigns/ghost/advocates")["json"]["error"]["code"] == "campaign_not_found"
     other_cursor = api("GET", "/v1/campaigns/spring/advocates", query={"limit": "1"})["json"]["next_cursor"]
     assert api("GET", "/v1/campaigns/other/advocates", query={"cursor": other_cursor})["statusCode"] == 400
+
+
+def test_an_attribution_window_longer_than_the_hot_window_is_refused(api, aws, monkeypatch):
+    from shared import wiring
+    from shared.platform.resources import REFERRALS_TABLE
+
+    monkeypatch.setenv("WOM_HOT_EVENT_DAYS", "20")
+    wiring.reset()
+    refused = api("POST", "/v1/campaigns", body={**CAMPAIGN, "attribution_window_days": 21})
+    assert refused["statusCode"] == 400
+    assert refused["json"]["error"]["code"] == "attribution_window_too_long"
+    assert "20" in refused["json"]["error"]["message"]
+    assert aws.scan(TableName=REFERRALS_TABLE.local_name)["Items"] == []
+    assert api("POST", "/v1/campaigns", body={**CAMPAIGN, "attribution_window_days": 20})["statusCode"] == 201
+    patched = api("PATCH", "/v1/campaigns/spring", body={"attribution_window_days": 30})
+    assert patched["statusCode"] == 400 and patched["json"]["error"]["code"] == "attribution_window_too_long"
+    assert api("GET", "/v1/campaigns/spring")["json"]["attribution_window_days"] == 20
+    # The default hot window (35 days) admits the default attribution window (30).
+    monkeypatch.delenv("WOM_HOT_EVENT_DAYS")
+    wiring.reset()
+    assert api("PATCH", "/v1/campaigns/spring", body={"attribution_window_days": 35})["statusCode"] == 200
+    assert api("PATCH", "/v1/campaigns/spring", body={"attribution_window_days": 36})["statusCode"] == 400
