@@ -45,6 +45,9 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("click_to_conversion_rate", "double"),
     ("referral_rate", "double"),
     ("k_factor", "double"),
+    # Engagement and value (SPEC §5, issue 18): kept together here.
+    ("bot_shares", "bigint"),
+    ("bot_views", "bigint"),
     ("as_of", "string"),
 )
 FIELD_NAMES = tuple(name for name, _ in FIELDS)
@@ -140,6 +143,8 @@ def daily_metrics(campaign_id: str, currency: str, day: date, items: Iterable[Ma
         "click_to_conversion_rate": rate(counts["conversions"], counts["clicks"]),
         "referral_rate": rate(counts["conversions"], counts["conversions"] + unattributed.conversions),
         "k_factor": rate(counts["new_referred_customers"], counts["sharing_advocates"]),
+        "bot_shares": sum(1 for s in by_type.get("share", []) if not _human(s)),
+        "bot_views": sum(1 for v in by_type.get("view", []) if not _human(v)),
         "as_of": newest,
     }
 

@@ -114,7 +114,7 @@ class TrackingService:
             return plan_click(target, visitor, self._salt(visitor, now), now, "api", self.retention_days, channel=event.channel)[1]
         return plan_share_or_view(
             event.type, target, visitor, now, "api", self.retention_days,
-            channel=event.channel, occurred_at=event.occurred_at, event_id=event.event_id,
+            channel=event.channel, occurred_at=event.occurred_at, event_id=event.event_id, posted=True,
         )
 
     def record_events(self, events: list[Any], visitor: Visitor) -> EventBatchResult:

@@ -23,18 +23,23 @@ DAY = date(2026, 11, 20)
 MORNING = datetime(2026, 11, 20, 9, tzinfo=UTC)
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 PREVIEW = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+# Storefront servers and mobile apps post events on an advocate's behalf with their HTTP library's agent.
+SERVER = "python-requests/2.32.3"
+APP = "okhttp/4.12.0"
+CURL = "curl/8.5.0"
+TWITTERBOT = "Twitterbot/1.0"
 RULES = {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}, "min_order_amount": 1000}
 
 EXPECTED = {
     "campaign_id": "spring",
     "date": "2026-11-20",
-    "shares": 5,
+    "shares": 7,
     "shares_by_channel": {
-        "copy_link": 0, "email": 1, "facebook": 1, "linkedin": 0, "messenger": 0, "other": 1,
-        "qr": 0, "sms": 0, "telegram": 0, "whatsapp": 1, "x": 1,
+        "copy_link": 0, "email": 2, "facebook": 1, "linkedin": 0, "messenger": 0, "other": 1,
+        "qr": 0, "sms": 1, "telegram": 0, "whatsapp": 1, "x": 1,
     },
-    "sharing_advocates": 2,
-    "views": 3,
+    "sharing_advocates": 3,
+    "views": 4,
     "clicks": 8,
     "clicks_raw": 11,
     "bot_clicks": 2,
@@ -48,10 +53,12 @@ EXPECTED = {
     "rewards_created": 4,
     "rewards_amount": 3_300,
     "rewards_voided": 2,
-    "share_to_click_rate": 1.6,
+    "share_to_click_rate": 1.142857,
     "click_to_conversion_rate": 0.625,
     "referral_rate": 0.714286,
-    "k_factor": 2.0,
+    "k_factor": 1.333333,
+    "bot_shares": 1,
+    "bot_views": 2,
     "as_of": "2026-11-20T21:00:00.000Z",
 }
 
@@ -78,8 +85,8 @@ def click(api, code: str, ip: str, user_agent: str | None = None, headers: dict 
     return parse_qs(urlsplit(response["headers"]["Location"]).query)["wom_click"][0]
 
 
-def share(api, code: str, channel: str, event_id: str | None = None, user_agent: str | None = None) -> None:
-    event = {"type": "share", "code": code, "channel": channel, **({"event_id": event_id} if event_id else {})}
+def share(api, code: str, channel: str, event_id: str | None = None, user_agent: str | None = None, kind: str = "share") -> None:
+    event = {"type": kind, "code": code, "channel": channel, **({"event_id": event_id} if event_id else {})}
     response = api("POST", "/v1/events", body={"events": [event]}, **({"user_agent": user_agent} if user_agent else {}))
     assert response["json"] == {"accepted": 1, "rejected": []}
 
@@ -115,7 +122,8 @@ def scripted_day(api, clock) -> dict[str, dict]:
     share(api, ada, "sms")
 
     # Shares: ada 2 (whatsapp, retried with the same event_id: once; email by pixel), ben 3 (x, facebook, and
-    # an unknown channel: other); a link-preview bot's pixel share is not a share. 5 shares by 2 advocates.
+    # an unknown channel: other), cy 2 posted by the shop's server and its app (email, sms: counted, whatever
+    # their agent); a link-preview bot's pixel share is a bot share. 7 shares by 3 advocates, 1 bot share.
     at(clock, 9)
     share(api, ada, "whatsapp", event_id="s-1")
     share(api, ada, "whatsapp", event_id="s-1")
@@ -124,10 +132,15 @@ def scripted_day(api, clock) -> dict[str, dict]:
     pixel(api, "share", ben, "facebook")
     share(api, ben, "myspace")
     pixel(api, "share", ben, "email", user_agent=PREVIEW)
-    # Views: three email opens, and a preview fetch that is not one.
+    share(api, cy, "email", user_agent=SERVER)
+    share(api, cy, "sms", user_agent=APP)
+    # Views: three email opens and one posted with curl (4); a preview fetch of the pixel and a view Twitterbot
+    # posted are bot views (2).
     for _ in range(3):
         pixel(api, "view", ada, "email")
+    share(api, cy, "email", user_agent=CURL, kind="view")
     pixel(api, "view", ada, "email", user_agent=PREVIEW)
+    share(api, ada, "x", user_agent=TWITTERBOT, kind="view")
 
     # Clicks. f1 on ada's link twice in the hour (1 click, 2 requests), f2 on ada's, f3 on ben's, f1 on ben's
     # (another link: another visitor hash), f5 on ben's; Slackbot twice on ada's (2 bot requests); a HEAD (not
