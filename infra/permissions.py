@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from shared.platform.resources import (
     ADVOCATE_REWARDS_INDEX,
     ARCHIVE_PREFIX,
+    COHORT_METRICS_PREFIX,
     DAILY_METRICS_PREFIX,
     DUE_INDEX,
     HASH_KEY_SECRET,
@@ -142,12 +143,14 @@ ACCESS: dict[str, FunctionAccess] = {
     # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects; reads
     # a day older than the hot window from the raw event archive (that day's objects only: list and get).
     # A campaign-day it cannot compute is marked set aside in the referrals table until a retry deletes the mark.
+    # Each day's advocate count is one Query of the campaign's markers; each cohort one Query of its ledger
+    # partition; the cohort objects go under metrics/cohorts/.
     "metrics": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:Query",),
             REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"),
         },
-        bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX,)},
+        bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX, COHORT_METRICS_PREFIX)},
         bucket_reads={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
     ),
     # The archive writer: the events table's stream in, objects under events/ out; no table access at all.

@@ -91,6 +91,12 @@ class WomStack(Stack):
         )
         CfnOutput(
             self,
+            "CohortsTableName",
+            value=self.analytics.cohorts_table_name,
+            description="Customer value by first-purchase month (docs/athena.md); name campaign ids with = or IN (...)",
+        )
+        CfnOutput(
+            self,
             "ArchiveFailuresQueueUrl",
             value=self.archive.failures.queue_url,
             description="Batches of raw events the archive writer gave up on (shard and sequence numbers)",

@@ -185,7 +185,9 @@ def metrics_job() -> MetricsJob:
     from shared.archive.service import ArchiveReader
     from shared.campaigns.repository import CampaignRepository
     from shared.metrics.job import MetricsJob
+    from shared.metrics.ledger import CustomerLedger
     from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
+    from shared.platform.dynamo import Table
 
     config, client, s3 = settings(), dynamodb_client(), boto3.client("s3")
     return MetricsJob(
@@ -197,6 +199,7 @@ def metrics_job() -> MetricsJob:
         now,
         archive=ArchiveReader(ArchiveObjects(s3, config.metrics_bucket)),
         hot_event_days=config.hot_event_days,
+        ledger=CustomerLedger(Table(client, config.referrals_table)),
     )
 
 

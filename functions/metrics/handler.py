@@ -2,7 +2,8 @@
 
 By hand: {"now": ISO-8601} runs as of that time; {"date": "YYYY-MM-DD"} recomputes that one day (from the raw
 event archive when the day is older than the hot window, as of "now" or the clock); {"retry_set_aside": true}
-computes the campaign-days earlier runs set aside again; {"list_set_aside": true} lists them.
+computes the campaign-days earlier runs set aside again; {"list_set_aside": true} lists them; {"month": "YYYY-MM"}
+recomputes that month's cohort objects (customer value) as of "now" or the clock.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def lambda_handler(event: dict, context: object) -> dict:
         return {"set_aside_items": job.set_aside()}
     if event.get("retry_set_aside"):
         summary = job.retry_set_aside()
+    elif event.get("month"):
+        return job.run_cohorts([str(event["month"])], now)
     elif event.get("date"):
         summary = job.run_days([date.fromisoformat(event["date"])], now)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from shared.campaigns.models import Advocate, Campaign, RecordedConsent, RewardRules
@@ -15,6 +16,8 @@ from shared.privacy.index import CustomerErasing, CustomerIndex
 _ENROLMENT_ATTEMPTS = 3
 # Where the customer's state check sits in an enrolment's transaction (see _advocate_writes).
 _STATE_CHECK = 3
+# Concurrent enrolments in one campaign each move its advocate counter once: a lost race counts again.
+_COUNT_ATTEMPTS = 20
 
 
 class CodesExhausted(ConditionFailed):
@@ -135,7 +138,11 @@ class CampaignRepository:
         existing = self.find_enrolment(campaign_id, customer_key)
         if existing:
             return existing, False
-        for _ in range(_ENROLMENT_ATTEMPTS):
+        collisions = 0
+        for _ in range(_ENROLMENT_ATTEMPTS + _COUNT_ATTEMPTS):
+            if collisions >= _ENROLMENT_ATTEMPTS:
+                break
+            enrolled = self._enrolled(campaign_id)
             advocate = Advocate(
                 advocate_id=new_advocate_id(),
                 campaign_id=campaign_id,
@@ -146,8 +153,10 @@ class CampaignRepository:
                 email_hash=email_hash,
                 consent=consent,
             )
+            writes = self._advocate_writes(advocate)
+            count_at = len(writes)
             try:
-                transact(self._client, self._advocate_writes(advocate))
+                transact(self._client, writes + self._count_writes(campaign_id, created_at[:10], enrolled))
                 return advocate, True
             except TransactionCancelled as cancelled:
                 if cancelled.failed_at(_STATE_CHECK):
@@ -158,8 +167,59 @@ class CampaignRepository:
                         return winner, False
                 elif not cancelled.any_condition_failed:
                     raise
+                elif cancelled.failed_at(count_at):
+                    continue  # another enrolment counted first: count again
                 # Otherwise a code or id collided: draw new ones.
+                collisions += 1
         raise CodesExhausted(campaign_id)
+
+    def _enrolled(self, campaign_id: str) -> int:
+        counter = self._table.get(keys.advocate_counter_key(campaign_id), consistent=True)
+        return int(counter["enrolled"]) if counter else 0
+
+    def _count_writes(self, campaign_id: str, day: str, enrolled: int) -> list[dict]:
+        """The campaign's advocate counter moves from `enrolled` to one more (only if no other enrolment moved it
+        meanwhile), and the day's marker records that day's enrolments and the total at its end: so the metrics job
+        knows `enrolled_advocates` of any day from one item, without counting the advocates."""
+        total = enrolled + 1
+        return [
+            self._counter_op(campaign_id, enrolled),
+            self._table.update_op(
+                keys.advocate_day_count_key(campaign_id, date.fromisoformat(day)),
+                "SET enrolled = :total, #day = :day, kind = :kind ADD added :one",
+                {":total": total, ":day": day, ":one": 1, ":kind": "advocate_day_count"},
+                names={"#day": "date"},
+            ),
+        ]
+
+    def _counter_op(self, campaign_id: str, enrolled: int) -> dict:
+        if enrolled == 0:
+            return self._table.update_op(keys.advocate_counter_key(campaign_id), "SET enrolled = :total, kind = :kind", {":total": 1, ":kind": "advocate_counter"}, "attribute_not_exists(enrolled)")
+        return self._table.update_op(
+            keys.advocate_counter_key(campaign_id), "SET enrolled = :total", {":total": enrolled + 1, ":before": enrolled}, "enrolled = :before"
+        )
+
+    def enrolled_by(self, campaign_id: str, day: date) -> tuple[int, int]:
+        """(advocates enrolled by the end of `day`, of whom enrolled on `day`): the newest day marker at or before it,
+        one item read."""
+        items, _ = self._table.page(
+            limit=1,
+            cursor=None,
+            cursor_names=set(),
+            listing={},
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :day",
+            ExpressionAttributeValues={
+                ":pk": keys.campaign_key(campaign_id)["pk"],
+                ":first": keys.ADVOCATE_COUNT_PREFIX,
+                ":day": keys.advocate_day_count_key(campaign_id, day)["sk"],
+            },
+            ScanIndexForward=False,
+            ConsistentRead=True,
+        )
+        if not items:
+            return 0, 0
+        marker = items[0]
+        return int(marker["enrolled"]), int(marker["added"]) if marker.get("date") == day.isoformat() else 0
 
     def _advocate_writes(self, advocate: Advocate) -> list[dict]:
         body = advocate.model_dump(mode="json", exclude_none=True)

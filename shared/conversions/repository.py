@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.metrics.facts import Fact
+from shared.metrics.ledger import CustomerLedger, LedgerMoved
 from shared.platform import keys
 from shared.platform.dynamo import AlreadyStored, Operation, Table, TransactionCancelled, transact
 from shared.privacy.index import CustomerErasing, CustomerIndex
@@ -49,6 +50,7 @@ class ConversionRepository:
         self._table = Table(client, table_name)
         self._events = Table(client, events_table)
         self._index = CustomerIndex(self._table)
+        self.ledger = CustomerLedger(self._table)
 
     def _stored(self, key: keys.Key) -> Stored | None:
         item = self._table.get(key, consistent=True)
@@ -68,11 +70,14 @@ class ConversionRepository:
         claim_first_purchase: str | None,
         fact: Fact,
         rewards_due_at: datetime | None,
+        more_facts: tuple[Fact, ...] = (),
+        ledger: tuple[Operation, ...] = (),
     ) -> None:
         """Store the order and its fact; with a `customer_key`, file the order in that customer's index and, with
         `claim_first_purchase=<campaign_id>`, claim the buyer's first referred purchase in that campaign, all in one
-        transaction. With `rewards_due_at` the order goes on the rewards job's work list. Raises AlreadyStored,
-        FirstPurchaseTaken, or CustomerErasing (an erasure of the buyer is under way: nothing was stored)."""
+        transaction, with `more_facts` (a survey answer, a repeat purchase) and the buyer's `ledger` operations. With
+        `rewards_due_at` the order goes on the rewards job's work list. Raises AlreadyStored, FirstPurchaseTaken,
+        LedgerMoved, or CustomerErasing (an erasure of the buyer is under way: nothing was stored)."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
         claim_at = state_at = None
@@ -82,7 +87,9 @@ class ConversionRepository:
                 operations.append(self._table.put_new_op(keys.buyer_key(claim_first_purchase, customer_key), {"kind": "buyer", "order_id": order_id}))
             state_at = len(operations)
             operations += self._index.entries(customer_key, "conversion", order_id)
-        operations.append(self._events.put_op(fact.item))
+        operations += [self._events.put_op(f.item) for f in (fact, *more_facts)]
+        ledger_at = len(operations)
+        operations += ledger
         try:
             transact(self._client, operations)
         except TransactionCancelled as cancelled:
@@ -92,6 +99,8 @@ class ConversionRepository:
                 raise CustomerErasing(order_id) from cancelled
             if claim_at is not None and cancelled.failed_at(claim_at):
                 raise FirstPurchaseTaken(order_id) from cancelled
+            if any(cancelled.failed_at(i) for i in range(ledger_at, len(operations))):
+                raise LedgerMoved(order_id) from cancelled
             raise
 
     # --- erasure -------------------------------------------------------------------------------------
@@ -123,9 +132,11 @@ class ConversionRepository:
         attributes: dict[str, Any],
         fact: Fact | None,
         rewards_due_at: datetime | None,
+        ledger: tuple[Operation, ...] = (),
     ) -> None:
         """Store the refund (and its fact, for a campaign's order) and add it to its order's refunded total, never
-        past the order's amount. With `rewards_due_at` the refund goes on the rewards job's work list."""
+        past the order's amount, with the buyer's `ledger` operations. With `rewards_due_at` the refund goes on the
+        rewards job's work list. Raises AlreadyStored, RefundExceedsOrder or LedgerMoved."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         add_to_order = self._table.update_op(
             keys.order_key(order_id),
@@ -136,6 +147,8 @@ class ConversionRepository:
         operations = [self._table.put_new_op(keys.refund_key(refund_id), {"kind": "refund", **attributes, **work}), add_to_order]
         if fact is not None:
             operations.append(self._events.put_op(fact.item))
+        ledger_at = len(operations)
+        operations += ledger
         try:
             transact(self._client, operations)
         except TransactionCancelled as cancelled:
@@ -143,4 +156,6 @@ class ConversionRepository:
                 raise AlreadyStored(refund_id) from cancelled
             if cancelled.failed_at(1):
                 raise RefundExceedsOrder(refund_id) from cancelled
+            if any(cancelled.failed_at(i) for i in range(ledger_at, len(operations))):
+                raise LedgerMoved(refund_id) from cancelled
             raise

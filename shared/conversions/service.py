@@ -13,7 +13,9 @@ from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, at
 from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
-from shared.metrics.facts import conversion_fact, refund_fact
+from shared.metrics.facts import Fact, conversion_fact, refund_fact, repeat_purchase_fact, survey_answer_fact
+from shared.metrics.ledger import NO_COHORT, LedgerMoved
+from shared.platform.dynamo import Operation
 from shared.conversions.attribution import why_no_reward
 from shared.conversions.models import (
     ConversionAttribution,
@@ -118,9 +120,11 @@ class ConversionService:
         # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
         claim = attribution.status == "attributed"
         anonymous = False
-        for _ in range(3):
+        for _ in range(4):
             try:
                 return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=claim and not anonymous, anonymous=anonymous)
+            except LedgerMoved:
+                continue  # another purchase by the same buyer changed their ledger meanwhile: read it again
             except FirstPurchaseTaken:
                 attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
                 claim = False
@@ -192,12 +196,43 @@ class ConversionService:
             new_customer=claim,
             received_at=now,
             retention_days=self.retention_days,
+            heard_from=request.heard_from,
         )
+        more_facts: list[Fact] = []
+        if request.heard_from and result.campaign_id is not None:
+            # An unattributed conversion's fact carries its answer; a claimed one's is counted deployment-wide.
+            more_facts.append(survey_answer_fact(conversion_id=result.conversion_id, heard_from=request.heard_from, received_at=now, retention_days=self.retention_days))
+        ledger: list[Operation] = []
+        if not anonymous:
+            ledger, repeat = self._ledger(buyer.customer_key, result, request, now)
+            more_facts += repeat
         claim_in = referrer.campaign_id if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
-        self.conversions.save_conversion(request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at)
+        self.conversions.save_conversion(
+            request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at,
+            more_facts=tuple(more_facts), ledger=tuple(ledger),
+        )
         return 201, response
+
+    def _ledger(self, customer_key: str, result: ConversionResult, request: ConversionRequest, now: datetime) -> tuple[list[Operation], list[Fact]]:
+        """The buyer's revenue ledger (cohorts): a first purchase makes them a member of the cohort it decides;
+        a later one adds to their ledger and, when a campaign referred their first purchase on an earlier day, is
+        that campaign's repeat purchase."""
+        ledger = self.conversions.ledger
+        day = now.date()
+        head = ledger.head(customer_key)
+        if head is None:
+            cohort = {"attributed": result.campaign_id, "unattributed": keys.NOT_REFERRED_COHORT}.get(result.status) or NO_COHORT
+            return ledger.first_purchase(customer_key, cohort, day, result.conversion_id, request.amount, request.currency), []
+        repeat: list[Fact] = []
+        referred_by = head.referred_by()
+        if referred_by is not None and head.first_day < day.isoformat():
+            repeat.append(repeat_purchase_fact(
+                conversion_id=result.conversion_id, campaign_id=referred_by, amount=request.amount, currency=request.currency,
+                received_at=now, retention_days=self.retention_days,
+            ))
+        return ledger.purchase(head, customer_key, day, result.conversion_id, request.amount, request.currency), repeat
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:
         digest = body_hash(body)
@@ -242,11 +277,21 @@ class ConversionService:
                 received_at=now,
                 retention_days=self.retention_days,
             )
-        try:
-            rewards_due_at = now if order.item.get("status") == "attributed" else None
-            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact, rewards_due_at)
-        except AlreadyStored:
-            return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
-        except RefundExceedsOrder as error:
-            raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order") from error
+        ledger: list[Operation] = []
+        customer = order.item.get("customer_key")
+        head = self.conversions.ledger.head(customer) if customer else None
+        if customer and head is not None:
+            ledger = self.conversions.ledger.refund(head, customer, now.date(), request.refund_id, request.amount, order.item["currency"])
+        rewards_due_at = now if order.item.get("status") == "attributed" else None
+        # Without the ledger on a second try: the buyer's ledger went (an erasure) between reading and writing it.
+        for with_ledger in (tuple(ledger), ()):
+            try:
+                self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact, rewards_due_at, ledger=with_ledger)
+                break
+            except LedgerMoved:
+                continue
+            except AlreadyStored:
+                return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
+            except RefundExceedsOrder as error:
+                raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order") from error
         return 201, response

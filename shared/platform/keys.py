@@ -228,3 +228,55 @@ def subscription_key(source: str, subscription_id: str) -> Key:
 def payment_key(source: str, payment_ref: str) -> Key:
     """Another name of an order's payment (a Stripe payment intent of an invoice): which order it paid."""
     return {"pk": f"PAYMENT#{source}#{payment_ref}", "sk": "META"}
+
+
+# --- engagement and customer value (SPEC §5) ----------------------------------------------------------------
+
+def survey_answer_fact_key(day: date, conversion_id_: str) -> Key:
+    """A claimed conversion's `heard_from` answer, filed with the deployment's unattributed conversions of its day:
+    the answers are counted deployment-wide, from the one partition set the metrics job reads for every day anyway."""
+    return event_key(UNATTRIBUTED, day, "survey_answer", conversion_id_)
+
+
+def repeat_purchase_fact_key(campaign_id: str, day: date, conversion_id_: str) -> Key:
+    """A purchase by a customer whose first purchase this campaign referred on an earlier day."""
+    return event_key(campaign_id, day, "repeat_purchase", conversion_id_)
+
+
+# Advocates enrolled in a campaign: a counter (the total so far) and one marker per day with enrolments (that day's
+# count and the total at its end), both written in the enrolment's transaction. The metrics job reads the newest
+# marker at or before its day: one item, however many advocates or days.
+ADVOCATE_COUNT_PREFIX = "ADVOCATES#"
+
+
+def advocate_counter_key(campaign_id: str) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "ADVOCATES"}
+
+
+def advocate_day_count_key(campaign_id: str, day: date) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ADVOCATE_COUNT_PREFIX}{day.isoformat()}"}
+
+
+# A customer's revenue ledger (cohorts, SPEC §5). The head, in the customer's own partition, says which cohort the
+# customer joined with their first purchase (the campaign that referred it, NOT_REFERRED_COHORT, or none for a
+# self-referral) and when; the member item, in the cohort's partition, lists their purchases and refunds. A cohort
+# is one partition, so computing it reads its customers and nothing else. ERASED_MEMBERS holds what erased
+# customers added (aggregates only).
+NOT_REFERRED_COHORT = UNATTRIBUTED
+COHORT_MEMBER_PREFIX = "MEMBER#"
+
+
+def ledger_head_key(customer_key: str) -> Key:
+    return {"pk": f"CUSTOMER#{customer_key}", "sk": "LEDGER"}
+
+
+def cohort_partition(cohort: str, month: str) -> str:
+    return f"COHORT#{cohort}#{month}"
+
+
+def cohort_member_key(cohort: str, month: str, customer_key: str) -> Key:
+    return {"pk": cohort_partition(cohort, month), "sk": f"{COHORT_MEMBER_PREFIX}{customer_key}"}
+
+
+def cohort_erased_key(cohort: str, month: str) -> Key:
+    return {"pk": cohort_partition(cohort, month), "sk": "ERASED"}

@@ -105,6 +105,7 @@ TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE, SALTS_TABL
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
 # The daily metrics objects (SPEC §5): <prefix>campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json. The Glue table reads here.
 DAILY_METRICS_PREFIX = "metrics/daily/"
+COHORT_METRICS_PREFIX = "metrics/cohorts/"
 # The raw event archive (SPEC §5): <prefix>dt=<YYYY-MM-DD>/<first stream sequence number>.json.gz, gzip JSON Lines.
 ARCHIVE_PREFIX = "events/"
 # Where Athena's workgroup writes query results, in the same bucket, outside the table's location.

@@ -167,6 +167,10 @@ class PrivacyJob:
             if order is None or order.get("customer_key") != customer_key:
                 return [], None
             return self.conversions.erasure_changes(order, customer_key, at), "conversions"
+        if family == "ledger":
+            # The customer's revenue ledger goes; the cohort's ERASED counters keep what it added (no receipt count:
+            # it is wom's own aggregate input, not a record the customer would recognise).
+            return self.conversions.ledger.erasure_changes(customer_key), None
         if family == "advocate":
             records = self.campaigns.advocate_records(name)
             advocate = next((r for r in records if r["sk"] == "META"), None)

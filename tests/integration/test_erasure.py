@@ -181,10 +181,11 @@ def test_before_the_erasure_the_raw_id_lives_only_where_it_is_given_back(api, pe
     assert occurrences([PERSON, PERSON_EMAIL, PERSON_IP, PERSON_UA], everywhere_but_metadata) == []
     places = {key.split(" / ")[0].split("#")[0] for _, _, key in found(person, "customer id") if key not in orders_with_metadata}
     assert places == {"ADVOCATE", "REWARD"}
-    # The id is never a key, and never in the events table or the bucket: every other item has its customer key.
+    # The id is never a key, and never in the events table or the bucket: every other item has its customer key
+    # (the revenue ledger of the cohorts among them: COHORT#…).
     keyed = found(person, "customer key")
     assert {place for _, place, _ in keyed} == {"wom-referrals"}
-    assert {key.split(" / ")[0].split("#")[0] for _, _, key in keyed} == {"ADVOCATE", "CAMPAIGN", "CUSTOMER", "ORDER", "REWARD"}
+    assert {key.split(" / ")[0].split("#")[0] for _, _, key in keyed} == {"ADVOCATE", "CAMPAIGN", "COHORT", "CUSTOMER", "ORDER", "REWARD"}
 
 
 def test_an_erasure_reaches_every_item_and_leaves_the_aggregates(api, person, clock):

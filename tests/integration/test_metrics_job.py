@@ -45,7 +45,7 @@ EXPECTED = {
     "bot_clicks": 2,
     "unique_visitors": 7,
     "conversions": 5,
-    "unattributed_conversions": 2,
+    "unattributed_conversions": 3,
     "new_referred_customers": 4,
     "revenue": 28_800,
     "revenue_by_currency": {"EUR": 12_000, "USD": 28_800},
@@ -55,10 +55,20 @@ EXPECTED = {
     "rewards_voided": 2,
     "share_to_click_rate": 1.142857,
     "click_to_conversion_rate": 0.625,
-    "referral_rate": 0.714286,
+    "referral_rate": 0.625,
     "k_factor": 1.333333,
     "bot_shares": 1,
     "bot_views": 2,
+    "enrolled_advocates": 4,
+    "new_advocates": 1,
+    "participation_rate": 0.75,
+    "shares_per_sharing_advocate": 2.333333,
+    "repeat_conversions": 1,
+    "repeat_revenue": 6_000,
+    "heard_from": {
+        "advertising": 0, "friend_or_family": 2, "influencer": 1, "other": 0, "review_site": 0, "search": 1, "social_media": 1,
+    },
+    "untracked_word_of_mouth": 2,
     "as_of": "2026-11-20T21:00:00.000Z",
 }
 
@@ -116,10 +126,17 @@ def scripted_day(api, clock) -> dict[str, dict]:
         people[name] = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": name, "email": f"{name}@example.com"})["json"]
     ada, ben, cy = (people[name]["code"] for name in ("ada", "ben", "cy"))
 
-    # The day before and the day after: counted on their own days, never on DAY.
+    # The day before and the day after: counted on their own days, never on DAY. p1's first purchase, referred by
+    # ada's code the day before, makes p1 a customer this campaign referred on an earlier day.
     at(clock, 23, 30, DAY - timedelta(days=1))
     click(api, ada, "198.51.100.9")
     share(api, ada, "sms")
+    assert buy(clock, "o-p1", "p1", 2_500, referral_code=ada)["status"] == "attributed"
+
+    # Advocates: ada, ben and cy were enrolled two days before; dee enrols on DAY (4 enrolled, 1 new; 3 of the 4
+    # share: participation 0.75, 7 shares / 3 sharing advocates).
+    at(clock, 8)
+    people["dee"] = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "dee"})["json"]
 
     # Shares: ada 2 (whatsapp, retried with the same event_id: once; email by pixel), ben 3 (x, facebook, and
     # an unknown channel: other), cy 2 posted by the shop's server and its app (email, sms: counted, whatever
@@ -165,16 +182,23 @@ def scripted_day(api, clock) -> dict[str, dict]:
     # Conversions: f2 first purchase by click (20,000: rewards 2,000 + 500) and a repeat (counted, not new, no
     # reward); f3 by ben's code under the minimum (counted, new, no reward); f4 in EUR by cy's code (counted,
     # new, EUR revenue, no reward in a USD campaign); f5 by click (3,000: rewards 300 + 500); ada with her own
-    # code (self-referral: counted nowhere); two purchases nobody referred. 5 conversions, 4 new customers.
+    # code (self-referral: counted nowhere); two purchases nobody referred, and p1 back with no link or code
+    # (unattributed, and this campaign's repeat purchase: p1's first purchase was referred the day before; f2's
+    # second purchase is not one, f2's first was the same day). 5 conversions, 4 new customers, 3 unattributed,
+    # 1 repeat worth 6,000.
+    # Survey answers (deployment-wide, every status): friend_or_family (f3, walk-in 1), search (walk-in 2),
+    # influencer (ada), social_media (p1). Untracked word of mouth: the unattributed ones answering friend, social
+    # media, influencer or review site: walk-in 1 and p1 (2).
     at(clock, 14)
     buy(clock, "o-f2", "f2", 20_000, click_id=f2_click)
     buy(clock, "o-f2-again", "f2", 5_000, click_id=f2_click)
-    buy(clock, "o-f3", "f3", 800, referral_code=ben)
+    buy(clock, "o-f3", "f3", 800, referral_code=ben, heard_from="friend_or_family")
     buy(clock, "o-f4", "f4", 12_000, currency="EUR", referral_code=cy)
     buy(clock, "o-f5", "f5", 3_000, click_id=f5_click)
-    assert buy(clock, "o-ada", "ada", 4_000, referral_code=ada)["status"] == "self_referral"
-    buy(clock, "o-walk-in-1", "w1", 7_000)
-    buy(clock, "o-walk-in-2", "w2", 9_000)
+    assert buy(clock, "o-ada", "ada", 4_000, referral_code=ada, heard_from="influencer")["status"] == "self_referral"
+    buy(clock, "o-walk-in-1", "w1", 7_000, heard_from="friend_or_family")
+    buy(clock, "o-walk-in-2", "w2", 9_000, heard_from="search")
+    assert buy(clock, "o-p1-again", "p1", 6_000, heard_from="social_media")["status"] == "unattributed"
 
     # Refunds: 5,000 of f2's order (its percent reward shrinks, nothing voided) and all of f5's (both rewards
     # voided). 8,000 refunded; the job created 4 rewards worth 3,300 and voided 2.
@@ -219,11 +243,11 @@ def test_a_day_without_events_gives_zeros_and_nulls(api, clock) -> None:
     quiet_day = (clock.now + timedelta(days=3)).date()
     wiring.metrics_job().run_days([quiet_day])
     written = json.loads(metrics_object(quiet_day, "quiet"))
-    rates = {"share_to_click_rate", "click_to_conversion_rate", "referral_rate", "k_factor"}
+    rates = {"share_to_click_rate", "click_to_conversion_rate", "referral_rate", "k_factor", "participation_rate", "shares_per_sharing_advocate"}
     for name in FIELD_NAMES:
         if name in rates or name == "as_of":
             assert written[name] is None, name
-        elif name in ("shares_by_channel",):
+        elif name in ("shares_by_channel", "heard_from"):
             assert set(written[name].values()) == {0}
         elif name == "revenue_by_currency":
             assert written[name] == {}
@@ -293,10 +317,11 @@ def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) 
     summary = wiring.metrics_job().run_days([DAY - timedelta(days=10)])
     items_read = sum(read)
     expected = day_items[DAY - timedelta(days=10)]
-    # The campaign list (one item) is the only read beyond the day's own items.
+    # The campaign list and the campaign's newest advocate-count marker (one item each) are the only reads beyond
+    # the day's own items.
     assert expected <= items_read <= 1.05 * expected, (items_read, expected)
     assert json.loads(metrics_object(DAY - timedelta(days=10), "busy"))["shares"] == 50
-    assert summary["items_read"] == expected
+    assert summary["items_read"] == expected + 1
     events_in_table = boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name, Select="COUNT")["Count"]
     assert events_in_table >= sum(day_items.values())
 
@@ -307,12 +332,13 @@ def test_conversion_facts_carry_no_customer_data(scripted_day) -> None:
 
     items = [deserialise(i) for i in boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name)["Items"]]
     facts = [i for i in items if read_event(i)["kind"] in ("conversion", "refund", "reward_created", "reward_voided")]
-    assert len(facts) == 9 + 2 + 4 + 2  # conversions (8 on DAY, 1 the next day), refunds, rewards created and voided
+    # conversions (p1's the day before, 9 on DAY, 1 the next day), refunds, rewards created (p1's 2, DAY's 4) and voided
+    assert len(facts) == 11 + 2 + 6 + 2
     for fact in facts:
         assert not {"customer_id", "customer_email", "customer_email_hash", "metadata", "order_id"} & set(fact)
         assert "example.com" not in json.dumps(fact)
     unattributed = [i for i in facts if i["pk"].startswith(keys.UNATTRIBUTED + "#")]
-    assert len(unattributed) == 3
+    assert len(unattributed) == 4
 
 
 def test_a_repeat_buyer_is_a_new_referred_customer_once_even_when_every_purchase_earns(api, clock) -> None:
