@@ -155,3 +155,25 @@ def test_an_erased_customer_s_ledger_goes_and_the_cohort_keeps_its_value(api, a_
     wiring.reset()
     computed(as_of)
     assert cohort() == before
+
+
+def test_the_documented_ltv_query_agrees_with_the_objects(a_year_of_customers, tmp_path) -> None:
+    from infra.constructs.analytics import cohort_columns
+    from tests.support.athena import download, run_documented
+
+    wiring.metrics_job().run_cohorts(["2026-01", "2026-02"], datetime(2027, 1, 31, 1, tzinfo=UTC))
+    assert download("metrics/cohorts/campaign_id=spring/", tmp_path) == 2
+    rows = run_documented(
+        "tests/integration/test_cohorts.py runs this query", "customer_cohorts",
+        f"{tmp_path}/metrics/cohorts/campaign_id=*/month=*/ltv.json", cohort_columns(), {"campaign_id": "VARCHAR", "month": "VARCHAR"},
+    )
+    january = json.loads(cohort("2026-01"))
+    referred, not_referred = january["referred"]["net_revenue_per_customer"], january["not_referred"]["net_revenue_per_customer"]
+    assert rows[0] == (
+        "2026-01", 2, 3,
+        *(referred[h] for h in ("d30", "d90", "d180", "d365")),
+        *(not_referred[h] for h in ("d30", "d90", "d180", "d365")),
+        january["ratio"]["net_revenue_per_customer"]["d365"], january["ratio"]["repeat_purchase_rate"]["d365"],
+    )
+    assert rows[0][3:7] == (9_000.0, 10_500.0, 13_000.0, 13_000.0)
+    assert [row[:3] for row in rows[1:]] == [("2026-02", 1, 0)]

@@ -353,3 +353,21 @@ def test_a_repeat_buyer_is_a_new_referred_customer_once_even_when_every_purchase
     written = json.loads(metrics_object(DAY, "open"))
     assert (written["conversions"], written["new_referred_customers"]) == (2, 1)
     assert (written["rewards_created"], written["rewards_amount"]) == (2, 1_400)
+
+
+def test_the_documented_untracked_word_of_mouth_query_agrees_with_the_objects(scripted_day, tmp_path) -> None:
+    from infra.constructs.analytics import table_columns
+    from tests.support.athena import download, run_documented
+
+    wiring.metrics_job().run_days([DAY - timedelta(days=1), DAY])
+    assert download("metrics/daily/campaign_id=spring/", tmp_path) == 2
+    rows = run_documented(
+        "tests/integration/test_metrics_job.py runs this query", "daily_metrics",
+        f"{tmp_path}/metrics/daily/campaign_id=*/dt=*/metrics.json", table_columns(), {"campaign_id": "VARCHAR", "dt": "VARCHAR"},
+    )
+    day = json.loads(metrics_object())
+    assert rows[-1] == (
+        "2026-11-20", day["conversions"], day["unattributed_conversions"], day["untracked_word_of_mouth"], 2,
+        day["repeat_conversions"], day["repeat_revenue"], day["participation_rate"], day["bot_shares"] + day["bot_views"],
+    )
+    assert [row[0] for row in rows] == ["2026-11-19", "2026-11-20"]
