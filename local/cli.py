@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         # restored items are in the stream again, and their archive objects were restored with the bucket.
         stream = StreamPoller(client("dynamodb", emulator.endpoint_url), streams_client(endpoint_url=emulator.endpoint_url), invoke_function)
         stream.start_at_latest()
-        server = start_gateway(Gateway(admin_bearer_token=settings.admin_token), settings.port)
+        server = start_gateway(Gateway(admin_bearer_token=settings.admin_token, movable_clock=settings.movable_clock), settings.port)
 
         token = settings.admin_token
         try:

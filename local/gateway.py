@@ -379,6 +379,10 @@ def http_response(result: Any, method: str) -> GatewayResponse:
     return response
 
 
+# Local mode's clock, moved by `wom simulate --days` when WOM_MOVABLE_CLOCK is set.
+CLOCK_PATH = "/_local/clock"
+
+
 class Gateway:
     """The WSGI application: routes, authorizes, builds the event, invokes and answers."""
 
@@ -387,10 +391,12 @@ class Gateway:
         invoke: Callable[[str, dict], Any] | None = None,
         routes: Iterable[Route] = ROUTES,
         admin_bearer_token: str | None = None,
+        movable_clock: bool = False,
     ) -> None:
         self.invoke = invoke or FunctionInvoker()
         self.routes = tuple(routes)
         self.admin_bearer_token = admin_bearer_token or local_settings().admin_token
+        self.movable_clock = movable_clock
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.respond(environ)(environ, start_response)
@@ -415,9 +421,29 @@ class Gateway:
             FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
 
+    def _move_clock(self, environ: dict) -> GatewayResponse:
+        """`PUT /_local/clock {"now": ISO-8601 | null}`: every function of this process runs as of that time from now
+        on (null: the system's clock again). Only with WOM_MOVABLE_CLOCK, only locally: the stack has no such route."""
+        from shared import wiring
+        from shared.platform.clock import iso, utc_now
+
+        body = Request(environ).get_data(cache=False)
+        if not self._authorized(environ, body):
+            return error_response(401, "unauthorized", "send Authorization: Bearer <WOM_ADMIN_TOKEN>")
+        try:
+            wanted = json.loads(body or b"{}").get("now")
+            moment = None if wanted is None else datetime.fromisoformat(str(wanted)).astimezone(timezone.utc)
+        except (ValueError, AttributeError):
+            return error_response(400, "invalid_request", 'send {"now": "<ISO-8601>"} or {"now": null}')
+        wiring.use_clock(utc_now if moment is None else (lambda: moment))
+        answer = json.dumps({"now": iso(wiring.now()), "moved": moment is not None}).encode()
+        return GatewayResponse(answer, status=200, content_type="application/json")
+
     def respond(self, environ: dict) -> GatewayResponse:
         method = environ["REQUEST_METHOD"]
         path = _wsgi_text(environ.get("PATH_INFO") or "/")
+        if path == CLOCK_PATH and method == "PUT" and self.movable_clock:
+            return self._move_clock(environ)
         match = match_route(method, path, self.routes)
         if match is None:
             return error_response(404, "route_not_found", f"no route for {method} {path}")

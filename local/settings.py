@@ -36,6 +36,10 @@ class LocalSettings(BaseSettings):
         description="origins allowed to post /v1/events from a browser, comma-separated; `:*` is any port",
     )
     stack_name: str | None = Field(None, description="the deployed stack the admin commands (`wom campaigns …`) talk to with SigV4 (default: local mode)")
+    movable_clock: bool = Field(
+        False,
+        description="`wom run` lets `wom simulate --days` move its one clock (`PUT /_local/clock`, admin token): local mode only, never in AWS",
+    )
 
     @model_validator(mode="after")
     def _defaults_from_the_port(self) -> LocalSettings:

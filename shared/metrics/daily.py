@@ -57,6 +57,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("repeat_revenue", "bigint"),
     ("heard_from", "map<string,bigint>"),
     ("untracked_word_of_mouth", "bigint"),
+    ("rewards_voided_amount", "bigint"),
     ("as_of", "string"),
 )
 FIELD_NAMES = tuple(name for name, _ in FIELDS)
@@ -189,6 +190,7 @@ def daily_metrics(
         "repeat_revenue": sum(int(r["amount"]) for r in repeats if r.get("currency") == currency),
         "heard_from": dict(unattributed.heard_from),
         "untracked_word_of_mouth": unattributed.untracked_word_of_mouth,
+        "rewards_voided_amount": sum(int(r["amount"]) for r in by_type.get(REWARD_VOIDED, []) if r.get("currency") == currency),
         "as_of": newest,
     }
 

@@ -69,6 +69,7 @@ EXPECTED = {
         "advertising": 0, "friend_or_family": 2, "influencer": 1, "other": 0, "review_site": 0, "search": 1, "social_media": 1,
     },
     "untracked_word_of_mouth": 2,
+    "rewards_voided_amount": 800,  # f5's 300 + 500
     "as_of": "2026-11-20T21:00:00.000Z",
 }
 
