@@ -263,3 +263,23 @@ def test_the_path_reaches_the_function_as_sent(sent, raw):
     client_for(functions).get(sent)
     assert functions.event["rawPath"] == raw
     assert functions.event["requestContext"]["http"]["path"] == raw
+
+
+def test_local_mode_s_clock_moves_only_when_the_setting_allows_it_and_only_with_the_token():
+    from datetime import UTC, datetime
+
+    from shared import wiring
+
+    fixed = Client(Gateway(invoke=lambda *_: {"statusCode": 200}, admin_bearer_token="t"))
+    assert fixed.put("/_local/clock", json={"now": "2026-01-05T10:00:00Z"}, headers={"Authorization": "Bearer t"}).status_code == 404
+    movable = Client(Gateway(invoke=lambda *_: {"statusCode": 200}, admin_bearer_token="t", movable_clock=True))
+    assert movable.put("/_local/clock", json={"now": "2026-01-05T10:00:00Z"}).status_code == 401
+    assert movable.put("/_local/clock", json={"now": "soon"}, headers={"Authorization": "Bearer t"}).status_code == 400
+    try:
+        moved = movable.put("/_local/clock", json={"now": "2026-01-05T10:00:00Z"}, headers={"Authorization": "Bearer t"})
+        assert moved.status_code == 200 and moved.json == {"now": "2026-01-05T10:00:00.000Z", "moved": True}
+        assert wiring.now() == datetime(2026, 1, 5, 10, tzinfo=UTC)
+        restored = movable.put("/_local/clock", json={"now": None}, headers={"Authorization": "Bearer t"})
+        assert restored.json["moved"] is False and wiring.now().year >= 2026 and wiring.now() != datetime(2026, 1, 5, 10, tzinfo=UTC)
+    finally:
+        wiring.reset()
