@@ -288,8 +288,8 @@ def _draw_headlines(ax: Any, report: Report, currency: str | None) -> None:
         (f"{report.untracked_word_of_mouth:,}", "untracked word of mouth\nunreferred buyers told by a friend"),
     ]
     for index, (value, label) in enumerate(cards):
-        x, y = (index % 2) * 0.55, 0.97 - (index // 2) * 0.30
-        ax.text(x, y, value, transform=ax.transAxes, fontsize=16, fontweight="bold", color=INK, va="top")
+        x, y = (index % 2) * 0.52, 0.97 - (index // 2) * 0.30
+        ax.text(x, y, value, transform=ax.transAxes, fontsize=13, fontweight="bold", color=INK, va="top")
         ax.text(x, y - 0.11, label, transform=ax.transAxes, fontsize=9, color=MUTED, va="top", linespacing=1.3)
     footnote = (
         f"{report.views:,} views · {report.bot_clicks + report.bot_shares + report.bot_views:,} bot fetches excluded · "
@@ -352,10 +352,11 @@ def _draw_ltv(ax: Any, cohorts: Sequence[Mapping[str, Any]], currency: str | Non
     """Net revenue per customer 30…365 days after the first purchase, referred against not referred, for the oldest
     cohort month shown (the one with the most horizons reached); horizons not reached yet are left out."""
     _style_axis(ax)
-    ax.set_title("Customer value: referred vs not referred", loc="left", fontsize=12, color=INK, pad=6)
-    chosen = next((c for c in cohorts if any(v is not None for v in c["referred"]["net_revenue_per_customer"].values())), None)
+    ax.set_title("Customer value (LTV)", loc="left", fontsize=12, color=INK, pad=6)
+    # The newest cohort with a horizon reached: the freshest comparison that says something.
+    chosen = next((c for c in reversed(cohorts) if any(v is not None for v in c["referred"]["net_revenue_per_customer"].values())), None)
     if chosen is None:
-        ax.text(0.5, 0.5, "no cohort has reached its first horizon (30 days after its month)", ha="center", va="center", transform=ax.transAxes, fontsize=9, color=MUTED, wrap=True)
+        ax.text(0.5, 0.5, "no cohort is 30 days\npast its month yet", ha="center", va="center", transform=ax.transAxes, fontsize=9, color=MUTED)
         ax.set_xticks([])
         ax.set_yticks([])
         return
@@ -370,8 +371,8 @@ def _draw_ltv(ax: Any, cohorts: Sequence[Mapping[str, Any]], currency: str | Non
     ax.legend(loc="lower right", frameon=False, fontsize=8.5)
     ratio_365 = chosen["ratio"]["net_revenue_per_customer"]
     best = next((f"×{ratio_365[f'd{h}']:.2f} at {h} days" for h in reversed(horizons) if ratio_365.get(f"d{h}") is not None), "")
-    ax.text(0.02, 0.95, f"customers who first bought in {chosen['month']} · {best}", transform=ax.transAxes, fontsize=8.5, color=MUTED, va="top")
-    ax.set_ylabel(f"net revenue per customer ({currency or 'minor units'})", fontsize=8.5, color=MUTED)
+    ax.text(0.02, 0.97, f"first bought in {chosen['month']}\nreferred {best}", transform=ax.transAxes, fontsize=8.5, color=MUTED, va="top")
+    ax.set_ylabel(f"net revenue per customer, {currency or 'minor units'}", fontsize=8.5, color=MUTED)
 
 
 def _draw_header(ax: Any, report: Report, name: str | None = None) -> None:
@@ -421,11 +422,13 @@ def read_daily_objects(s3: Any, bucket: str, campaign_id: str, days: Iterable[da
 
 
 def read_cohort_objects(s3: Any, bucket: str, campaign_id: str, days: Sequence[date]) -> list[dict[str, Any]]:
-    """The campaign's cohort objects of the months the period touches, oldest first (missing months left out)."""
+    """The campaign's cohort objects of the 13 months up to the period's end (a cohort's last horizon is a year
+    after its month), oldest first; missing months left out."""
     from shared.metrics.cohorts import object_key as cohort_key
 
     found = []
-    for month in sorted({f"{day:%Y-%m}" for day in days}):
+    last = max(days)
+    for month in sorted({f"{last - timedelta(days=back):%Y-%m}" for back in range(0, 396, 28)} | {f"{last:%Y-%m}"}):
         try:
             found.append(json.loads(s3.get_object(Bucket=bucket, Key=cohort_key(campaign_id, month))["Body"].read()))
         except s3.exceptions.NoSuchKey:

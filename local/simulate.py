@@ -223,17 +223,22 @@ def plan_history(plan: SimulationPlan, days: int) -> list[list[Step]]:
     history: list[list[Step]] = []
     earlier_buyers: list[str] = []
     for n in range(days):
-        day_plan = SimulationPlan(plan.advocates, plan.friends_per_advocate, plan.seed + n, f"{plan.run_tag}-d{n + 1}", plan.currency)
+        # Word spreads: friends per advocate grow over the period, with good and bad days.
+        friends = max(1, round(plan.friends_per_advocate * (0.6 + 0.8 * n / days) * rng.uniform(0.6, 1.4)))
+        day_plan = SimulationPlan(plan.advocates, friends, plan.seed + n, f"{plan.run_tag}-d{n + 1}", plan.currency)
+        quiet = {i for i in range(plan.advocates) if n > 0 and rng.random() < 0.55}  # advocates who share no more today
         steps = []
         for step in plan_traffic(day_plan):
             if step.kind == "enrolment" and n > 0:
+                continue
+            if step.advocate in quiet and step.kind in ("share_batch", "share_batch_retry", "pixel_share"):
                 continue
             if step.kind in ("referred_purchase", "code_purchase", "unattributed_purchase"):
                 answer = rng.choice(UNREFERRED_ANSWERS if step.kind == "unattributed_purchase" else REFERRED_ANSWERS)
                 if answer:
                     step = Step(step.kind, step.advocate, step.user_agent, step.query, step.events, step.buyer, {**step.payload, "heard_from": answer})
             steps.append(step)
-        for k, buyer in enumerate(b for b in earlier_buyers if rng.random() < 0.08):
+        for k, buyer in enumerate(b for b in earlier_buyers if rng.random() < 0.03):
             payload = {"order_id": f"sim-{day_plan.run_tag}-return-{k + 1}", "amount": rng.choice(PRICES), "currency": plan.currency, "customer_id": buyer}
             steps.insert(len(steps) - 1, Step("returning_purchase", payload=payload))
         earlier_buyers += [step.payload["customer_id"] for step in steps if step.kind in ("referred_purchase", "code_purchase")]
@@ -406,6 +411,9 @@ def compute_history(first_day: date, days: int) -> None:
     from shared.platform.resources import REFERRALS_TABLE
 
     use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
+    from shared.platform.observability import logger as function_logger
+
+    function_logger.setLevel("CRITICAL")  # the jobs' own log lines would bury the summary
     rewards, metrics = job_named("rewards"), job_named("metrics")
     last = first_day + timedelta(days=days - 1)
     for n in range(days):
