@@ -287,15 +287,16 @@ def _draw_headlines(ax: Any, report: Report, currency: str | None) -> None:
         (percent(report.participation_rate), f"participation\nof {report.latest_enrolled:,} advocates share a day"),
         (f"{report.untracked_word_of_mouth:,}", "untracked word of mouth\nunreferred buyers told by a friend"),
     ]
+    # One card a row: a value and its label on one line each, so long money amounts never run into a neighbour.
     for index, (value, label) in enumerate(cards):
-        x, y = (index % 2) * 0.52, 0.97 - (index // 2) * 0.30
-        ax.text(x, y, value, transform=ax.transAxes, fontsize=13, fontweight="bold", color=INK, va="top")
-        ax.text(x, y - 0.11, label, transform=ax.transAxes, fontsize=9, color=MUTED, va="top", linespacing=1.3)
+        y = 0.99 - index * 0.155
+        ax.text(0, y, value, transform=ax.transAxes, fontsize=12.5, fontweight="bold", color=INK, va="top")
+        ax.text(0, y - 0.075, label.replace("\n", " · "), transform=ax.transAxes, fontsize=8.5, color=MUTED, va="top")
     footnote = (
         f"{report.views:,} views · {report.bot_clicks + report.bot_shares + report.bot_views:,} bot fetches excluded · "
         f"{report.repeat_conversions:,} repeat purchases · refunded {money(report.refunded_amount, currency)}"
     )
-    ax.text(0, 0.05, footnote, transform=ax.transAxes, fontsize=8.5, color=MUTED, va="bottom")
+    ax.text(0, 0.0, footnote, transform=ax.transAxes, fontsize=8, color=MUTED, va="bottom")
 
 
 def _shade_missing_days(ax: Any, report: Report) -> None:
@@ -370,8 +371,8 @@ def _draw_ltv(ax: Any, cohorts: Sequence[Mapping[str, Any]], currency: str | Non
     ax.set_ylim(bottom=0)
     ax.legend(loc="lower right", frameon=False, fontsize=8.5)
     ratio_365 = chosen["ratio"]["net_revenue_per_customer"]
-    best = next((f"×{ratio_365[f'd{h}']:.2f} at {h} days" for h in reversed(horizons) if ratio_365.get(f"d{h}") is not None), "")
-    ax.text(0.02, 0.97, f"first bought in {chosen['month']}\nreferred {best}", transform=ax.transAxes, fontsize=8.5, color=MUTED, va="top")
+    best = next((f"referred ×{ratio_365[f'd{h}']:.2f} at {h} d" for h in reversed(horizons) if ratio_365.get(f"d{h}") is not None), "")
+    ax.set_xlabel(f"days after first purchase ({chosen['month']}) · {best}", fontsize=8.5, color=MUTED)
     ax.set_ylabel(f"net revenue per customer, {currency or 'minor units'}", fontsize=8.5, color=MUTED)
 
 
