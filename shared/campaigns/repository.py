@@ -142,7 +142,7 @@ class CampaignRepository:
         for _ in range(_ENROLMENT_ATTEMPTS + _COUNT_ATTEMPTS):
             if collisions >= _ENROLMENT_ATTEMPTS:
                 break
-            enrolled = self._enrolled(campaign_id)
+            listing = self._enrolled(campaign_id)
             advocate = Advocate(
                 advocate_id=new_advocate_id(),
                 campaign_id=campaign_id,
@@ -156,7 +156,7 @@ class CampaignRepository:
             writes = self._advocate_writes(advocate)
             count_at = len(writes)
             try:
-                transact(self._client, writes + self._count_writes(campaign_id, created_at[:10], enrolled))
+                transact(self._client, writes + self._count_writes(campaign_id, created_at[:10], listing))
                 return advocate, True
             except TransactionCancelled as cancelled:
                 if cancelled.failed_at(_STATE_CHECK):
@@ -173,35 +173,43 @@ class CampaignRepository:
                 collisions += 1
         raise CodesExhausted(campaign_id)
 
-    def _enrolled(self, campaign_id: str) -> int:
-        counter = self._table.get(keys.advocate_counter_key(campaign_id), consistent=True)
-        return int(counter["enrolled"]) if counter else 0
+    def _enrolled(self, campaign_id: str) -> dict[str, Any]:
+        """The campaign's advocate count as its listing item holds it (the metrics job reads that item anyway)."""
+        return self._table.get(keys.campaign_listing_key(campaign_id), consistent=True) or {}
 
-    def _count_writes(self, campaign_id: str, day: str, enrolled: int) -> list[dict]:
-        """The campaign's advocate counter moves from `enrolled` to one more (only if no other enrolment moved it
-        meanwhile), and the day's marker records that day's enrolments and the total at its end: so the metrics job
-        knows `enrolled_advocates` of any day from one item, without counting the advocates."""
-        total = enrolled + 1
+    def _count_writes(self, campaign_id: str, day: str, listing: dict[str, Any]) -> list[dict]:
+        """The campaign's advocate count moves one up on its listing item (only if no other enrolment moved it
+        meanwhile), with the day of the last enrolment and that day's count; and the day's marker records the day's
+        enrolments and the total at its end. So the metrics job knows `enrolled_advocates` of today and yesterday from
+        the campaign list it reads anyway, and of any earlier day from one marker, never by counting advocates."""
+        before = int(listing.get("enrolled", 0))
+        same_day = listing.get("enrolled_day") == day
+        values = {":total": before + 1, ":day": day, ":on_day": int(listing.get("enrolled_on_day", 0)) + 1 if same_day else 1}
+        if before:
+            condition, values = "enrolled = :before", {**values, ":before": before}
+        else:
+            condition = "attribute_exists(pk) AND attribute_not_exists(enrolled)"
         return [
-            self._counter_op(campaign_id, enrolled),
+            self._table.update_op(
+                keys.campaign_listing_key(campaign_id), "SET enrolled = :total, enrolled_day = :day, enrolled_on_day = :on_day", values, condition
+            ),
             self._table.update_op(
                 keys.advocate_day_count_key(campaign_id, date.fromisoformat(day)),
                 "SET enrolled = :total, #day = :day, kind = :kind ADD added :one",
-                {":total": total, ":day": day, ":one": 1, ":kind": "advocate_day_count"},
+                {":total": before + 1, ":day": day, ":one": 1, ":kind": "advocate_day_count"},
                 names={"#day": "date"},
             ),
         ]
 
-    def _counter_op(self, campaign_id: str, enrolled: int) -> dict:
-        if enrolled == 0:
-            return self._table.update_op(keys.advocate_counter_key(campaign_id), "SET enrolled = :total, kind = :kind", {":total": 1, ":kind": "advocate_counter"}, "attribute_not_exists(enrolled)")
-        return self._table.update_op(
-            keys.advocate_counter_key(campaign_id), "SET enrolled = :total", {":total": enrolled + 1, ":before": enrolled}, "enrolled = :before"
-        )
-
-    def enrolled_by(self, campaign_id: str, day: date) -> tuple[int, int]:
-        """(advocates enrolled by the end of `day`, of whom enrolled on `day`): the newest day marker at or before it,
-        one item read."""
+    def enrolled_by(self, campaign: dict[str, Any], day: date) -> tuple[int, int, int]:
+        """(advocates enrolled by the end of `day`, of whom enrolled on `day`, items read): from the campaign's listing
+        item (`campaign`, as list_campaigns gave it) when nobody enrolled after `day`, else from the newest day marker
+        at or before it (one item)."""
+        last = campaign.get("enrolled_day")
+        if last is None or last <= day.isoformat():
+            on_day = int(campaign.get("enrolled_on_day", 0)) if last == day.isoformat() else 0
+            return int(campaign.get("enrolled", 0)), on_day, 0
+        campaign_id = campaign["campaign_id"]
         items, _ = self._table.page(
             limit=1,
             cursor=None,
@@ -217,9 +225,9 @@ class CampaignRepository:
             ConsistentRead=True,
         )
         if not items:
-            return 0, 0
+            return 0, 0, 0
         marker = items[0]
-        return int(marker["enrolled"]), int(marker["added"]) if marker.get("date") == day.isoformat() else 0
+        return int(marker["enrolled"]), int(marker["added"]) if marker.get("date") == day.isoformat() else 0, 1
 
     def _advocate_writes(self, advocate: Advocate) -> list[dict]:
         body = advocate.model_dump(mode="json", exclude_none=True)

@@ -169,9 +169,9 @@ class MetricsJob:
         self, campaign: dict[str, Any], day: date, unattributed: Unattributed, summary: MetricsRunSummary, reader: EventsOfADay
     ) -> None:
         items = reader.read(campaign["campaign_id"], day)
-        # The newest advocate-count marker at or before the day: one item, not a count of the advocates.
-        enrolled, new = self.campaigns.enrolled_by(campaign["campaign_id"], day)
-        summary.items_read += 1 if enrolled else 0
+        # From the campaign list's item, or for a day before the latest enrolment its day marker: never a count.
+        enrolled, new, read = self.campaigns.enrolled_by(campaign, day)
+        summary.items_read += read
         metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed, Enrolment(enrolled, new))
         body = render(metrics)
         counts = advocate_daily_counts(items)

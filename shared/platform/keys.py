@@ -243,14 +243,10 @@ def repeat_purchase_fact_key(campaign_id: str, day: date, conversion_id_: str) -
     return event_key(campaign_id, day, "repeat_purchase", conversion_id_)
 
 
-# Advocates enrolled in a campaign: a counter (the total so far) and one marker per day with enrolments (that day's
-# count and the total at its end), both written in the enrolment's transaction. The metrics job reads the newest
-# marker at or before its day: one item, however many advocates or days.
+# Advocates enrolled in a campaign: a count on its campaign-list item (campaign_listing_key) and one marker per day
+# with enrolments (that day's count and the total at its end), both written in the enrolment's transaction. The
+# metrics job takes a day's count from the list it reads anyway, or from the newest marker at or before that day.
 ADVOCATE_COUNT_PREFIX = "ADVOCATES#"
-
-
-def advocate_counter_key(campaign_id: str) -> Key:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "ADVOCATES"}
 
 
 def advocate_day_count_key(campaign_id: str, day: date) -> Key:

@@ -314,6 +314,7 @@ def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synt
     assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"}
     # Objects under metrics/daily/ only: no read, no delete, no other prefix (Athena's results are elsewhere).
     assert granted.pop(bucket_objects_key(synthesized, "metrics/daily/")) == {"s3:PutObject"}
+    assert granted.pop(bucket_objects_key(synthesized, "metrics/cohorts/")) == {"s3:PutObject"}  # the cohort objects
     # The raw event archive, for a day older than the hot window: read and list under events/ only.
     assert granted.pop(bucket_objects_key(synthesized, "events/")) == {"s3:GetObject"}
     assert granted.pop(synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")) == {"s3:ListBucket"}
