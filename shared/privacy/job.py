@@ -25,6 +25,7 @@ from shared.conversions.repository import ConversionRepository
 from shared.platform.clock import iso
 from shared.platform.dynamo import ConditionFailed, Operation, TransactionCancelled
 from shared.platform.observability import logger
+from shared.platform.worklist import first_unseen
 from shared.privacy.index import ERASED
 from shared.privacy.repository import ErasureRepository
 from shared.rewards.job import reward_event
@@ -91,7 +92,7 @@ class PrivacyJob:
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
             # The index lags the table a little: an entry this run has dealt with may still be listed.
-            due = [item for item in self.erasures.due(now) if (item["pk"], item["due_at"]) not in seen]
+            due = first_unseen(lambda cursor: self.erasures.due(now, cursor), lambda item: (item["pk"], item["due_at"]) not in seen)
             if not due or time_left() < TIME_MARGIN_SECONDS:
                 break
             for item in due:

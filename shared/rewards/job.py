@@ -28,6 +28,7 @@ from shared.platform.resources import REWARDS_BUS
 from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
 from shared.campaigns.models import Campaign, RewardRules
 from shared.platform.observability import logger
+from shared.platform.worklist import first_unseen
 from shared.campaigns.repository import CampaignRepository
 from shared.rewards.models import RewardRecord
 from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RecipientErasing, RewardRepository, WorkItem, event_id
@@ -125,7 +126,7 @@ class RewardsJob:
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
             # The index lags the table a little: an entry this run has handled may still be listed.
-            work = [w for w in self.rewards.due_work(now) if (w.key["pk"], w.due_at) not in seen]
+            work = first_unseen(lambda cursor: self.rewards.due_work(now, cursor), lambda w: (w.key["pk"], w.due_at) not in seen)
             if not work:
                 return
             # Work in due order. A new reward may fall due before later items of this page (a refund that came
@@ -316,11 +317,11 @@ class RewardsJob:
     # --- the outbox ----------------------------------------------------------------------------------
 
     def _publish_outbox(self, now: datetime, summary: RewardsRunSummary) -> None:
+        failed: set[str] = set()  # tried this run: left for the next, and read past so they hide nothing after them
         for _ in range(MAX_ROUNDS):
-            entries = self.rewards.outbox(now)
+            entries = first_unseen(lambda cursor: self.rewards.outbox(now, cursor), lambda entry: entry[1].event_id not in failed)
             if not entries:
                 return
-            progressed = False
             for start in range(0, len(entries), PUT_EVENTS_BATCH):
                 batch = entries[start : start + PUT_EVENTS_BATCH]
                 response = self.events_client.put_events(
@@ -333,12 +334,10 @@ class RewardsJob:
                     if "EventId" in result and not result.get("ErrorCode"):
                         self.rewards.published(item)
                         summary.published += 1
-                        progressed = True
                     else:
+                        failed.add(entry.event_id)
                         summary.publish_failures += 1
                         logger.warning("reward event not published; kept for the next run", extra={"event_id": entry.event_id, "error": result.get("ErrorCode")})
-            if not progressed:
-                return
 
 
 def _json(detail: dict[str, Any]) -> str:

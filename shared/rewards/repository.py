@@ -99,14 +99,10 @@ class RewardRepository:
 
     # --- reads -------------------------------------------------------------------------------------
 
-    def _due(self, queue: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-        return due(self._table, queue, now, limit)
-
-    def due_work(self, now: datetime, limit: int = 100) -> list[WorkItem]:
-        return [
-            WorkItem(str(item.get("kind")), {"pk": item["pk"], "sk": item["sk"]}, item[DUE_INDEX.sort_key], item)
-            for item in self._due(REWARDS_QUEUE, now, limit)
-        ]
+    def due_work(self, now: datetime, cursor: str | None = None, limit: int = 100) -> tuple[list[WorkItem], str | None]:
+        """One page of the work list, earliest first, and the cursor of the next."""
+        items, after = due(self._table, REWARDS_QUEUE, now, limit, cursor)
+        return [WorkItem(str(item.get("kind")), {"pk": item["pk"], "sk": item["sk"]}, item[DUE_INDEX.sort_key], item) for item in items], after
 
     def get_order(self, order_id: str) -> dict[str, Any] | None:
         return self._table.get(keys.order_key(order_id), consistent=True)
@@ -396,11 +392,10 @@ class RewardRepository:
 
     # --- the outbox ----------------------------------------------------------------------------------
 
-    def outbox(self, now: datetime) -> list[tuple[dict[str, Any], OutboxEntry]]:
-        entries = []
-        for item in self._due(OUTBOX_QUEUE, now, limit=100):
-            entries.append((item, OutboxEntry(item["pk"].removeprefix("OUTBOX#"), item["detail_type"], json.loads(item["detail"]))))
-        return entries
+    def outbox(self, now: datetime, cursor: str | None = None) -> tuple[list[tuple[dict[str, Any], OutboxEntry]], str | None]:
+        """One page of the events waiting to be published, earliest first, and the cursor of the next."""
+        items, after = due(self._table, OUTBOX_QUEUE, now, 100, cursor)
+        return [(item, OutboxEntry(item["pk"].removeprefix("OUTBOX#"), item["detail_type"], json.loads(item["detail"]))) for item in items], after
 
     def published(self, item: dict[str, Any]) -> None:
         self._table.delete({"pk": item["pk"], "sk": item["sk"]})

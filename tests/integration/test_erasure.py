@@ -385,6 +385,25 @@ def test_visitor_salts_live_in_their_own_table_and_are_destroyed_after_48_hours(
     assert aws.scan(TableName="wom-salts")["Items"] == []
 
 
+def test_work_waiting_on_erasures_hides_nothing_due_after_it(api, aws, clock, monkeypatch):
+    """Conversions whose buyers are being erased wait on the work list; however many of them come first, the
+    purchases due after them are rewarded in the same run (pages of two here, of a hundred in the stack)."""
+    from shared.rewards.repository import RewardRepository
+
+    due_work = RewardRepository.due_work
+    monkeypatch.setattr(RewardRepository, "due_work", lambda self, now, cursor=None, limit=2: due_work(self, now, cursor, limit))
+    campaign(api, "alpha")
+    advocate = enrol(api, "alpha", "ada")
+    for n in range(3):
+        buy(clock, f"erased-{n}", f"leaving-{n}", 3_000, referral_code=advocate["code"])
+        erase(api, f"leaving-{n}")
+        clock.now += timedelta(seconds=1)
+    buy(clock, "staying", "stays", 5_000, referral_code=advocate["code"])
+    summary = wiring.rewards_job().run(clock.now + timedelta(minutes=1))
+    assert (summary["deferred"], summary["conversions"]) == (3, 1)
+    assert sorted((r["recipient"], r["amount"]) for r in rewards(api, "alpha")) == [("advocate", 500), ("friend", 500)]
+
+
 def test_an_erasure_racing_conversions_enrolments_and_jobs_leaves_none_of_the_customers_data(moto_server):
     """Against moto server, so the writes really race over HTTP: conversions of the person, their enrolments, the
     rewards job and the privacy job, all at once with their erasure."""
