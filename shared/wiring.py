@@ -17,6 +17,7 @@ from shared.platform.settings import Settings, get_settings
 if TYPE_CHECKING:
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
+    from shared.fraud.rescore import Rescore
     from shared.metrics.job import MetricsJob
     from shared.rewards.job import RewardsJob
     from shared.rewards.service import RewardService
@@ -115,11 +116,18 @@ def campaigns() -> CampaignService:
 
 @lru_cache(maxsize=1)
 def rewards() -> RewardService:
+    from shared.campaigns.repository import CampaignRepository
     from shared.rewards.repository import RewardRepository
     from shared.rewards.service import RewardService
 
     config, client = settings(), dynamodb_client()
-    return RewardService(RewardRepository(client, config.referrals_table), clock=now)
+    return RewardService(
+        # A review's changes leave their facts for the metrics job, as the rewards job's do.
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        clock=now,
+        retention_days=config.raw_event_retention_days,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -141,10 +149,27 @@ def rewards_job() -> RewardsJob:
 
 
 @lru_cache(maxsize=1)
+def rescore() -> Rescore:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.fraud.repository import CreatedRewards
+    from shared.fraud.rescore import Rescore
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return Rescore(
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        CreatedRewards(client, config.events_table),
+        config.raw_event_retention_days,
+    )
+
+
+@lru_cache(maxsize=1)
 def metrics_job() -> MetricsJob:
     import boto3
 
     from shared.campaigns.repository import CampaignRepository
+    from shared.fraud.rescore import Rescore
     from shared.metrics.job import MetricsJob
     from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
 
@@ -161,6 +186,6 @@ def metrics_job() -> MetricsJob:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, campaigns, rewards, rewards_job, metrics_job, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, campaigns, rewards, rewards_job, rescore, metrics_job, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

@@ -118,7 +118,9 @@ class CampaignRepository:
         item = self._table.get(keys.advocate_key(advocate_id), consistent=True)
         return Advocate.model_validate(item) if item else None
 
-    def enrol_advocate(self, campaign_id: str, customer_id: str, email_hash: str | None, created_at: str) -> tuple[Advocate, bool]:
+    def enrol_advocate(
+        self, campaign_id: str, customer_id: str, email_hash: str | None, mailbox_hash: str | None, created_at: str
+    ) -> tuple[Advocate, bool]:
         """(advocate, created). The same customer twice in a campaign is the same advocate, even when racing.
         Raises CodesExhausted when no free code could be drawn."""
         existing = self.find_enrolment(campaign_id, customer_id)
@@ -132,6 +134,7 @@ class CampaignRepository:
                 code=new_code(),
                 created_at=created_at,
                 email_hash=email_hash,
+                mailbox_hash=mailbox_hash,
             )
             try:
                 transact(self._client, self._advocate_writes(advocate))
@@ -186,6 +189,7 @@ class CampaignRepository:
             advocate_id=advocate.advocate_id,
             advocate_customer_id=advocate.customer_id,
             advocate_email_hash=advocate.email_hash,
+            advocate_mailbox_hash=advocate.mailbox_hash,
             attribution_window_days=campaign.attribution_window_days,
             first_purchase_only=campaign.rewards.first_purchase_only,
             rules_version=campaign.rules_version,

@@ -22,7 +22,7 @@ from shared.metrics.repository import AdvocateDailyCounts
 from shared.platform.clock import Clock, iso
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, InvalidCursor
 from shared.platform.errors import Conflict, InvalidRequest, NotFound
-from shared.platform.privacy import email_hash
+from shared.platform.privacy import email_hash, mailbox_hash
 from shared.rewards.models import REWARD_STATUSES, RewardTally
 from shared.rewards.repository import RewardRepository
 from shared.tracking.links import advocate_link
@@ -95,9 +95,9 @@ class CampaignService:
     def enrol_advocate(self, campaign_id: str, enrolment: AdvocateEnrolment, base_url: str) -> tuple[AdvocateLink, bool]:
         """(the advocate's link, created): the same customer again is the same advocate."""
         self.campaign(campaign_id)
-        hashed = email_hash(self.hash_key(), enrolment.email) if enrolment.email else None
+        hashes = (email_hash(self.hash_key(), enrolment.email), mailbox_hash(self.hash_key(), enrolment.email)) if enrolment.email else (None, None)
         try:
-            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, iso(self.clock()))
+            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, *hashes, iso(self.clock()))
         except CodesExhausted:
             raise Conflict("could not allocate a unique referral code; retry", code="code_collision") from None
         return AdvocateLink(advocate_id=advocate.advocate_id, code=advocate.code, link=advocate_link(base_url, advocate.code)), created

@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.metrics.facts import Fact
 from shared.platform import keys
+from shared.platform.clock import expiry
 from shared.platform.dynamo import AlreadyStored, Table, TransactionCancelled, transact
 from shared.rewards.repository import rewards_work_entry
 
@@ -30,6 +31,10 @@ class RefundExceedsOrder(Exception):
     pass
 
 
+# An hourly referral counter is read for the next 24 hours only; two days keep it past any clock skew.
+_REFERRAL_HOUR_DAYS = 2
+
+
 class ConversionRepository:
     """Orders and refunds live in the referrals table; the fact each adds to its day goes to the events table in
     the same transaction, so the metrics job sees a conversion exactly when it is stored."""
@@ -49,6 +54,20 @@ class ConversionRepository:
     def find_refund(self, refund_id: str) -> Stored | None:
         return self._stored(keys.refund_key(refund_id))
 
+    def advocate_referrals(self, advocate_id: str, first_hour: datetime, last_hour: datetime) -> int:
+        """The advocate's referred purchases counted in the clock hours from `first_hour` to `last_hour`: one Query
+        of at most 24 small items of the advocate's partition."""
+        items = self._table.query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues={
+                ":pk": keys.advocate_referrals_hour_key(advocate_id, first_hour)["pk"],
+                ":first": keys.advocate_referrals_hour_key(advocate_id, first_hour)["sk"],
+                ":last": keys.advocate_referrals_hour_key(advocate_id, last_hour)["sk"],
+            },
+            ConsistentRead=True,
+        )
+        return sum(int(item.get("referrals", 0)) for item in items)
+
     def save_conversion(
         self,
         order_id: str,
@@ -56,15 +75,27 @@ class ConversionRepository:
         claim_first_purchase: tuple[str, str] | None,
         fact: Fact,
         rewards_due_at: datetime | None,
+        referral_hour: tuple[str, datetime] | None = None,
     ) -> None:
         """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
         buyer's first referred purchase in the same transaction. With `rewards_due_at` the order goes on the rewards
-        job's work list. Raises AlreadyStored or FirstPurchaseTaken."""
+        job's work list; with `referral_hour=(advocate_id, hour)` it counts for the advocate in that clock hour.
+        Raises AlreadyStored or FirstPurchaseTaken."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
         if claim_first_purchase is not None:
             campaign_id, customer_id = claim_first_purchase
             operations.append(self._table.put_new_op(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id}))
+        if referral_hour is not None:
+            advocate_id, hour = referral_hour
+            operations.append(
+                self._table.update_op(
+                    keys.advocate_referrals_hour_key(advocate_id, hour),
+                    "ADD #n :one SET #k = :kind, #e = :expires",
+                    {":one": 1, ":kind": "referral_hour", ":expires": expiry(hour, _REFERRAL_HOUR_DAYS)},
+                    names={"#n": "referrals", "#k": "kind", "#e": "expires_at"},
+                )
+            )
         operations.append(self._events.put_op(fact.item))
         try:
             transact(self._client, operations)

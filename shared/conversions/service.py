@@ -16,7 +16,8 @@ from shared.platform.errors import Conflict, NotFound
 from shared.metrics.facts import conversion_fact, refund_fact
 from shared.conversions.attribution import why_no_reward
 from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, NoReward, RefundRequest, RefundResult
-from shared.platform.privacy import email_hash
+from shared.platform.privacy import email_domain, email_hash, mailbox_hash
+from shared.fraud.rules import FraudSignals, signals_of, velocity_hours
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
@@ -83,7 +84,13 @@ class ConversionService:
         click = self.events.find(keys.click_key(referrer.campaign_id, reference))
         if click is None:
             return None
-        return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
+        return ClickEvidence(
+            click_id=reference.click_id,
+            at=datetime.fromisoformat(click["at"]),
+            bot=bool(click["bot"]),
+            referrer=referrer,
+            referrer_host=click.get("referrer_host"),
+        )
 
     def record_conversion(self, request: ConversionRequest, body: Any) -> Answer:
         digest = body_hash(body)
@@ -100,11 +107,11 @@ class ConversionService:
         try:
             # Every referred purchase claims the buyer's first purchase in its campaign: the claim is what makes the
             # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
-            return self._save(request, buyer, attribution, digest, purchased_at, now, claim=attribution.status == "attributed")
+            return self._save(request, buyer, attribution, digest, purchased_at, now, click, claim=attribution.status == "attributed")
         except FirstPurchaseTaken:
             attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, claim=False)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, click, claim=False)
             except AlreadyStored:
                 pass
         except AlreadyStored:
@@ -112,7 +119,32 @@ class ConversionService:
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
-    def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime, claim: bool) -> Answer:
+    def _fraud_signals(self, request: ConversionRequest, attribution: Attribution, click: ClickEvidence | None, now: datetime) -> FraudSignals:
+        """What fraud review needs of an attributed purchase, seen now: no email is kept, only what it showed."""
+        referrer = attribution.referrer
+        assert referrer is not None
+        email = request.customer_email
+        first_hour, last_hour = velocity_hours(now)
+        earlier = self.conversions.advocate_referrals(referrer.advocate_id, first_hour, last_hour)
+        return signals_of(
+            email_domain=email_domain(email) if email else None,
+            buyer_mailbox_hash=mailbox_hash(self.hash_key(), email) if email else None,
+            advocate_mailbox_hash=referrer.advocate_mailbox_hash,
+            advocate_referrals_24h=earlier + 1,
+            referrer_host=click.referrer_host if click is not None and attribution.method == "click_id" else None,
+        )
+
+    def _save(
+        self,
+        request: ConversionRequest,
+        buyer: Buyer,
+        attribution: Attribution,
+        digest: str,
+        purchased_at: datetime,
+        now: datetime,
+        click: ClickEvidence | None,
+        claim: bool,
+    ) -> Answer:
         referrer = attribution.referrer
         result = ConversionResult(
             conversion_id=ids.conversion_id(request.order_id),
@@ -140,6 +172,11 @@ class ConversionService:
             "body_hash": digest,
             "response": response,
         }
+        # Only an attributed purchase earns rewards, so only it is reviewed and counted for its advocate's velocity.
+        referral_hour = None
+        if attribution.status == "attributed" and referrer is not None:
+            attributes["fraud_signals"] = self._fraud_signals(request, attribution, click, now).stored()
+            referral_hour = (referrer.advocate_id, velocity_hours(now)[1])
         fact = conversion_fact(
             conversion_id=result.conversion_id,
             campaign_id=result.campaign_id,
@@ -154,7 +191,7 @@ class ConversionService:
         buyer_claim = (referrer.campaign_id, buyer.customer_id) if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
-        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at)
+        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at, referral_hour)
         return 201, response
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:

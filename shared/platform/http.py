@@ -6,6 +6,7 @@ import json
 import math
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from shared.platform.errors import InvalidRequest, WomError, error_body, error_json
 from shared.platform.privacy import tracking_opted_out
+from shared.platform.validation import host_name
 from shared.tracking.rules import Visitor
 
 
@@ -169,9 +171,26 @@ def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolve
     return app
 
 
+def referring_host(referer: str | None) -> str | None:
+    """The host of a Referer header, and nothing else of it (no path, query or port): None when it names none."""
+    if not referer or len(referer) > 4096:
+        return None
+    try:
+        host = urlsplit(referer.strip()).hostname
+        return host_name(host) if host else None
+    except ValueError:
+        return None
+
+
 def visitor_of(app: APIGatewayHttpResolver) -> Visitor:
-    """The caller as API Gateway saw it: the connection's address (never a forwarded header) and user agent."""
+    """The caller as API Gateway saw it: the connection's address (never a forwarded header), user agent and the
+    referring page's host."""
     event = app.current_event
     http = event.request_context.http
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    return Visitor(ip=http.source_ip or "", user_agent=http.user_agent or "", opted_out=tracking_opted_out(headers))
+    return Visitor(
+        ip=http.source_ip or "",
+        user_agent=http.user_agent or "",
+        opted_out=tracking_opted_out(headers),
+        referrer_host=referring_host(headers.get("referer")),
+    )

@@ -44,6 +44,14 @@ def email_shape(value: str | None) -> str | None:
     return value
 
 
+def host_name(value: str) -> str:
+    """A host name as DNS compares it: lower case, no trailing dot; anything that is not a host name is refused."""
+    host = value.strip().lower().removesuffix(".")
+    if not _HOSTNAME.match(host):
+        raise ValueError(f"{value[:80]!r} is not a host name")
+    return host
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """In UTC; a time without a zone is UTC. `0001-01-01T00:00:00+05:00` is before year 1 in UTC: refused."""
     if value is None:

@@ -282,6 +282,7 @@ def test_the_advocate_view_matches_what_the_job_wrote(api, shop):
     assert view["json"]["conversions"] == 4
     assert view["json"]["rewards"] == {
         "pending": {"count": 0, "amount": 0},
+        "held": {"count": 0, "amount": 0},
         "approved": {"count": 2, "amount": 2500},
         "paid": {"count": 1, "amount": 1250},
         "voided": {"count": 1, "amount": 1250},
