@@ -18,12 +18,13 @@ from local.arguments import day, instant
 from local.events_tail import add_events_parser
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
-# Run by hand only: fraud review again over past conversions, in the rewards function (its by-hand event).
-RESCORE = "rescore"
 from local.report import add_report_parser
 from local.send import add_send_parser
 from local.settings import SettingsError, function_environment, local_settings
 from local.simulate import add_simulate_parser
+
+# Run by hand only: fraud review again over past conversions, in the rewards function (its by-hand event).
+RESCORE = "rescore"
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.platform.validation import MAX_AMOUNT, SLUG, StrictModel, email_shape, host_name, https_url
+from shared.platform.hosts import host_name
+from shared.platform.validation import MAX_AMOUNT, SLUG, StrictModel, email_shape, https_url
 from shared.rewards.models import RewardStatus, RewardTally
 
 # The most rewards a monthly cap can allow: a bound a person would set, and a number DynamoDB counts exactly.

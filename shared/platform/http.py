@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from shared.platform.errors import InvalidRequest, WomError, error_body, error_json
 from shared.platform.privacy import tracking_opted_out
-from shared.platform.validation import host_name
+from shared.platform.hosts import host_name
 from shared.tracking.rules import Visitor
 
 

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.platform.hosts import HOSTNAME
+
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 EVENT_ID = r"^[A-Za-z0-9._:-]{1,128}$"
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 # A public host name ends in a top-level domain of letters (or an IDN's punycode): no IP address in any notation
 # (127.0.0.1, 2130706433, 0x7f000001, [::1]) has one.
 _TOP_LEVEL_DOMAIN = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
@@ -44,14 +45,6 @@ def email_shape(value: str | None) -> str | None:
     return value
 
 
-def host_name(value: str) -> str:
-    """A host name as DNS compares it: lower case, no trailing dot; anything that is not a host name is refused."""
-    host = value.strip().lower().removesuffix(".")
-    if not _HOSTNAME.match(host):
-        raise ValueError(f"{value[:80]!r} is not a host name")
-    return host
-
-
 def as_utc(value: datetime | None) -> datetime | None:
     """In UTC; a time without a zone is UTC. `0001-01-01T00:00:00+05:00` is before year 1 in UTC: refused."""
     if value is None:
@@ -69,7 +62,7 @@ def https_url(value: str) -> str:
     if len(value) > 2048 or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError("destination_url must be a URL of at most 2048 characters without spaces")
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or not _HOSTNAME.match(parts.hostname):
+    if parts.scheme != "https" or not parts.hostname or not HOSTNAME.match(parts.hostname):
         raise ValueError("destination_url must be an https URL with a host name")
     if "@" in parts.netloc:  # https://user:pw@host, and also https://:@host and https://@host
         raise ValueError("destination_url must not carry credentials")

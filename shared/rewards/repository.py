@@ -27,6 +27,8 @@ REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
 # Work the job could not process, off its list until someone retries it; each keeps its due time.
 SET_ASIDE_QUEUE = "set_aside"
+# DynamoDB's cancellation reason when another transaction was writing one of the same items at that moment.
+TRANSACTION_CONFLICT = "TransactionConflict"
 # Held rewards, one queue per campaign (the review queue), oldest flagged first; never due for the job.
 HELD_QUEUE_PREFIX = "held#"
 # What a reward record holds beyond its own fields: storage, never shown.
@@ -313,6 +315,10 @@ class RewardRepository:
         if cancelled.failed_at(0):
             raise AlreadyDone(reward.reward_id)
         if step_index is not None and any(cancelled.failed_at(i) for i in range(step_index, step_index + 1 + len(step.bonuses))):
+            raise MilestonesMoved(reward.advocate_id)
+        if step is not None and TRANSACTION_CONFLICT in reasons:
+            # Another approval of this advocate's referrals was writing the same counter at that moment (DynamoDB
+            # cancels both sides of such a race): count again, as when it had committed first.
             raise MilestonesMoved(reward.advocate_id)
         raise cancelled
 

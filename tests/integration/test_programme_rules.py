@@ -3,6 +3,7 @@ other rules, holding when two job runs overlap and when a run dies between them.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -174,3 +175,34 @@ def test_the_lifetime_cap_and_milestones_hold_across_overlapping_runs_and_a_cras
     view = api("GET", f"/v1/advocates/{shop[0]['advocate_id']}")["json"]
     assert view["rewards"]["approved"] == {"count": 8, "amount": 5 * 1000 + 2500 + 5000 + 7000}
     assert view["rewards"]["pending"] == {"count": 0, "amount": 0}
+
+
+def test_an_approval_that_races_another_on_the_milestone_count_counts_again(api, aws):
+    """DynamoDB cancels both of two transactions writing one item at once (TransactionConflict); moto never does, so the
+    first approval's transaction is answered with that cancellation here, as DynamoDB would answer it."""
+    from botocore.awsrequest import AWSResponse
+
+    shop = programme(api, milestones=MILESTONES)
+    for n in range(2):
+        buy(shop, f"o-{n}")
+    run_job(START + timedelta(minutes=5))
+    client = wiring.rewards_job().rewards._client
+    conflicts = {"left": 1}
+
+    def conflict_once(params, **_kwargs):
+        items = json.loads(params["body"])["TransactItems"]
+        if conflicts["left"] and any("MILESTONES" in json.dumps(item) for item in items):
+            conflicts["left"] -= 1
+            reasons = [{"Code": "TransactionConflict" if "MILESTONES" in json.dumps(item) else "None"} for item in items]
+            parsed = {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}, "CancellationReasons": reasons}
+            return AWSResponse("https://dynamodb", 400, {}, None), parsed
+        return None
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", conflict_once)
+    try:
+        summary = run_job(START + HOLDING + timedelta(minutes=5))
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", conflict_once)
+    assert conflicts["left"] == 0 and summary["set_aside"] == 0
+    assert (summary["approved"], summary["milestones"]) == (4, 1)
+    assert set(milestone_rewards(api)) == {2}
