@@ -4,6 +4,7 @@ import base64
 
 from functions.conversions.routes import router
 from shared import wiring
+from shared.platform.deployment import ROUTES
 from shared.platform.errors import Unauthorized, error_json
 from shared.platform.http import create_resolver
 from shared.platform.observability import logger
@@ -11,6 +12,9 @@ from shared.conversions.signatures import verify_signature
 
 app = create_resolver()
 app.include_router(router)
+
+# The routes whose body carries Wom-Signature; the commerce platforms' webhooks check their own signatures.
+SIGNED_ROUTE_KEYS = frozenset(route.route_key for route in ROUTES if route.function == "conversions" and route.auth == "signed")
 
 
 def _raw_body(event: dict) -> bytes:
@@ -25,7 +29,9 @@ def _header(event: dict, name: str) -> str | None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
-    # Every route here is signed: reject before parsing, so an unsigned post learns nothing and stores nothing.
+    # Reject an unsigned post before parsing, so it learns nothing and stores nothing.
+    if event.get("routeKey") not in SIGNED_ROUTE_KEYS:
+        return app.resolve(event, context)
     try:
         verify_signature(_header(event, "Wom-Signature"), _raw_body(event), wiring.signing_secrets(), wiring.now().timestamp())
     except Unauthorized as error:

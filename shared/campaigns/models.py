@@ -106,9 +106,25 @@ class Campaign(CampaignCreate):
     created_at: str
 
 
+class Consent(StrictModel):
+    """What the advocate agreed to when enrolling (SPEC §6): the programme's terms, and marketing or not."""
+
+    terms_version: Annotated[str, Field(min_length=1, max_length=64, description="the version of the programme's terms the advocate accepted")]
+    marketing: Annotated[bool, Field(strict=True, description="whether the advocate agreed to marketing messages")]
+
+
+class RecordedConsent(BaseModel):
+    """A consent as stored and shown: with the time wom recorded it."""
+
+    terms_version: str
+    marketing: bool
+    at: str
+
+
 class AdvocateEnrolment(StrictModel):
     customer_id: Annotated[str, Field(min_length=1, max_length=128)]
     email: Annotated[str, Field(max_length=254)] | None = None
+    consent: Annotated[Consent | None, Field(description="recorded with its time; a later enrolment with another consent replaces it")] = None
 
     _email = field_validator("email")(email_shape)
 
@@ -117,10 +133,13 @@ class Advocate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     advocate_id: str
     campaign_id: str
+    # Raw: the advocate view gives it back. Everything else about the customer is keyed by `customer_key`.
     customer_id: str
+    customer_key: str
     code: str
     created_at: str
     email_hash: str | None = None
+    consent: RecordedConsent | None = None
     # The mailbox the email delivers to (dots and +tags its provider ignores dropped), hashed: for alias_of_advocate.
     mailbox_hash: str | None = None
 
@@ -185,3 +204,4 @@ class AdvocateView(BaseModel):
     conversions: int
     rewards: dict[RewardStatus, RewardTally]
     adjustments: RewardTally
+    consent: RecordedConsent | None

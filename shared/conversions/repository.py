@@ -10,15 +10,17 @@ from typing import Any
 from shared.metrics.facts import Fact
 from shared.platform import keys
 from shared.platform.clock import expiry
-from shared.platform.dynamo import AlreadyStored, Table, TransactionCancelled, transact
+from shared.platform.dynamo import AlreadyStored, Operation, Table, TransactionCancelled, transact
+from shared.privacy.index import CustomerErasing, CustomerIndex
 from shared.rewards.repository import rewards_work_entry
 
 
 @dataclass(frozen=True)
 class Stored:
-    """An earlier accept: the hash of the body it was for and the response it got."""
+    """An earlier accept: the hash of the body it was for (None once its customer was erased: the body held their
+    id) and the response it got."""
 
-    body_hash: str
+    body_hash: str | None
     response: str
     item: dict[str, Any]
 
@@ -33,6 +35,11 @@ class RefundExceedsOrder(Exception):
 
 # An hourly referral counter is read for the next 24 hours only; two days keep it past any clock skew.
 _REFERRAL_HOUR_DAYS = 2
+# What an order holds of its buyer; an erasure removes all of it (the body hash too: it is a hash of a body that
+# names the customer).
+BUYER_FIELDS = ("customer_id", "customer_key", "customer_email_hash", "metadata", "body_hash")
+# And a rewards job's set-aside reason: an exception's message may quote the item it was set aside for.
+_ERASED_FIELDS = (*BUYER_FIELDS, "set_aside_reason")
 
 
 class ConversionRepository:
@@ -43,10 +50,11 @@ class ConversionRepository:
         self._client = client
         self._table = Table(client, table_name)
         self._events = Table(client, events_table)
+        self._index = CustomerIndex(self._table)
 
     def _stored(self, key: keys.Key) -> Stored | None:
         item = self._table.get(key, consistent=True)
-        return Stored(item["body_hash"], item["response"], item) if item else None
+        return Stored(item.get("body_hash"), item["response"], item) if item else None
 
     def find_order(self, order_id: str) -> Stored | None:
         return self._stored(keys.order_key(order_id))
@@ -72,20 +80,26 @@ class ConversionRepository:
         self,
         order_id: str,
         attributes: dict[str, Any],
-        claim_first_purchase: tuple[str, str] | None,
+        customer_key: str | None,
+        claim_first_purchase: str | None,
         fact: Fact,
         rewards_due_at: datetime | None,
         referral_hour: tuple[str, datetime] | None = None,
     ) -> None:
-        """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
-        buyer's first referred purchase in the same transaction. With `rewards_due_at` the order goes on the rewards
-        job's work list; with `referral_hour=(advocate_id, hour)` it counts for the advocate in that clock hour.
-        Raises AlreadyStored or FirstPurchaseTaken."""
+        """Store the order and its fact; with a `customer_key`, file the order in that customer's index and, with
+        `claim_first_purchase=<campaign_id>`, claim the buyer's first referred purchase in that campaign, all in one
+        transaction. With `rewards_due_at` the order goes on the rewards job's work list; with `referral_hour=(advocate_id, hour)` it counts for the advocate in that
+        clock hour (advocate_velocity). Raises AlreadyStored,
+        FirstPurchaseTaken, or CustomerErasing (an erasure of the buyer is under way: nothing was stored)."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
-        if claim_first_purchase is not None:
-            campaign_id, customer_id = claim_first_purchase
-            operations.append(self._table.put_new_op(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id}))
+        claim_at = state_at = None
+        if customer_key is not None:
+            if claim_first_purchase is not None:
+                claim_at = len(operations)
+                operations.append(self._table.put_new_op(keys.buyer_key(claim_first_purchase, customer_key), {"kind": "buyer", "order_id": order_id}))
+            state_at = len(operations)
+            operations += self._index.entries(customer_key, "conversion", order_id)
         if referral_hour is not None:
             advocate_id, hour = referral_hour
             operations.append(
@@ -102,9 +116,31 @@ class ConversionRepository:
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
                 raise AlreadyStored(order_id) from cancelled
-            if claim_first_purchase is not None and cancelled.failed_at(1):
+            if state_at is not None and cancelled.failed_at(state_at):
+                raise CustomerErasing(order_id) from cancelled
+            if claim_at is not None and cancelled.failed_at(claim_at):
                 raise FirstPurchaseTaken(order_id) from cancelled
             raise
+
+    # --- erasure -------------------------------------------------------------------------------------
+
+    def order_item(self, order_id: str) -> dict[str, Any] | None:
+        return self._table.get(keys.order_key(order_id), consistent=True)
+
+    def erasure_changes(self, order: dict[str, Any], customer_key: str, at: str) -> list[Operation]:
+        """The order keeps its amount, campaign, attribution and answer (metrics and rewards still need them) and
+        loses everything about its buyer; the buyer's first-purchase claim in that campaign goes."""
+        operations = [
+            self._table.update_op(
+                keys.order_key(order["order_id"]),
+                "SET erased_at = :at REMOVE " + ", ".join(_ERASED_FIELDS),
+                {":at": at, ":key": customer_key},
+                "customer_key = :key",
+            )
+        ]
+        if order.get("campaign_id"):
+            operations.append(self._table.delete_op(keys.buyer_key(order["campaign_id"], customer_key)))
+        return operations
 
     def save_refund(
         self,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
-# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); or a storefront
-# whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer).
-Auth = Literal["none", "admin", "signed"]
+FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "privacy", "archive"]
+# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
+# whose body carries a Wom-Signature; or Stripe or Shopify, signing their webhooks their own way. The function
+# checks every signature itself (API Gateway has no HMAC authorizer).
+Auth = Literal["none", "admin", "signed", "stripe", "shopify"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ ROUTES: tuple[Route, ...] = (
     Route("OPTIONS", "/v1/events", "tracking"),
     Route("POST", "/v1/conversions", "conversions", auth="signed"),
     Route("POST", "/v1/refunds", "conversions", auth="signed"),
+    # Signed by Stripe (Stripe-Signature) and Shopify (X-Shopify-Hmac-Sha256), checked in the function.
+    Route("POST", "/v1/webhooks/stripe", "conversions", auth="stripe"),
+    Route("POST", "/v1/webhooks/shopify", "conversions", auth="shopify"),
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns", "admin", auth="admin"),
@@ -46,6 +50,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/rewards", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/review", "admin", auth="admin"),
+    Route("DELETE", "/v1/customers/{customer_id}", "admin", auth="admin"),
+    # The same erasure with the id in the body: any id, `/` included, without path encoding (wom erase uses it).
+    Route("POST", "/v1/erasures", "admin", auth="admin"),
+    Route("GET", "/v1/erasures/{erasure_id}", "admin", auth="admin"),
 )
 
 
@@ -73,7 +81,7 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.conversions.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        description="Signed storefront posts: conversions with attribution, and refunds",
+        description="Signed storefront posts and Stripe/Shopify webhooks: conversions with attribution, and refunds",
     ),
     FunctionDefinition(
         name="admin",
@@ -95,6 +103,20 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         memory_mb=1024,
         timeout_seconds=900,
         description="Metrics job: daily funnel metrics per campaign to S3, advocates' daily shares and clicks",
+    ),
+    FunctionDefinition(
+        name="privacy",
+        handler="functions.privacy.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=300,
+        description="Privacy job: finishes erasures, forgets erased customers' keys after their hold, destroys old visitor salts",
+    ),
+    FunctionDefinition(
+        name="archive",
+        handler="functions.archive.handler.lambda_handler",
+        memory_mb=256,
+        timeout_seconds=60,
+        description="Archive writer: the events table's stream to gzip JSON Lines under events/ in the metrics bucket",
     ),
 )
 
@@ -121,5 +143,11 @@ SCHEDULES: tuple[ScheduleDefinition, ...] = (
         function="metrics",
         rate_minutes=60,
         description="Recompute today's and yesterday's (UTC) daily metrics of every campaign",
+    ),
+    ScheduleDefinition(
+        name="privacy",
+        function="privacy",
+        rate_minutes=5,
+        description="Finish requested erasures, forget erased customers' keys once their hold ends, destroy visitor salts past 48 hours",
     ),
 )

@@ -65,7 +65,7 @@ class Approvals:
         """A milestone bonus: the advocate's, approved at once (the referrals behind it are past holding), filed
         under the referral whose approval reached it."""
         return RewardRecord(
-            **reward.model_dump(include={"campaign_id", "conversion_id", "order_id", "advocate_id", "customer_id", "currency", "rules_version"}),
+            **reward.model_dump(include={"campaign_id", "conversion_id", "order_id", "advocate_id", "customer_id", "customer_key", "currency", "rules_version"}),
             reward_id=ids.milestone_reward_id(reward.advocate_id, referrals),
             recipient="advocate",
             amount=value,

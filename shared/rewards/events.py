@@ -8,9 +8,8 @@ from typing import Any
 
 from shared.metrics.facts import Fact, reward_fact
 from shared.rewards.models import RewardRecord
-from shared.rewards.repository import OutboxEntry
+from shared.rewards.repository import OutboxEntry, event_id
 
-_CHANGES = {"RewardApproved": "approved", "RewardVoided": "voided", "RewardAdjusted": "adjusted", "RewardHeld": "held"}
 _SHOWN = {"reward_id", "campaign_id", "conversion_id", "advocate_id", "recipient", "customer_id", "amount", "currency", "status", "rules_version"}
 
 
@@ -20,15 +19,20 @@ def _compact(at: str) -> str:
 
 def reward_event(reward: RewardRecord, detail_type: str, at: str, **extra: Any) -> OutboxEntry:
     """The event for one state change of one reward; its id names the change, so consumers can deduplicate. A reward is
-    approved and voided at most once, but may be held again after a rescore released it: a hold's id carries its time."""
-    change = _CHANGES[detail_type]
-    event_id = f"{reward.reward_id}.{change}" + (f".{_compact(at)}" if detail_type == "RewardHeld" else "")
-    detail = {"event_id": event_id, **reward.model_dump(include=_SHOWN), "at": at}
+    approved and voided at most once, but may be held again after a rescore released it: a hold's id carries its time.
+    A hold names no customer: nothing is owed to anyone yet, and an erasure, which rewrites the unpublished events it
+    can name by id (shared/privacy/job.py), could not name a hold's."""
+    if detail_type == "RewardHeld":
+        event_id_ = f"{reward.reward_id}.held.{_compact(at)}"
+        detail = {"event_id": event_id_, **reward.model_dump(include=_SHOWN - {"customer_id"}), "at": at}
+        if reward.review is not None:
+            detail["review"] = reward.review.model_dump(include={"reasons", "flagged_at"})
+    else:
+        event_id_ = event_id(reward.reward_id, detail_type)
+        detail = {"event_id": event_id_, **reward.model_dump(include=_SHOWN), "at": at}
     if reward.milestone is not None:
         detail["milestone"] = reward.milestone
-    if detail_type == "RewardHeld" and reward.review is not None:
-        detail["review"] = reward.review.model_dump(include={"reasons", "flagged_at"})
-    return OutboxEntry(event_id, detail_type, {**detail, **extra})
+    return OutboxEntry(event_id_, detail_type, {**detail, **extra})
 
 
 def reward_change_fact(change: str, reward: RewardRecord, at: datetime, retention_days: int) -> Fact:

@@ -34,7 +34,7 @@ from shared.fraud.rules import FraudSignals, fraud_reasons
 from shared.rewards.approvals import Approvals
 from shared.rewards.events import reward_change_fact, reward_event
 from shared.rewards.models import FraudReason, Review, RewardRecord
-from shared.rewards.repository import AlreadyDone, CapReached, Caps, OutboxEntry, RewardRepository, WorkItem
+from shared.rewards.repository import AlreadyDone, CapReached, Caps, OutboxEntry, RecipientErasing, RewardRepository, WorkItem
 from shared.conversions.attribution import REFERRED_STATUSES
 from shared.rewards.rules import Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
 
@@ -55,6 +55,8 @@ class RewardsRunSummary:
     reduced: int = 0
     adjusted: int = 0
     skipped: int = 0
+    # Left on the work list for a later run: a recipient was being erased.
+    deferred: int = 0
     published: int = 0
     publish_failures: int = 0
     set_aside: int = 0  # items this run could not process, now on the set-aside queue
@@ -165,6 +167,8 @@ class RewardsJob:
                 summary.skipped += 1
         except AlreadyDone:
             pass  # an overlapping run did it
+        except RecipientErasing:
+            summary.deferred += 1  # still on the list: a later run finds the erasure done and the data gone
         return []
 
     def _take_conversion(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> list[str]:
@@ -176,13 +180,18 @@ class RewardsJob:
             self.rewards.skip(work, "not_rewardable")
             summary.skipped += 1
             return []
+        if order.get("first_purchase_unverified") and rules.first_purchase_only:
+            # Recorded while its buyer was being erased: no first purchase could be claimed, so none is rewarded.
+            self.rewards.skip(work, "first_purchase_unverified")
+            summary.skipped += 1
+            return []
         conversion = Conversion(
             conversion_id=order["conversion_id"],
             order_id=order["order_id"],
             status=order["status"],
             campaign_id=campaign.campaign_id,
             advocate_id=advocate.advocate_id,
-            buyer_customer_id=order["customer_id"],
+            buyer_customer_id=order.get("customer_id"),
             advocate_customer_id=advocate.customer_id,
             amount=int(order["amount"]),
             currency=order["currency"],
@@ -198,13 +207,14 @@ class RewardsJob:
         if advocate_reward is not None:
             month = (advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward.cap_month and advocate_reward.cap_limit else None
             caps = Caps(advocate.advocate_id, month, advocate_reward.lifetime_limit)
+        customer_keys = {"advocate": advocate.customer_key, "friend": order.get("customer_key")}
         try:
-            rewards, facts, events = self._created(planned, conversion, order, reasons)
+            rewards, facts, events = self._created(planned, conversion, order, reasons, customer_keys)
             self.rewards.take_conversion(work, rewards, facts, caps, events)
         except CapReached:
             # A cap is full: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
-            rewards, facts, events = self._created(planned, conversion, order, reasons)
+            rewards, facts, events = self._created(planned, conversion, order, reasons, customer_keys)
             self.rewards.take_conversion(work, rewards, facts, None, events)
             summary.capped += 1
         summary.conversions += 1
@@ -215,7 +225,12 @@ class RewardsJob:
         return [iso(p.approve_at) for p in planned]
 
     def _created(
-        self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any], reasons: list[FraudReason]
+        self,
+        planned: list[PlannedReward],
+        conversion: Conversion,
+        order: dict[str, Any],
+        reasons: list[FraudReason],
+        customer_keys: dict[str, str | None],
     ) -> tuple[list[RewardRecord], list[Fact], list[OutboxEntry]]:
         """The rewards, their facts filed on the conversion's day (as `created_at` says) and, for held ones, their
         RewardHeld events: flagged when the conversion was recorded, which is what the signals saw."""
@@ -230,6 +245,7 @@ class RewardsJob:
                 advocate_id=conversion.advocate_id,
                 recipient=p.recipient,
                 customer_id=p.customer_id,
+                customer_key=customer_keys[p.recipient],
                 amount=p.amount,
                 currency=p.currency,
                 status="held" if review else "pending",
@@ -303,7 +319,7 @@ class RewardsJob:
     @staticmethod
     def _adjustment(reward: RewardRecord, refund: dict[str, Any], delta: int) -> RewardRecord:
         at = refund["received_at"]
-        keep = {"campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "currency", "rules_version"}
+        keep = {"campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "customer_key", "currency", "rules_version"}
         return RewardRecord(
             **reward.model_dump(include=keep),
             reward_id=ids.adjustment_id(reward.reward_id, refund["refund_id"]),

@@ -21,6 +21,8 @@ from shared.platform import keys
 from shared.platform.clock import iso
 from shared.platform.dynamo import ConditionFailed, ItemNotFound, Operation, Table, TransactionCancelled, transact
 from shared.platform.resources import ADVOCATE_REWARDS_INDEX, DUE_INDEX, LISTING_INDEX
+from shared.platform.worklist import due, on_queue
+from shared.privacy.index import CustomerIndex
 from shared.rewards.models import Review, RewardRecord
 
 REWARDS_QUEUE = "rewards"
@@ -35,9 +37,17 @@ HELD_QUEUE_PREFIX = "held#"
 _STORAGE_FIELDS = ("pk", "sk", "kind", DUE_INDEX.partition_key, DUE_INDEX.sort_key, LISTING_INDEX.partition_key, LISTING_INDEX.sort_key)
 
 
+# The changes a reward's events name (`<reward_id>.<change>`), so the outbox entries of one reward can be read by key.
+EVENT_CHANGES = {"RewardApproved": "approved", "RewardVoided": "voided", "RewardAdjusted": "adjusted"}
+
+
+def event_id(reward_id_: str, detail_type: str) -> str:
+    return f"{reward_id_}.{EVENT_CHANGES[detail_type]}"
+
+
 def rewards_work_entry(due_at: datetime) -> dict[str, str]:
     """The attributes that put an item on the rewards job's work list, due at `due_at`."""
-    return _on_queue(REWARDS_QUEUE, iso(due_at))
+    return on_queue(REWARDS_QUEUE, iso(due_at))
 
 
 def held_queue(campaign_id: str) -> str:
@@ -62,6 +72,10 @@ class NotHeld(ConditionFailed):
 
 class AlreadyDone(ConditionFailed):
     """Another run (or an earlier one) made this change first."""
+
+
+class RecipientErasing(ConditionFailed):
+    """A recipient of the change is being erased (or their data left the item it was read from): try again later."""
 
 
 class NotApproved(ConditionFailed):
@@ -128,23 +142,12 @@ class RewardRepository:
         self._table = Table(client, table_name)
         # Where the job's changes leave their facts for the metrics job (the admin API writes none).
         self._events = Table(client, events_table) if events_table else None
+        self._index = CustomerIndex(self._table)
 
     # --- reads -------------------------------------------------------------------------------------
 
     def _due(self, queue: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-        """The earliest items of a queue that are due by `now` (the index is eventually consistent; every change
-        is conditional on the item's own state, so a stale entry is harmless)."""
-        items, _ = self._table.page(
-            limit=limit,
-            cursor=None,
-            cursor_names=set(),
-            listing={},
-            IndexName=DUE_INDEX.name,
-            KeyConditionExpression="#q = :q AND #d <= :now",
-            ExpressionAttributeNames={"#q": DUE_INDEX.partition_key, "#d": DUE_INDEX.sort_key},
-            ExpressionAttributeValues={":q": queue, ":now": iso(now)},
-        )
-        return items
+        return due(self._table, queue, now, limit)
 
     def due_work(self, now: datetime, limit: int = 100) -> list[WorkItem]:
         return [
@@ -175,6 +178,26 @@ class RewardRepository:
         # Conditional on the exact entry: whoever takes it first does the work, once.
         return self._table.update_op(work.key, "REMOVE due_queue, due_at", {":due": work.due_at}, "due_at = :due")
 
+    def _take_order_off_list(self, work: WorkItem) -> Operation:
+        """As _take_off_list, and conditional on the order still holding the buyer it was read with (an erasure
+        takes them out): its raw customer id goes, since the friend's reward now holds it."""
+        customer_key = work.item.get("customer_key")
+        values: dict[str, Any] = {":due": work.due_at}
+        if customer_key:
+            values[":key"] = customer_key
+        holds_buyer = "customer_key = :key" if customer_key else "attribute_not_exists(customer_key)"
+        return self._table.update_op(work.key, "REMOVE due_queue, due_at, customer_id", values, f"due_at = :due AND {holds_buyer}")
+
+    def _recipient_guards(self, reward: RewardRecord) -> list[Operation]:
+        """What a new reward adds for its recipient: into their index, checked against an erasure of them, and for
+        an advocate, conditional on the advocate (whose customer id it copies) still being that customer's."""
+        if not reward.customer_key:
+            return []
+        guards = self._index.entries(reward.customer_key, "reward", reward.reward_id)
+        if reward.recipient == "advocate" and not reward.is_adjustment:
+            guards.append(self._table.check_op(keys.advocate_key(reward.advocate_id), "customer_key = :key", {":key": reward.customer_key}))
+        return guards
+
     def _stats(self, advocate_id: str, counters: dict[str, int]) -> Operation:
         names = {f"#c{i}": name for i, name in enumerate(counters)}
         values = {f":c{i}": value for i, value in enumerate(counters.values())}
@@ -184,7 +207,7 @@ class RewardRepository:
     def _outbox(self, entry: OutboxEntry, at: str) -> Operation:
         return self._table.put_new_op(
             keys.outbox_key(entry.event_id),
-            {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), **_on_queue(OUTBOX_QUEUE, at)},
+            {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), **on_queue(OUTBOX_QUEUE, at)},
         )
 
     def _new_reward(self, reward: RewardRecord) -> Operation:
@@ -196,9 +219,9 @@ class RewardRepository:
             LISTING_INDEX.sort_key: f"{reward.created_at}#{reward.reward_id}",
         }
         if reward.status == "pending" and reward.approve_at:
-            attributes |= _on_queue(REWARDS_QUEUE, reward.approve_at)
+            attributes |= on_queue(REWARDS_QUEUE, reward.approve_at)
         elif reward.status == "held" and reward.review is not None:
-            attributes |= _on_queue(held_queue(reward.campaign_id), reward.review.flagged_at)
+            attributes |= on_queue(held_queue(reward.campaign_id), reward.review.flagged_at)
         return self._table.put_new_op(keys.reward_key(reward.reward_id), attributes)
 
     def _lifetime(self, advocate_id: str, change: int, limit: int | None = None) -> Operation:
@@ -231,10 +254,16 @@ class RewardRepository:
         events), counts it for the advocate and counts the advocate's reward against `caps`. Raises CapReached
         (nothing written) when a cap is full, AlreadyDone when the conversion was taken already."""
         advocate_id = work.item["advocate_id"]
-        operations = [self._take_off_list(work)]
+        operations = [self._take_order_off_list(work)]
         counters = {"conversions": 1}
+        guarded: list[int] = []
+        created: list[int] = []
         for reward in rewards:
+            created.append(len(operations))
             operations.append(self._new_reward(reward))
+            guards = self._recipient_guards(reward)
+            guarded += range(len(operations), len(operations) + len(guards))
+            operations += guards
             if reward.recipient == "advocate":
                 counters.update(_tally(reward.status, 1, reward.amount))
         cap_indexes = []
@@ -256,7 +285,9 @@ class RewardRepository:
         if not reasons:
             return
         cancelled = TransactionCancelled(reasons)
-        if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in range(1, 1 + len(rewards))):
+        if any(cancelled.failed_at(i) for i in guarded):
+            raise RecipientErasing(work.item["order_id"])
+        if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in created):
             raise AlreadyDone(work.item["order_id"])  # deterministic ids: an existing reward means another run took it
         if any(cancelled.failed_at(i) for i in cap_indexes):
             raise CapReached(advocate_id)
@@ -281,7 +312,7 @@ class RewardRepository:
         """Approves a pending reward whose holding ended (`work`: its entry on the list) or a held one a review
         released (`review`: the decision), with its event and the milestones it reaches (`step`), in one transaction.
         Raises AlreadyDone when the reward is no longer in that state, MilestonesMoved when the advocate's count
-        changed since `step` read it."""
+        changed since `step` read it, RecipientErasing when a bonus's advocate is being erased."""
         values: dict[str, Any] = {":approved": "approved", ":at": approved_at}
         if work is not None:
             expression, condition = "SET #s = :approved, approved_at = :at REMOVE due_queue, due_at", "#s = :pending AND due_at = :due"
@@ -306,6 +337,11 @@ class RewardRepository:
                 counters["approved_amount"] = counters.get("approved_amount", 0) + bonus.amount
             operations += [self._outbox(entry, approved_at) for entry in step.events]
             operations += [self.fact(fact) for fact in step.facts]
+        guarded = range(len(operations), len(operations))
+        if step is not None and step.bonuses:
+            guards = self._bonus_guards(step.bonuses)
+            guarded = range(len(operations), len(operations) + len(guards))
+            operations += guards
         if counters:
             operations.append(self._stats(reward.advocate_id, counters))
         reasons = self._transact(operations)
@@ -314,6 +350,8 @@ class RewardRepository:
         cancelled = TransactionCancelled(reasons)
         if cancelled.failed_at(0):
             raise AlreadyDone(reward.reward_id)
+        if any(cancelled.failed_at(i) for i in guarded):
+            raise RecipientErasing(reward.reward_id)
         if step_index is not None and any(cancelled.failed_at(i) for i in range(step_index, step_index + 1 + len(step.bonuses))):
             raise MilestonesMoved(reward.advocate_id)
         if step is not None and TRANSACTION_CONFLICT in reasons:
@@ -321,6 +359,18 @@ class RewardRepository:
             # cancels both sides of such a race): count again, as when it had committed first.
             raise MilestonesMoved(reward.advocate_id)
         raise cancelled
+
+    def _bonus_guards(self, bonuses: tuple[RewardRecord, ...]) -> list[Operation]:
+        """As _recipient_guards for the milestone bonuses one approval creates: all the advocate's, so the erasure
+        check and the advocate's check are written once (a transaction names each item once), a reference each."""
+        customer_key = bonuses[0].customer_key
+        if not customer_key:
+            return []
+        return [
+            self._index.check(customer_key),
+            self._table.check_op(keys.advocate_key(bonuses[0].advocate_id), "customer_key = :key", {":key": customer_key}),
+            *(self._index.reference(customer_key, "reward", bonus.reward_id) for bonus in bonuses),
+        ]
 
     def _milestone_move(self, step: MilestoneStep) -> Operation:
         # Conditional on the count read: two approvals of one advocate's referrals can never both count as the n-th.
@@ -505,14 +555,74 @@ class RewardRepository:
         return [change, *self._voided_counts(reward, reward.status)]
 
     def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None) -> list[Operation]:
-        change = self._table.update_op(
-            keys.reward_key(reward.reward_id), "SET refunded_basis = :basis", {":basis": basis, ":old": reward.refunded_basis}, "refunded_basis = :old"
-        )
+        # The adjustment copies the reward's customer: conditional on the reward still holding them.
+        values: dict[str, Any] = {":basis": basis, ":old": reward.refunded_basis}
+        if reward.customer_key:
+            values[":key"] = reward.customer_key
+        holds = "customer_key = :key" if reward.customer_key else "attribute_not_exists(customer_key)"
+        change = self._table.update_op(keys.reward_key(reward.reward_id), "SET refunded_basis = :basis", values, f"refunded_basis = :old AND {holds}")
         operations = [change]
         if adjustment is not None:
             operations.append(self._new_reward(adjustment))
+            operations += self._recipient_guards(adjustment)
             if reward.recipient == "advocate":
                 operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
+        return operations
+
+    # --- erasure ---------------------------------------------------------------------------------------
+
+    def reward_item(self, reward_id: str) -> dict[str, Any] | None:
+        item = self._table.get(keys.reward_key(reward_id), consistent=True)
+        return item if item and item.get("kind") in ("reward", "adjustment") else None
+
+    @staticmethod
+    def record_of(item: dict[str, Any]) -> RewardRecord:
+        return _record(item)
+
+    def voided_for_erasure(self, reward: RewardRecord, at: str, event: OutboxEntry) -> list[Operation]:
+        """A pending or held reward of an erased customer: voided without their ids (no fact: an erasure is not a
+        refund, and the metrics stay as they were), off the work list or review queue, its RewardVoided in the
+        outbox."""
+        return [
+            self._table.update_op(
+                keys.reward_key(reward.reward_id),
+                "SET #s = :voided, voided_at = :at, erased_at = :at REMOVE customer_id, customer_key, due_queue, due_at, set_aside_reason, set_aside_at"
+                + _review_note_removed(reward),
+                {":voided": "voided", ":status": reward.status, ":at": at, ":key": reward.customer_key},
+                "#s = :status AND customer_key = :key",
+                _review_names(reward, {"#s": "status"}),
+            ),
+            self._outbox(event, at),
+        ]
+
+    def anonymised(self, reward: RewardRecord, at: str) -> list[Operation]:
+        """A settled (or voided) reward of an erased customer keeps its amount, for the operator's books, without
+        their ids (nor a reviewer's note, which may speak of them); conditional on the state read, so a concurrent
+        change makes the erasure read it again."""
+        return [
+            self._table.update_op(
+                keys.reward_key(reward.reward_id),
+                "SET erased_at = :at REMOVE customer_id, customer_key, set_aside_reason" + _review_note_removed(reward),
+                {":at": at, ":key": reward.customer_key, ":status": reward.status},
+                "customer_key = :key AND #s = :status",
+                _review_names(reward, {"#s": "status"}),
+            )
+        ]
+
+    def unpublished_events_scrubbed(self, reward: RewardRecord, skip: tuple[str, ...] = ()) -> list[Operation]:
+        """The reward's events still waiting in the outbox, rewritten without the customer id; for those not there, a
+        check that they still are not (so an event written meanwhile cancels the erasure's transaction)."""
+        operations = []
+        for detail_type in ("RewardAdjusted",) if reward.is_adjustment else ("RewardApproved", "RewardVoided"):
+            if detail_type in skip:
+                continue
+            key = keys.outbox_key(event_id(reward.reward_id, detail_type))
+            item = self._table.get(key, consistent=True)
+            if item is None:
+                operations.append(self._table.check_op(key, "attribute_not_exists(pk)"))
+                continue
+            detail = {**json.loads(item["detail"]), "customer_id": None}
+            operations.append(self._table.put_op({**item, "detail": json.dumps(detail, sort_keys=True)}, "detail = :read", {":read": item["detail"]}))
         return operations
 
     # --- the outbox ----------------------------------------------------------------------------------
@@ -614,5 +724,11 @@ class RewardRepository:
         return {name: int(value) for name, value in item.items() if name not in ("pk", "sk")}
 
 
-def _on_queue(queue: str, due_at: str) -> dict[str, str]:
-    return {DUE_INDEX.partition_key: queue, DUE_INDEX.sort_key: due_at}
+def _review_note_removed(reward: RewardRecord) -> str:
+    # A reviewer's note is free text about the people behind a referral. DynamoDB refuses to remove a path under a
+    # map that is not there, so the note is named only when the reward has one.
+    return ", #r.#note" if reward.review is not None and reward.review.note is not None else ""
+
+
+def _review_names(reward: RewardRecord, names: dict[str, str]) -> dict[str, str]:
+    return {**names, "#r": "review", "#note": "note"} if _review_note_removed(reward) else names

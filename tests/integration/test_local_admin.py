@@ -144,3 +144,28 @@ def test_admin_commands_set_programme_rules_and_fraud_settings_and_review_a_held
     assert (reviewed["status"], reviewed["review"]["note"]) == ("voided", "throwaway address")
     assert main(["rewards", "review", held["reward_id"], "--decision", "approve", *stack]) == 1
     assert "reward_already_reviewed" in capsys.readouterr().err
+
+
+def test_wom_erase_and_wom_erasures_get_through_the_deployed_api(deployed_stack, capsys):
+    import json
+
+    from local.cli import main
+    from shared import wiring
+
+    main(["campaigns", "create", "autumn", "--stack", deployed_stack, "--name", "Autumn", "--destination-url", "https://shop.example.com/", "--advocate-reward", "flat:500"])
+    capsys.readouterr()
+    assert main(["advocates", "enrol", "autumn", "leaving@example.org", "--consent-terms", "t-7", "--marketing", "--stack", deployed_stack]) == 0
+    advocate = json.loads(capsys.readouterr().out)
+    assert main(["advocates", "get", advocate["advocate_id"], "--stack", deployed_stack]) == 0
+    assert json.loads(capsys.readouterr().out)["consent"]["terms_version"] == "t-7"
+
+    assert main(["erase", "leaving@example.org", "--stack", deployed_stack]) == 0
+    receipt = json.loads(capsys.readouterr().out)
+    assert receipt["status"] == "pending"
+    wiring.privacy_job().run(wiring.now())
+    assert main(["erasures", "get", receipt["erasure_id"], "--stack", deployed_stack]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["status"] == "completed" and done["erased"]["advocates"] == 1
+    assert main(["advocates", "get", advocate["advocate_id"], "--stack", deployed_stack]) == 1
+    assert main(["advocates", "enrol", "autumn", "x", "--marketing", "--stack", deployed_stack]) == 1
+    assert "--consent-terms" in capsys.readouterr().err

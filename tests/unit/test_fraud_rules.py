@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from shared.campaigns.models import FraudSettings
 from shared.fraud.rules import FraudSignals, fraud_reasons, host_blocked, is_disposable_domain, signals_of, velocity_hours
-from shared.platform.http import referring_host
+from shared.platform.hosts import referring_host
 from shared.platform.privacy import email_hash, mailbox, mailbox_hash
 
 KEY = b"k"

@@ -82,6 +82,10 @@ def test_who_may_call_is_documented_with_its_401(document):
         elif route.auth == "signed":
             assert op["security"] == [{"womSignature": []}], (method, path)
             assert {"401", "503"} <= set(op["responses"]) and "Retry-After" in op["responses"]["503"]["headers"]
+        elif route.auth == "stripe":
+            assert op["security"] == [{"stripeSignature": []}] and "400" in op["responses"], (method, path)
+        elif route.auth == "shopify":
+            assert op["security"] == [{"shopifyHmac": []}] and "401" in op["responses"], (method, path)
         else:
             assert "security" not in op and "401" not in op["responses"], (method, path)
 
