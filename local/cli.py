@@ -248,7 +248,8 @@ def _invoke(job: str, call: Any) -> int:
     return 0
 
 
-# How far back `wom jobs run rescore --since` may reach (the rewards function refuses more).
+# How far back `wom jobs run rescore --since` may ever reach (the archive's default retention); the rewards
+# function refuses a day before its hot window.
 RESCORE_MAX_DAYS = 400
 
 

@@ -30,10 +30,6 @@ from shared.rewards.events import reward_change_fact, reward_event
 from shared.rewards.models import Review, RewardRecord
 from shared.rewards.repository import AlreadyDone, NotHeld, RewardRepository
 
-# How far back a rescore may reach: the raw event retention's default.
-MAX_RESCORE_DAYS = 400
-
-
 @dataclass
 class RescoreSummary:
     since: str
@@ -60,6 +56,7 @@ class _Change:
 
 class Rescore:
     def __init__(self, rewards: RewardRepository, campaigns: CampaignRepository, created: CreatedRewards, retention_days: int) -> None:
+        """`retention_days`: the events table's hot window, how long the facts a rescore reads (and writes) stay."""
         self.rewards = rewards
         self.campaigns = campaigns
         self.created = created
@@ -67,8 +64,10 @@ class Rescore:
 
     def run(self, since: date, now: datetime, apply: bool) -> dict[str, Any]:
         today = now.date()
-        if since > today or (today - since).days >= MAX_RESCORE_DAYS:
-            raise InvalidRequest(f"--since must be a day from {MAX_RESCORE_DAYS} days ago to today", code="invalid_since")
+        # The reward_created facts that name a day's rewards stay in the events table for the hot window only
+        # (SPEC §8): a day older than that could no longer be read whole, so it is refused rather than half done.
+        if since > today or (today - since).days >= self.retention_days:
+            raise InvalidRequest(f"--since must be a day from {self.retention_days - 1} days ago (the hot window) to today", code="invalid_since")
         summary = RescoreSummary(since=since.isoformat(), until=today.isoformat(), apply=apply)
         for listed in self.campaigns.list_campaigns():
             campaign = self.campaigns.get_campaign(listed["campaign_id"])

@@ -129,6 +129,8 @@ def test_rescore_finds_conversions_by_their_days_and_refuses_a_bad_range(api, aw
     assert only_today["days"] == 1 and only_today["conversions_checked"] == 6
     everything = rescore(FIRST_DAY)
     assert everything["days"] == (DAY - FIRST_DAY).days + 1 and everything["conversions_checked"] == 7
-    for since, now in ((DAY + timedelta(days=1), TODAY), (DAY - timedelta(days=400), TODAY)):
-        with pytest.raises(InvalidRequest):
+    # The hot window (WOM_HOT_EVENT_DAYS, 35 by default) bounds it: older days' facts have expired from the table.
+    assert rescore(DAY - timedelta(days=34))["conversions_checked"] == 7
+    for since, now in ((DAY + timedelta(days=1), TODAY), (DAY - timedelta(days=35), TODAY), (DAY - timedelta(days=400), TODAY)):
+        with pytest.raises(InvalidRequest, match="the hot window"):
             rescore(since, now=now)
