@@ -7,9 +7,10 @@ computes the campaign-days earlier runs set aside again; {"list_set_aside": true
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from shared import wiring
+from shared.platform.clock import as_of
 from shared.platform.errors import ItemsSetAside
 from shared.platform.observability import logger
 
@@ -18,7 +19,7 @@ from shared.platform.observability import logger
 def lambda_handler(event: dict, context: object) -> dict:
     event = event or {}
     job = wiring.metrics_job()
-    now = datetime.fromisoformat(event["now"]) if event.get("now") else wiring.now()
+    now = as_of(event, wiring.now)
     if event.get("list_set_aside"):
         return {"set_aside_items": job.set_aside()}
     if event.get("retry_set_aside"):

@@ -11,13 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared import wiring
+from shared.platform.clock import as_of
 from shared.platform.errors import ItemsSetAside
 from shared.platform.observability import logger
-
-
-def _as_of(event: dict) -> datetime:
-    raw = (event or {}).get("now")
-    return datetime.fromisoformat(raw) if raw else wiring.now()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -27,8 +23,8 @@ def lambda_handler(event: dict, context: object) -> dict:
     if event.get("list_set_aside"):
         return {"set_aside_items": job.set_aside()}
     if "rescore" in event:
-        return _rescore(event["rescore"] or {}, _as_of(event))
-    summary = job.run(_as_of(event), retry_set_aside=bool(event.get("retry_set_aside")))
+        return _rescore(event["rescore"] or {}, as_of(event, wiring.now))
+    summary = job.run(as_of(event, wiring.now), retry_set_aside=bool(event.get("retry_set_aside")))
     logger.info("rewards job finished", extra={"summary": summary})
     if summary["set_aside"]:
         # Every good item is done; failing the invocation now is what raises the job's Errors alarm.
