@@ -28,7 +28,7 @@ from shared.platform.observability import logger
 from shared.platform.worklist import first_unseen
 from shared.privacy.index import ERASED
 from shared.privacy.repository import ErasureRepository
-from shared.rewards.job import reward_event
+from shared.rewards.events import reward_event
 from shared.rewards.repository import RewardRepository
 from shared.tracking.salts import VisitorSaltRepository
 
@@ -183,7 +183,7 @@ class PrivacyJob:
         if item is None or item.get("customer_key") != customer_key:
             return [], None
         reward = self.rewards.record_of(item)
-        if reward.status == "pending" and not reward.is_adjustment:
+        if reward.status in ("pending", "held") and not reward.is_adjustment:  # not owed yet: never will be
             voided = reward.model_copy(update={"status": "voided", "voided_at": at, "customer_id": None})
             event = reward_event(voided, "RewardVoided", at, reason="customer_erased")
             changes = self.rewards.voided_for_erasure(reward, at, event)
