@@ -26,7 +26,8 @@ from shared.conversions.models import (
     RefundRequest,
     RefundResult,
 )
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_domain, email_hash, mailbox_hash
+from shared.fraud.rules import FraudSignals, signals_of, velocity_hours
 from shared.privacy.index import CustomerErasing
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
@@ -95,7 +96,13 @@ class ConversionService:
         click = self.events.find(keys.click_key(referrer.campaign_id, reference))
         if click is None:
             return None
-        return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
+        return ClickEvidence(
+            click_id=reference.click_id,
+            at=datetime.fromisoformat(click["at"]),
+            bot=bool(click["bot"]),
+            referrer=referrer,
+            referrer_host=click.get("referrer_host"),
+        )
 
     def order(self, order_id: str) -> dict[str, Any] | None:
         """A recorded order as stored (its amount, currency, refunded total), or None."""
@@ -122,7 +129,7 @@ class ConversionService:
         anonymous = False
         for _ in range(4):
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=claim and not anonymous, anonymous=anonymous)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, source, click, claim=claim and not anonymous, anonymous=anonymous)
             except LedgerMoved:
                 continue  # another purchase by the same buyer changed their ledger meanwhile: read it again
             except FirstPurchaseTaken:
@@ -136,6 +143,21 @@ class ConversionService:
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
+    def _fraud_signals(self, request: ConversionRequest, attribution: Attribution, click: ClickEvidence | None, now: datetime) -> FraudSignals:
+        """What fraud review needs of an attributed purchase, seen now: no email is kept, only what it showed."""
+        referrer = attribution.referrer
+        assert referrer is not None
+        email = request.customer_email
+        first_hour, last_hour = velocity_hours(now)
+        earlier = self.conversions.advocate_referrals(referrer.advocate_id, first_hour, last_hour)
+        return signals_of(
+            email_domain=email_domain(email) if email else None,
+            buyer_mailbox_hash=mailbox_hash(self.hash_key(), email) if email else None,
+            advocate_mailbox_hash=referrer.advocate_mailbox_hash,
+            advocate_referrals_24h=earlier + 1,
+            referrer_host=click.referrer_host if click is not None and attribution.method == "click_id" else None,
+        )
+
     def _save(
         self,
         request: ConversionRequest,
@@ -145,6 +167,7 @@ class ConversionService:
         purchased_at: datetime,
         now: datetime,
         source: str,
+        click: ClickEvidence | None,
         claim: bool,
         anonymous: bool,
     ) -> Answer:
@@ -173,6 +196,11 @@ class ConversionService:
             "refunded_amount": 0,
             "response": response,
         }
+        # Only an attributed purchase earns rewards, so only it is reviewed and counted for its advocate's velocity.
+        referral_hour = None
+        if attribution.status == "attributed" and referrer is not None:
+            attributes["fraud_signals"] = self._fraud_signals(request, attribution, click, now).stored()
+            referral_hour = (referrer.advocate_id, velocity_hours(now)[1])
         if anonymous:
             attributes["erased_at"] = iso(now)
             # No claim can be made without the buyer's key: whether this was their first purchase stays unknown.
@@ -210,7 +238,7 @@ class ConversionService:
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
         self.conversions.save_conversion(
-            request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at,
+            request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at, referral_hour,
             more_facts=tuple(more_facts), ledger=tuple(ledger),
         )
         return 201, response

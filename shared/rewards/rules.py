@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
-from shared.platform import ids, keys
-from shared.campaigns.models import RewardRule, RewardRules
+from shared.platform import ids
+from shared.campaigns.models import Milestone, RewardRule, RewardRules
 from shared.rewards.models import Recipient
-
-
 
 
 @dataclass(frozen=True)
@@ -72,6 +70,7 @@ class PlannedReward:
     approve_at: datetime
     cap_month: str | None  # the advocate's month under a monthly cap
     cap_limit: int | None
+    lifetime_limit: int | None = None  # the advocate's lifetime cap, if the rules set one
 
 
 def cap_month(moment: datetime) -> str:
@@ -107,9 +106,16 @@ def plan_rewards(conversion: Conversion, rules: RewardRules, campaign_currency: 
                 approve_at=approve_at,
                 cap_month=cap_month(conversion.occurred_at) if capped else None,
                 cap_limit=rules.max_rewards_per_advocate_per_month if capped else None,
+                lifetime_limit=rules.max_rewards_per_advocate if recipient == "advocate" else None,
             )
         )
     return planned
+
+
+def milestones_reached(milestones: list[Milestone], approved_referrals: int, paid: frozenset[int]) -> list[Milestone]:
+    """The milestones an approval that brings the advocate to `approved_referrals` pays: every threshold reached and
+    not paid yet (a milestone added by a later rules version pays at the advocate's next approval), lowest first."""
+    return sorted((m for m in milestones if m.referrals <= approved_referrals and m.referrals not in paid), key=lambda m: m.referrals)
 
 
 @dataclass(frozen=True)
