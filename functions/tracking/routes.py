@@ -11,6 +11,7 @@ from shared import wiring
 from shared.platform.http import answer, visitor_of
 from shared.platform.observability import logger
 from shared.tracking.models import EventBatch, EventBatchResult
+from shared.tracking.scripts import script_answer
 
 router = APIGatewayHttpRouter()
 
@@ -94,3 +95,36 @@ def tracking_pixel():
 )
 def record_events(batch: EventBatch) -> EventBatchResult:
     return wiring.tracking().record_events(batch, visitor_of(router))
+
+
+_SCRIPT = {
+    200: {
+        "description": "The script; gzip-encoded (Content-Encoding: gzip) when Accept-Encoding allows it",
+        "headers": {
+            "Cache-Control": {"description": "public, max-age=3600", "schema": {"type": "string"}},
+            "ETag": {"description": "names this build (and encoding): send it back as If-None-Match", "schema": {"type": "string"}},
+            "Vary": {"description": "Accept-Encoding", "schema": {"type": "string"}},
+        },
+        "content": {"application/javascript": {"schema": {"type": "string"}}},
+    },
+    304: {"description": "The copy named by If-None-Match is this build"},
+}
+
+
+def _script(path: str) -> Response:
+    headers = router.current_event.headers or {}
+    served = script_answer(path, headers.get("accept-encoding"), headers.get("if-none-match"))
+    content_type = served.headers.pop("Content-Type")
+    # Gzipped bytes go base64-encoded (Powertools does it for a bytes body); the plain script goes as text.
+    body = served.body if "Content-Encoding" in served.headers else served.body.decode()
+    return Response(status_code=served.status, content_type=content_type, body=body, headers=served.headers)
+
+
+@router.get("/wom.js", summary="The storefront script (SPEC 3.5): one tag on every page of a store", responses=_SCRIPT)
+def storefront_script():
+    return _script("/wom.js")
+
+
+@router.get("/wom-advocate.js", summary="The advocate's page part of wom.js, which wom.js loads where a page has one", responses=_SCRIPT)
+def advocate_page_script():
+    return _script("/wom-advocate.js")

@@ -33,6 +33,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/p.gif", "tracking"),
     Route("POST", "/v1/events", "tracking"),
     Route("OPTIONS", "/v1/events", "tracking"),
+    Route("GET", "/wom.js", "tracking"),
+    Route("GET", "/wom-advocate.js", "tracking"),
     Route("POST", "/v1/conversions", "conversions", auth="signed"),
     Route("POST", "/v1/refunds", "conversions", auth="signed"),
     Route("GET", "/openapi.json", "admin"),
