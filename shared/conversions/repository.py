@@ -10,7 +10,8 @@ from typing import Any
 from shared.metrics.facts import Fact
 from shared.platform import keys
 from shared.platform.dynamo import AlreadyStored, Table, TransactionCancelled, transact
-from shared.rewards.repository import rewards_work_entry
+from shared.rewards.repository import referral_op, rewards_work_entry
+from shared.rewards.rules import ReferralProgress
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,20 @@ class ConversionRepository:
         claim_first_purchase: tuple[str, str] | None,
         fact: Fact,
         rewards_due_at: datetime | None,
+        referral: ReferralProgress | None = None,
     ) -> None:
         """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
         buyer's first referred purchase in the same transaction. With `rewards_due_at` the order goes on the rewards
-        job's work list. Raises AlreadyStored or FirstPurchaseTaken."""
+        job's work list; with `referral`, on its advocate's list of referrals. Raises AlreadyStored or
+        FirstPurchaseTaken."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
         if claim_first_purchase is not None:
             campaign_id, customer_id = claim_first_purchase
             operations.append(self._table.put_new_op(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id}))
         operations.append(self._events.put_op(fact.item))
+        if referral is not None:
+            operations.append(referral_op(self._table, attributes["advocate_id"], attributes["received_at"], attributes["conversion_id"], referral))
         try:
             transact(self._client, operations)
         except TransactionCancelled as cancelled:

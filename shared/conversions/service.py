@@ -22,6 +22,7 @@ from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
 from shared.campaigns.repository import CampaignRepository
 from shared.conversions.attribution import REFERRED_STATUSES
+from shared.rewards.rules import progress_at_purchase
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
 
@@ -154,7 +155,9 @@ class ConversionService:
         buyer_claim = (referrer.campaign_id, buyer.customer_id) if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
-        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at)
+        # The advocate sees the purchase on their page at once (SPEC §3.6), the job moves it on from there.
+        referral = progress_at_purchase(attribution.status, purchased_at) if referrer else None
+        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at, referral)
         return 201, response
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:

@@ -32,7 +32,16 @@ from shared.campaigns.repository import CampaignRepository
 from shared.rewards.models import RewardRecord
 from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RewardRepository, WorkItem
 from shared.conversions.attribution import REFERRED_STATUSES
-from shared.rewards.rules import Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
+from shared.rewards.rules import (
+    Conversion,
+    PlannedReward,
+    RuleTerms,
+    plan_rewards,
+    progress_after_refund,
+    progress_once_planned,
+    refund_effect,
+    rewarded,
+)
 
 MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
 PUT_EVENTS_BATCH = 10
@@ -200,11 +209,13 @@ class RewardsJob:
         advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)
         cap = (advocate.advocate_id, advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward and advocate_reward.cap_month else None
         try:
-            self.rewards.take_conversion(work, *self._created(planned, conversion, order), cap)
+            progress = progress_once_planned(conversion, campaign.currency, planned, capped=False)
+            self.rewards.take_conversion(work, *self._created(planned, conversion, order), cap, progress)
         except CapReached:
             # The cap is full for that month: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
-            self.rewards.take_conversion(work, *self._created(planned, conversion, order), None)
+            progress = progress_once_planned(conversion, campaign.currency, planned, capped=True)
+            self.rewards.take_conversion(work, *self._created(planned, conversion, order), None, progress)
             summary.capped += 1
         summary.conversions += 1
         summary.rewards_created += len(planned)
@@ -245,7 +256,7 @@ class RewardsJob:
         reward = self.rewards.reward_of(work)
         at = work.due_at  # approval is when holding ended, whenever the job got to it
         approved = reward.model_copy(update={"status": "approved", "approved_at": at})
-        self.rewards.approve(work, reward, at, reward_event(approved, "RewardApproved", at))
+        self.rewards.approve(work, reward, at, reward_event(approved, "RewardApproved", at), rewarded(datetime.fromisoformat(at)))
         summary.approved += 1
 
     def _take_refund(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> None:
@@ -267,9 +278,10 @@ class RewardsJob:
                 continue
             terms = RuleTerms(reward.rule_type, reward.rule_value, reward.min_order_amount)
             effect = refund_effect(terms, reward.order_amount, reward.refunded_basis, int(refund["amount"]))
+            progress = progress_after_refund(effect, datetime.fromisoformat(at))
             if reward.status == "pending":
                 if effect.value_after <= 0:
-                    changes += self.rewards.pending_voided(reward, effect.refunded_basis, at)
+                    changes += self.rewards.pending_voided(reward, effect.refunded_basis, at, progress)
                     changes.append(self.rewards.fact(self._fact(REWARD_VOIDED, reward, datetime.fromisoformat(at))))
                     events.append(reward_event(reward.model_copy(update={"status": "voided"}), "RewardVoided", at, refund_id=refund["refund_id"]))
                     summary.voided += 1
@@ -282,7 +294,7 @@ class RewardsJob:
                 adjustment = self._adjustment(reward, refund, effect.delta)
                 events.append(reward_event(adjustment, "RewardAdjusted", at, adjusts=reward.reward_id, refund_id=refund["refund_id"]))
                 summary.adjusted += 1
-            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment)
+            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment, progress)
         self.rewards.apply_refund(work, changes, events, at)
         summary.refunds += 1
 

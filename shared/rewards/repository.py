@@ -5,6 +5,9 @@ This repository owns the storage fields of rewards: the work list (the sparse `d
 `due_at`; items the job could not process wait on its `set_aside` queue, with `set_aside_reason`), the admin listing (`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
 conditional on the state it leaves, so a crashed, repeated or overlapping run can neither apply a change twice
 nor publish an event twice.
+
+It also keeps each advocate's referrals (SPEC §3.6): one item per referred purchase in the advocate's partition,
+written with the conversion and moved on by the job's own transactions. Ids only: no customer's id, email or hash.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from shared.platform.clock import iso
 from shared.platform.dynamo import ConditionFailed, ItemNotFound, Operation, Table, TransactionCancelled, transact
 from shared.platform.resources import ADVOCATE_REWARDS_INDEX, DUE_INDEX, LISTING_INDEX
 from shared.rewards.models import RewardRecord
+from shared.rewards.rules import ReferralProgress
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
@@ -32,6 +36,20 @@ _STORAGE_FIELDS = ("pk", "sk", "kind", DUE_INDEX.partition_key, DUE_INDEX.sort_k
 def rewards_work_entry(due_at: datetime) -> dict[str, str]:
     """The attributes that put an item on the rewards job's work list, due at `due_at`."""
     return _on_queue(REWARDS_QUEUE, iso(due_at))
+
+
+def referral_op(table: Table, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress) -> Operation:
+    """Sets a referral's progress on its advocate's list, writing the whole entry (so a conversion recorded before
+    the list existed gets one when the job first moves it on)."""
+    names = {"#k": "kind", "#c": "conversion_id", "#s": "status", "#a": "at", "#r": "reason"}
+    values: dict[str, Any] = {":kind": "referral", ":conversion": conversion_id, ":status": progress.status, ":at": iso(progress.at)}
+    expression = "SET #k = :kind, #c = :conversion, #s = :status, #a = :at"
+    if progress.reason:
+        expression += ", #r = :reason"
+        values[":reason"] = progress.reason
+    else:
+        expression += " REMOVE #r"
+    return table.update_op(keys.referral_key(advocate_id, received_at, conversion_id), expression, values, names=names)
 
 
 class CapReached(ConditionFailed):
@@ -168,10 +186,20 @@ class RewardRepository:
 
     # --- the job's state changes --------------------------------------------------------------------
 
-    def take_conversion(self, work: WorkItem, rewards: list[RewardRecord], facts: list[Fact], cap: tuple[str, str, int] | None) -> None:
-        """Takes the conversion off the list, creates its rewards (with their facts), counts it for the advocate and,
-        with a cap (advocate_id, month, limit), counts the advocate's reward against it. Raises CapReached (nothing
-        written) when the cap is full, AlreadyDone when the conversion was taken already."""
+    def _referral(self, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress | None) -> list[Operation]:
+        return [referral_op(self._table, advocate_id, received_at, conversion_id, progress)] if progress else []
+
+    def _referral_of(self, reward: RewardRecord, progress: ReferralProgress | None) -> list[Operation]:
+        """The referral behind an advocate's reward (created_at is when wom received the purchase)."""
+        return self._referral(reward.advocate_id, reward.created_at, reward.conversion_id, progress)
+
+    def take_conversion(
+        self, work: WorkItem, rewards: list[RewardRecord], facts: list[Fact], cap: tuple[str, str, int] | None, progress: ReferralProgress | None = None
+    ) -> None:
+        """Takes the conversion off the list, creates its rewards (with their facts), counts it for the advocate,
+        moves its referral on to `progress` and, with a cap (advocate_id, month, limit), counts the advocate's reward
+        against it. Raises CapReached (nothing written) when the cap is full, AlreadyDone when the conversion was taken
+        already."""
         advocate_id = work.item["advocate_id"]
         operations = [self._take_off_list(work)]
         counters = {"conversions": 1}
@@ -189,6 +217,7 @@ class RewardRepository:
             )
         operations.append(self._stats(advocate_id, counters))
         operations += [self.fact(fact) for fact in facts]
+        operations += self._referral(advocate_id, work.item["received_at"], work.item["conversion_id"], progress)
         reasons = self._transact(operations)
         if not reasons:
             return
@@ -199,7 +228,7 @@ class RewardRepository:
             raise CapReached(advocate_id)
         raise cancelled
 
-    def approve(self, work: WorkItem, reward: RewardRecord, approved_at: str, event: OutboxEntry) -> None:
+    def approve(self, work: WorkItem, reward: RewardRecord, approved_at: str, event: OutboxEntry, progress: ReferralProgress | None = None) -> None:
         operations = [
             self._table.update_op(
                 work.key,
@@ -212,6 +241,7 @@ class RewardRepository:
         ]
         if reward.recipient == "advocate":
             operations.append(self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("approved", 1, reward.amount)}))
+            operations += self._referral_of(reward, progress)
         if self._transact(operations):
             raise AlreadyDone(reward.reward_id)
 
@@ -280,7 +310,7 @@ class RewardRepository:
         stats = [self._stats(reward.advocate_id, {"pending_amount": amount - reward.amount})] if reward.recipient == "advocate" else []
         return [change, *stats]
 
-    def pending_voided(self, reward: RewardRecord, basis: int, at: str) -> list[Operation]:
+    def pending_voided(self, reward: RewardRecord, basis: int, at: str, progress: ReferralProgress | None = None) -> list[Operation]:
         change = self._table.update_op(
             keys.reward_key(reward.reward_id),
             "SET #s = :voided, voided_at = :at, refunded_basis = :basis REMOVE due_queue, due_at",
@@ -289,13 +319,16 @@ class RewardRepository:
             {"#s": "status"},
         )
         stats = (
-            [self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("voided", 1, reward.amount)})]
+            [
+                self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("voided", 1, reward.amount)}),
+                *self._referral_of(reward, progress),
+            ]
             if reward.recipient == "advocate"
             else []
         )
         return [change, *stats]
 
-    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None) -> list[Operation]:
+    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None, progress: ReferralProgress | None = None) -> list[Operation]:
         change = self._table.update_op(
             keys.reward_key(reward.reward_id), "SET refunded_basis = :basis", {":basis": basis, ":old": reward.refunded_basis}, "refunded_basis = :old"
         )
@@ -304,6 +337,8 @@ class RewardRepository:
             operations.append(self._new_reward(adjustment))
             if reward.recipient == "advocate":
                 operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
+        if reward.recipient == "advocate":
+            operations += self._referral_of(reward, progress)
         return operations
 
     # --- the outbox ----------------------------------------------------------------------------------
@@ -381,6 +416,20 @@ class RewardRepository:
             **query,
         )
         return [_record(item) for item in items], next_cursor
+
+    def referrals(self, advocate_id: str, limit: int) -> list[dict[str, Any]]:
+        """The advocate's newest `limit` referrals, newest first: status, reason (when ineligible) and since when."""
+        items, _ = self._table.page(
+            limit=limit,
+            cursor=None,
+            cursor_names=set(),
+            listing={},
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": keys.advocate_key(advocate_id)["pk"], ":prefix": keys.REFERRAL_PREFIX},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+        )
+        return [{name: item[name] for name in ("status", "reason", "at") if name in item} for item in items]
 
     def advocate_tallies(self, advocate_id: str) -> dict[str, int]:
         """The advocate's counters: conversions, and count and amount of rewards by status and of adjustments."""
