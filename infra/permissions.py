@@ -36,9 +36,10 @@ class FunctionAccess:
     buses: tuple[BusDefinition, ...] = ()
     # s3:PutObject on these key prefixes of each bucket, and nothing else of it.
     bucket_writes: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
-    # GetSecretValue on the email-hashing key / on the storefront signing secret.
+    # GetSecretValue on the email-hashing key / on the storefront signing secret / on the status-token key.
     reads_hash_key: bool = False
     reads_signing_secret: bool = False
+    reads_status_token_key: bool = False
 
     @property
     def table_definitions(self) -> tuple[TableDefinition, ...]:
@@ -87,6 +88,15 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         reads_hash_key=True,
         reads_signing_secret=True,
+    ),
+    # The storefront's own routes (functions/storefront): the signed enrolment reads the campaign and enrols through
+    # the admin enrolment's transaction (Put with conditions); the status read gets the advocate, campaign and counters
+    # and queries the advocate's partition (referrals, daily activity). It signs and reads status tokens.
+    "storefront": FunctionAccess(
+        tables={REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")},
+        reads_hash_key=True,
+        reads_signing_secret=True,
+        reads_status_token_key=True,
     ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
     # and takes items off the list in transactions (authorised per item action), with the facts of reward changes

@@ -14,7 +14,7 @@ from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring, Watched
-from infra.constructs.secrets import HashKey, SigningSecret
+from infra.constructs.secrets import HashKey, SigningSecret, StatusTokenKey
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
 from shared.platform.deployment import FUNCTIONS
@@ -34,6 +34,11 @@ class WomStack(Stack):
             if any(access_for(definition.name).reads_signing_secret for definition in FUNCTIONS)
             else None
         )
+        self.status_token_key = (
+            StatusTokenKey(self, "StatusTokenKey")
+            if any(access_for(definition.name).reads_status_token_key for definition in FUNCTIONS)
+            else None
+        )
         self.functions = Functions(
             self,
             "Functions",
@@ -42,6 +47,7 @@ class WomStack(Stack):
             hash_key=self.hash_key,
             signing_secret=self.signing_secret,
             config=config,
+            status_token_key=self.status_token_key,
         )
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
         self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)

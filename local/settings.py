@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
 DEFAULT_SIGNING_SECRET = "local-signing-secret"
+DEFAULT_STATUS_TOKEN_KEY = "local-status-token-key"
 
 
 class LocalSettings(BaseSettings):
@@ -22,6 +23,7 @@ class LocalSettings(BaseSettings):
     jobs_interval: float = Field(60.0, gt=0, description="seconds between runs of the scheduled jobs")
     admin_token: str = Field(DEFAULT_ADMIN_TOKEN, min_length=1, description="the bearer token of the admin routes")
     signing_secret: str = Field(DEFAULT_SIGNING_SECRET, min_length=1, description="the Wom-Signature secret(s) of storefront posts")
+    status_token_key: str = Field(DEFAULT_STATUS_TOKEN_KEY, min_length=1, description="the key(s) of advocates' status tokens (the first signs)")
     api_url: str | None = Field(None, description="where `wom send`, `wom simulate` post (default: local mode's API)")
     public_base_url: str | None = Field(None, description="the base of advocate links (default: local mode's API)")
     deploy_port: int | None = Field(None, ge=0, le=65535, description="`make deploy-local`: the emulator's port (default: a free one)")
@@ -81,6 +83,7 @@ def function_environment(settings: LocalSettings) -> dict[str, str]:
 
     return {
         ENV_VARS["signing_secret"]: settings.signing_secret,
+        ENV_VARS["status_token_key"]: settings.status_token_key,
         ENV_VARS["public_base_url"]: settings.public_base_url or settings.base_url,
         ENV_VARS["cors_origins"]: settings.cors_origins,
         "POWERTOOLS_TRACE_DISABLED": "true",

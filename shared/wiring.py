@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from shared.conversions.service import ConversionService
     from shared.metrics.job import MetricsJob
     from shared.rewards.job import RewardsJob
+    from shared.campaigns.storefront import StorefrontService
     from shared.rewards.service import RewardService
     from shared.tracking.service import TrackingService
 
@@ -54,11 +55,20 @@ def email_hash_key() -> bytes:
     return _secret(config.hash_key_secret_arn, config.hash_key).encode()
 
 
+def _values(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def signing_secrets() -> list[str]:
     """The storefront signing secrets in force (several, comma-separated, during a rotation)."""
     config = settings()
-    value = _secret(config.signing_secret_arn, config.signing_secret)
-    return [secret.strip() for secret in value.split(",") if secret.strip()]
+    return _values(_secret(config.signing_secret_arn, config.signing_secret))
+
+
+def status_token_keys() -> list[str]:
+    """The keys of advocates' status tokens in force: the first signs new tokens, any of them reads one."""
+    config = settings()
+    return _values(_secret(config.status_token_key_secret_arn, config.status_token_key))
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +124,24 @@ def campaigns() -> CampaignService:
 
 
 @lru_cache(maxsize=1)
+def storefront() -> StorefrontService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.storefront import StorefrontService
+    from shared.metrics.repository import AdvocateDailyCounts
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return StorefrontService(
+        enrolments=campaigns(),
+        campaigns=CampaignRepository(client, config.referrals_table),
+        rewards=RewardRepository(client, config.referrals_table),
+        advocate_days=AdvocateDailyCounts(client, config.referrals_table),
+        token_keys=status_token_keys,
+        clock=now,
+    )
+
+
+@lru_cache(maxsize=1)
 def rewards() -> RewardService:
     from shared.rewards.repository import RewardRepository
     from shared.rewards.service import RewardService
@@ -161,6 +189,6 @@ def metrics_job() -> MetricsJob:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, campaigns, rewards, rewards_job, metrics_job, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, campaigns, storefront, rewards, rewards_job, metrics_job, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

@@ -44,6 +44,13 @@ SECURITY_SCHEMES = {
         "description": "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`: t in ASCII digits, within 300 s of "
         "wom's clock, signed exactly as sent; several v1= values may be given during a secret rotation.",
     },
+    "statusToken": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "token",
+        "description": "An advocate's `status_token` from POST /v1/enrolments: signed by wom, naming one advocate, valid 30 days, "
+        "good for GET /v1/advocate-status only.",
+    },
 }
 _AUTH: dict[str, dict[str, Any]] = {
     "none": {"security": None, "errors": {}},
@@ -57,6 +64,10 @@ _AUTH: dict[str, dict[str, Any]] = {
             "401": "Missing, malformed, wrong or stale Wom-Signature (nothing was read or stored)",
             "503": "Storage is unavailable: retry after Retry-After seconds (the post is idempotent)",
         },
+    },
+    "token": {
+        "security": [{"statusToken": []}],
+        "errors": {"401": "The status token is missing, is not one wom issued, or has expired"},
     },
 }
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}

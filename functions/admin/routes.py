@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import wiring
 from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocatePage, AdvocateView, Campaign, CampaignCreate, CampaignPage, CampaignPatch
-from shared.platform.http import answer, problem
+from shared.platform.http import answer, problem, request_base_url
 from shared.platform.validation import SLUG
 from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
 
@@ -25,15 +25,7 @@ RewardId = Annotated[str, Path(pattern=r"^(rwd|adj)_[A-Za-z0-9]{1,64}$", descrip
 
 
 def _public_base_url() -> str:
-    """Advocate links start with the configured public base URL, else the host the request came in on."""
-    configured = wiring.settings().public_base_url
-    if configured:
-        return configured
-    context = router.current_event.request_context
-    headers = router.current_event.headers or {}
-    host = headers.get("host") or context.domain_name
-    scheme = "https" if headers.get("x-forwarded-proto", "https") == "https" else "http"
-    return f"{scheme}://{host}"
+    return request_base_url(router, wiring.settings().public_base_url)
 
 
 @router.get(

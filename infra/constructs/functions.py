@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -11,12 +13,14 @@ from constructs import Construct
 from infra.bundling import app_code, layer_code, layer_requirements
 from infra.config import StackConfig
 from infra.constructs.buses import Buses
-from infra.constructs.secrets import HashKey, SigningSecret
+from infra.constructs.secrets import HashKey, SigningSecret, StatusTokenKey
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
 from shared.platform.deployment import FUNCTIONS, FunctionDefinition, FunctionName
 from shared.platform.settings import ENV_VARS
+
+_Secret = TypeVar("_Secret", SigningSecret, StatusTokenKey)
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -45,6 +49,7 @@ class WomFunction(Construct):
         buses: Buses,
         hash_key: HashKey,
         signing_secret: SigningSecret | None,
+        status_token_key: StatusTokenKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.definition = definition
@@ -98,6 +103,8 @@ class WomFunction(Construct):
             hash_key.grant_read(self.role)
         if access.reads_signing_secret:
             _required(signing_secret, definition).grant_read(self.role)
+        if access.reads_status_token_key:
+            _required(status_token_key, definition).grant_read(self.role)
 
         self.function = lambda_.Function(
             self,
@@ -136,6 +143,7 @@ class Functions(Construct):
         hash_key: HashKey,
         signing_secret: SigningSecret | None,
         config: StackConfig,
+        status_token_key: StatusTokenKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # One code asset for every function (handlers are module paths into it) and one dependency layer.
@@ -159,11 +167,12 @@ class Functions(Construct):
                 access=access,
                 code=code,
                 layers=[self.dependencies],
-                environment=_environment(definition, access, storage, buses, hash_key, signing_secret, config),
+                environment=_environment(definition, access, storage, buses, hash_key, signing_secret, config, status_token_key),
                 storage=storage,
                 buses=buses,
                 hash_key=hash_key,
                 signing_secret=signing_secret,
+                status_token_key=status_token_key,
             )
 
 
@@ -175,6 +184,7 @@ def _environment(
     hash_key: HashKey,
     signing_secret: SigningSecret | None,
     config: StackConfig,
+    status_token_key: StatusTokenKey | None = None,
 ) -> dict[str, str]:
     """Names come from shared.platform.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in access.table_definitions}
@@ -195,10 +205,12 @@ def _environment(
         environment[ENV_VARS["hash_key_secret_arn"]] = hash_key.secret.secret_arn
     if access.reads_signing_secret:
         environment[ENV_VARS["signing_secret_arn"]] = _required(signing_secret, definition).secret.secret_arn
+    if access.reads_status_token_key:
+        environment[ENV_VARS["status_token_key_secret_arn"]] = _required(status_token_key, definition).secret.secret_arn
     return environment
 
 
-def _required(signing_secret: SigningSecret | None, definition: FunctionDefinition) -> SigningSecret:
-    if signing_secret is None:
-        raise ValueError(f"function {definition.name!r} reads the signing secret, but the stack created none")
-    return signing_secret
+def _required(secret: _Secret | None, definition: FunctionDefinition) -> _Secret:
+    if secret is None:
+        raise ValueError(f"function {definition.name!r} reads a secret the stack created none of")
+    return secret

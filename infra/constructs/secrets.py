@@ -113,6 +113,23 @@ class SigningSecret(_GeneratedSecret):
         )
 
 
+class StatusTokenKey(_GeneratedSecret):
+    """The key wom signs advocates' status tokens with (SPEC 3.6): wom's alone, so a storefront cannot mint one."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            name="status-token-key",
+            description="wom: key of advocates' status tokens; comma-separate new,old to rotate (the first signs)",
+            why_no_rotation=(
+                "Rotation is operator-driven, not a Lambda rotation: the value may hold several comma-separated keys, "
+                "the first signing new tokens and all of them reading, so a rotation puts the new key first and drops "
+                "the old one once the tokens it signed have expired (30 days), which an automatic rotation would cut short."
+            ),
+        )
+
+
 @jsii.implements(IStableListProducer)
 class _RoleArns:
     """The readers' role ARNs, produced at synthesis so that every grant_read lands in one deny statement."""

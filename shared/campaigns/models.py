@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.platform.validation import MAX_AMOUNT, SLUG, StrictModel, email_shape, https_url
-from shared.rewards.models import RewardStatus, RewardTally
+from shared.rewards.models import IneligibleReason, ReferralStatus, RewardStatus, RewardTally
 
 # The most rewards a monthly cap can allow: a bound a person would set, and a number DynamoDB counts exactly.
 MAX_MONTHLY_CAP = 1_000_000
+# The advocate's page shows their newest referrals, up to this many (one Query, however many they have).
+MAX_STATUS_REFERRALS = 100
 
 
 class PercentReward(StrictModel):
@@ -59,11 +61,33 @@ class Campaign(CampaignCreate):
     created_at: str
 
 
+class Consent(StrictModel):
+    """What the advocate agreed to when enrolling (SPEC §6): the programme's terms, and marketing or not."""
+
+    terms_version: Annotated[str, Field(min_length=1, max_length=64, description="the version of the programme's terms the advocate accepted")]
+    marketing: Annotated[bool, Field(strict=True, description="whether the advocate agreed to marketing messages")]
+
+
+class RecordedConsent(BaseModel):
+    """A consent as stored and shown: with the time wom recorded it."""
+
+    terms_version: str
+    marketing: bool
+    at: str
+
+
 class AdvocateEnrolment(StrictModel):
     customer_id: Annotated[str, Field(min_length=1, max_length=128)]
     email: Annotated[str, Field(max_length=254)] | None = None
+    consent: Annotated[Consent | None, Field(description="recorded with its time when the advocate is enrolled")] = None
 
     _email = field_validator("email")(email_shape)
+
+
+class StorefrontEnrolment(AdvocateEnrolment):
+    """POST /v1/enrolments (SPEC §3.6): the admin enrolment, with the campaign in the body."""
+
+    campaign_id: Annotated[str, Field(pattern=SLUG, description="the campaign's slug")]
 
 
 class Advocate(BaseModel):
@@ -74,6 +98,7 @@ class Advocate(BaseModel):
     code: str
     created_at: str
     email_hash: str | None = None
+    consent: RecordedConsent | None = None
 
 
 class AdvocateLink(BaseModel):
@@ -101,6 +126,10 @@ class AdvocateSummary(BaseModel):
 class AdvocatePage(BaseModel):
     advocates: list[AdvocateSummary]
     next_cursor: str | None
+
+
+class StorefrontAdvocate(AdvocateLink):
+    status_token: str = Field(description="for <div data-wom-advocate>: reads this advocate's status for 30 days, and nothing else")
 
 
 class CampaignPatch(StrictModel):
@@ -135,3 +164,24 @@ class AdvocateView(BaseModel):
     conversions: int
     rewards: dict[RewardStatus, RewardTally]
     adjustments: RewardTally
+    consent: RecordedConsent | None = None
+
+
+class Referral(BaseModel):
+    """One referred purchase as its advocate sees it: no friend's id, email or amount."""
+
+    status: ReferralStatus
+    reason: IneligibleReason | None = Field(default=None, description="why it earns nothing (status ineligible only)")
+    at: str = Field(description="since when: the purchase, the reward's approval (rewarded) or the refund (refunded)")
+
+
+class AdvocateStatus(BaseModel):
+    """GET /v1/advocate-status: what the advocate's own page shows (SPEC §3.6)."""
+
+    link: str
+    code: str
+    shares: int = Field(description="as the funnel counts them, as of the metrics job's last run")
+    clicks: int = Field(description="non-bot, deduplicated, as of the metrics job's last run")
+    referrals: list[Referral] = Field(description=f"newest first, at most {MAX_STATUS_REFERRALS}")
+    rewards: dict[Literal["pending", "approved", "paid"], RewardTally] = Field(description="the advocate's own rewards (count, amount in minor units)")
+    currency: str = Field(description="the campaign's currency: what reward amounts are in")

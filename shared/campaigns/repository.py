@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.campaigns.models import Advocate, Campaign, RewardRules
+from shared.campaigns.models import Advocate, Campaign, RecordedConsent, RewardRules
 from shared.conversions.attribution import Referrer
 from shared.platform import keys
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, Table, TransactionCancelled, transact
@@ -118,7 +118,9 @@ class CampaignRepository:
         item = self._table.get(keys.advocate_key(advocate_id), consistent=True)
         return Advocate.model_validate(item) if item else None
 
-    def enrol_advocate(self, campaign_id: str, customer_id: str, email_hash: str | None, created_at: str) -> tuple[Advocate, bool]:
+    def enrol_advocate(
+        self, campaign_id: str, customer_id: str, email_hash: str | None, created_at: str, consent: RecordedConsent | None = None
+    ) -> tuple[Advocate, bool]:
         """(advocate, created). The same customer twice in a campaign is the same advocate, even when racing.
         Raises CodesExhausted when no free code could be drawn."""
         existing = self.find_enrolment(campaign_id, customer_id)
@@ -132,6 +134,7 @@ class CampaignRepository:
                 code=new_code(),
                 created_at=created_at,
                 email_hash=email_hash,
+                consent=consent,
             )
             try:
                 transact(self._client, self._advocate_writes(advocate))
@@ -147,7 +150,7 @@ class CampaignRepository:
         raise CodesExhausted(campaign_id)
 
     def _advocate_writes(self, advocate: Advocate) -> list[dict]:
-        body = advocate.model_dump(exclude_none=True)
+        body = advocate.model_dump(mode="json", exclude_none=True)
         return [
             self._table.put_new_op(keys.enrolment_key(advocate.campaign_id, advocate.customer_id), {"kind": "enrolment", "advocate_id": advocate.advocate_id}),
             self._table.put_new_op(keys.advocate_key(advocate.advocate_id), {"kind": "advocate", **body}),

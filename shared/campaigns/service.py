@@ -16,6 +16,7 @@ from shared.campaigns.models import (
     CampaignCreate,
     CampaignPage,
     CampaignPatch,
+    RecordedConsent,
 )
 from shared.campaigns.repository import CampaignRepository, CodesExhausted
 from shared.metrics.repository import AdvocateDailyCounts
@@ -96,8 +97,10 @@ class CampaignService:
         """(the advocate's link, created): the same customer again is the same advocate."""
         self.campaign(campaign_id)
         hashed = email_hash(self.hash_key(), enrolment.email) if enrolment.email else None
+        now = iso(self.clock())
+        consent = RecordedConsent(**enrolment.consent.model_dump(), at=now) if enrolment.consent else None
         try:
-            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, iso(self.clock()))
+            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, now, consent)
         except CodesExhausted:
             raise Conflict("could not allocate a unique referral code; retry", code="code_collision") from None
         return AdvocateLink(advocate_id=advocate.advocate_id, code=advocate.code, link=advocate_link(base_url, advocate.code)), created
@@ -116,6 +119,7 @@ class CampaignService:
             conversions=tallies.get("conversions", 0),
             rewards={status: RewardTally.of(tallies, status) for status in REWARD_STATUSES},
             adjustments=RewardTally.of(tallies, "adjustments"),
+            consent=advocate.consent,
         )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics"]
-# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); or a storefront
-# whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer).
-Auth = Literal["none", "admin", "signed"]
+FunctionName = Literal["tracking", "conversions", "storefront", "admin", "rewards", "metrics"]
+# Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
+# whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer); or whoever holds
+# an advocate's status token (`?token=`, wom-signed, checked by the function).
+Auth = Literal["none", "admin", "signed", "token"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/wom-advocate.js", "tracking"),
     Route("POST", "/v1/conversions", "conversions", auth="signed"),
     Route("POST", "/v1/refunds", "conversions", auth="signed"),
+    Route("POST", "/v1/enrolments", "storefront", auth="signed"),
+    Route("GET", "/v1/advocate-status", "storefront", auth="token"),
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns", "admin", auth="admin"),
@@ -75,6 +78,13 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         memory_mb=512,
         timeout_seconds=10,
         description="Signed storefront posts: conversions with attribution, and refunds",
+    ),
+    FunctionDefinition(
+        name="storefront",
+        handler="functions.storefront.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=10,
+        description="The storefront's own routes: signed enrolment with a status token, and the advocate's status read",
     ),
     FunctionDefinition(
         name="admin",

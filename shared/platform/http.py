@@ -175,3 +175,15 @@ def visitor_of(app: APIGatewayHttpResolver) -> Visitor:
     http = event.request_context.http
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     return Visitor(ip=http.source_ip or "", user_agent=http.user_agent or "", opted_out=tracking_opted_out(headers))
+
+
+def request_base_url(app: Any, configured: str | None) -> str:
+    """Where advocate links start: the configured public base URL, else the host the request came in on (`app`: a
+    resolver or router, during a request)."""
+    if configured:
+        return configured
+    event = app.current_event
+    headers = event.headers or {}
+    host = headers.get("host") or event.request_context.domain_name
+    scheme = "https" if headers.get("x-forwarded-proto", "https") == "https" else "http"
+    return f"{scheme}://{host}"

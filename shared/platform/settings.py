@@ -27,6 +27,10 @@ class Settings(BaseModel):
     # Secrets for Wom-Signature (several, comma-separated, during a rotation): an ARN in AWS, values locally.
     signing_secret_arn: str | None = None
     signing_secret: str = "local-signing-secret"
+    # Keys of the advocates' status tokens (several, comma-separated, during a rotation; the first signs): an ARN in
+    # AWS, values locally. wom's own: storefronts never hold it, so only wom mints tokens.
+    status_token_key_secret_arn: str | None = None
+    status_token_key: str = "local-status-token-key"
 
 
 ENV_VARS = {
@@ -42,6 +46,8 @@ ENV_VARS = {
     "hash_key": "WOM_HASH_KEY",
     "signing_secret_arn": "WOM_SIGNING_SECRET_ARN",
     "signing_secret": "WOM_SIGNING_SECRET",
+    "status_token_key_secret_arn": "WOM_STATUS_TOKEN_KEY_SECRET_ARN",
+    "status_token_key": "WOM_STATUS_TOKEN_KEY",
 }
 
 

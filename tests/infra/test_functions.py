@@ -140,11 +140,12 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
     assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
     assert variables[ENV_VARS["cors_origins"]] == ""
-    has_hash_key = ENV_VARS["hash_key_secret_arn"] in variables
-    assert has_hash_key == ACCESS[definition.name].reads_hash_key
-    if has_hash_key:
-        secret_id = variables[ENV_VARS["hash_key_secret_arn"]]["Ref"]
-        assert synthesized.template_json["Resources"][secret_id]["Type"] == "AWS::SecretsManager::Secret"
+    access = ACCESS[definition.name]
+    for variable, reads in (("hash_key_secret_arn", access.reads_hash_key), ("signing_secret_arn", access.reads_signing_secret), ("status_token_key_secret_arn", access.reads_status_token_key)):
+        assert (ENV_VARS[variable] in variables) == reads, variable
+        if reads:
+            secret_id = variables[ENV_VARS[variable]]["Ref"]
+            assert synthesized.template_json["Resources"][secret_id]["Type"] == "AWS::SecretsManager::Secret"
 
 
 def test_one_distinct_role_per_function(synthesized: Synthesized) -> None:
@@ -186,10 +187,10 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
         expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
     secret_grants = {key: value for key, value in granted.items() if "secretsmanager" in " ".join(value)}
     assert {key: value for key, value in granted.items() if key not in secret_grants} == expected
-    assert len(secret_grants) == access.reads_hash_key + access.reads_signing_secret
+    assert len(secret_grants) == access.reads_hash_key + access.reads_signing_secret + access.reads_status_token_key
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secret_grants.values())
-    if access.reads_hash_key:
-        assert any("email-hash-key-??????" in key for key in secret_grants)
+    for reads, name in ((access.reads_hash_key, "email-hash-key"), (access.reads_signing_secret, "signing-secret"), (access.reads_status_token_key, "status-token-key")):
+        assert any(f"{name}-??????" in key for key in secret_grants) == reads, name
 
 
 def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> None:
@@ -224,6 +225,25 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secrets.values())
     (logs,) = [value for key, value in granted.items() if key not in secrets]
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_storefront_role_reads_and_enrols_in_the_referrals_table_only(synthesized: Synthesized) -> None:
+    (storefront,) = [definition for definition in FUNCTIONS if definition.name == "storefront"]
+    granted = granted_by_resource(synthesized, storefront)
+    # The enrolment transaction (conditional puts), the advocate, campaign and counters (gets), and the advocate's
+    # partition (Query: referrals and daily activity). No update, no delete, no scan, no index, no events table.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
+    assert sorted(name for key in secrets for name in ("email-hash-key", "signing-secret", "status-token-key") if f"{name}-??????" in key) == [
+        "email-hash-key", "signing-secret", "status-token-key"
+    ]
+    (logs,) = [value for key, value in granted.items() if key not in secrets]
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_only_the_storefront_function_reads_the_status_token_key(synthesized: Synthesized) -> None:
+    readers = [definition.name for definition in FUNCTIONS if any("status-token-key-??????" in key for key in granted_by_resource(synthesized, definition))]
+    assert readers == ["storefront"]
 
 
 def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synthesized: Synthesized) -> None:

@@ -100,6 +100,14 @@ def test_hash_key_is_generated_retained_and_not_rotated(synthesized: Synthesized
     assert not synthesized.resources("AWS::SecretsManager::RotationSchedule"), "rotation would orphan stored hashes"
 
 
+def test_the_status_token_key_is_generated_and_retained(synthesized: Synthesized) -> None:
+    secrets = synthesized.resources("AWS::SecretsManager::Secret")
+    (key,) = [s for s in secrets.values() if s["Properties"]["Name"].endswith("/status-token-key")]
+    # Kept when the stack goes: a new key would turn every advocate's page into a 401 until shops enrol again.
+    assert key["DeletionPolicy"] == "Retain"
+    assert key["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
 def test_athena_results_expire_and_the_metrics_do_not(synthesized: Synthesized) -> None:
     (bucket,) = synthesized.resources("AWS::S3::Bucket").values()
     (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
