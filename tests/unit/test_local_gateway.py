@@ -8,7 +8,7 @@ import json
 import pytest
 from werkzeug.test import Client
 
-from local.gateway import Gateway, match_route
+from local.gateway import Gateway, LocalPage, loggable_request_line, match_route
 from shared.platform.deployment import Route
 
 TOKEN = "unit-admin-token"
@@ -263,3 +263,27 @@ def test_the_path_reaches_the_function_as_sent(sent, raw):
     client_for(functions).get(sent)
     assert functions.event["rawPath"] == raw
     assert functions.event["requestContext"]["http"]["path"] == raw
+
+
+def test_local_pages_are_served_beside_the_api_and_never_reach_a_function():
+    functions = FakeFunctions()
+    gateway = Gateway(invoke=functions, admin_bearer_token=TOKEN, pages={"/demo": LocalPage("text/html; charset=utf-8", b"<p>demo</p>")})
+    client = Client(gateway, use_cookies=False)
+    page = client.get("/demo")
+    assert (page.status_code, page.data, page.headers["Content-Type"]) == (200, b"<p>demo</p>", "text/html; charset=utf-8")
+    assert client.head("/demo").data == b""
+    assert client.post("/demo").status_code == 404, "a page is only read"
+    assert client.get("/demo/other").status_code == 404
+    assert functions.calls == []
+
+
+@pytest.mark.parametrize(
+    ("line", "logged"),
+    [
+        ("GET /v1/advocate-status?token=st1.adv_x.1.mac HTTP/1.1", "GET /v1/advocate-status?token=<redacted> HTTP/1.1"),
+        ("GET /v1/advocate-status?a=1&token=st1.adv_x.1.mac&b=2 HTTP/1.1", "GET /v1/advocate-status?a=1&token=<redacted>&b=2 HTTP/1.1"),
+        ("GET /r/abc?utm=token HTTP/1.1", "GET /r/abc?utm=token HTTP/1.1"),
+    ],
+)
+def test_the_access_log_never_holds_a_status_token(line, logged):
+    assert loggable_request_line(line) == logged
