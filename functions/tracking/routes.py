@@ -11,7 +11,6 @@ from shared import wiring
 from shared.platform.http import answer, visitor_of
 from shared.platform.observability import logger
 from shared.tracking.models import EventBatch, EventBatchResult
-from shared.tracking.scripts import script_answer
 
 router = APIGatewayHttpRouter()
 
@@ -112,6 +111,9 @@ _SCRIPT = {
 
 
 def _script(path: str) -> Response:
+    # Imported on the first request for a script, not at the cold start of every click.
+    from shared.tracking.scripts import script_answer
+
     headers = router.current_event.headers or {}
     served = script_answer(path, headers.get("accept-encoding"), headers.get("if-none-match"))
     content_type = served.headers.pop("Content-Type")

@@ -83,3 +83,15 @@ def test_nothing_is_read_until_the_first_request(monkeypatch, tmp_path):
     scripts.script_answer("/wom.js", "gzip")
     scripts.script_answer("/wom.js", None)
     assert reads == ["wom.min.js"]
+
+
+def test_the_tracking_functions_cold_start_does_not_load_the_script_server():
+    import os
+    import subprocess
+    import sys
+
+    code = "import sys, functions.tracking.handler; print('shared.tracking.scripts' in sys.modules)"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, cwd=STATIC.parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
