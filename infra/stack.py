@@ -122,3 +122,10 @@ class WomStack(Stack):
                 value=self.signing_secret.secret_name,
                 description="Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature",
             )
+        if self.status_token_key:
+            CfnOutput(
+                self,
+                "StatusTokenKeyName",
+                value=self.status_token_key.secret_name,
+                description="wom's key of advocates' status tokens: to rotate, put new,old (the first signs) and drop old after 30 days",
+            )
