@@ -100,7 +100,10 @@ _SCALARS = st.one_of(
     st.sampled_from(["", "²", "١٧", "0999-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+05:00", "\x00", "'; DROP TABLE"]),
 )
 _JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
-_CONVERSION_FIELDS = ("order_id", "amount", "currency", "customer_id", "customer_email", "click_id", "referral_code", "occurred_at", "metadata", "refund_id")
+_CONVERSION_FIELDS = (
+    "order_id", "amount", "currency", "customer_id", "customer_email", "click_id", "referral_code", "occurred_at", "metadata", "refund_id",
+    "campaign_id", "email", "consent",
+)
 
 
 @st.composite
@@ -119,7 +122,7 @@ def hostile_bodies(draw: st.DrawFn) -> bytes:
     return json.dumps(body, allow_nan=True).encode()
 
 
-@pytest.mark.parametrize("path", ["/v1/conversions", "/v1/refunds", "/v1/events"])
+@pytest.mark.parametrize("path", ["/v1/conversions", "/v1/refunds", "/v1/enrolments", "/v1/events"])
 @settings(max_examples=EXAMPLES_PER_OPERATION * 2, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(body=hostile_bodies())
 def test_hostile_json_gets_a_4xx_in_the_error_shape(local_mode: LocalMode, session: AuthorizingSession, path: str, body: bytes):
