@@ -35,7 +35,7 @@ class WomStack(Stack):
             else None
         )
         self.status_token_key = (
-            StatusTokenKey(self, "StatusTokenKey")
+            StatusTokenKey(self, "StatusTokenKey", destroy=config.destroys_data)
             if any(access_for(definition.name).reads_status_token_key for definition in FUNCTIONS)
             else None
         )

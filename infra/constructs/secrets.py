@@ -1,4 +1,4 @@
-"""Generated secrets: the email-hashing key and the storefront signing secret."""
+"""Generated secrets: the email-hashing key, the storefront signing secret and wom's status-token key."""
 
 from __future__ import annotations
 
@@ -116,10 +116,11 @@ class SigningSecret(_GeneratedSecret):
 class StatusTokenKey(_GeneratedSecret):
     """The key wom signs advocates' status tokens with (SPEC 3.6): wom's alone, so a storefront cannot mint one."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, destroy: bool = False) -> None:
         super().__init__(
             scope,
             construct_id,
+            destroy=destroy,
             name="status-token-key",
             description="wom: key of advocates' status tokens; comma-separate new,old to rotate (the first signs)",
             why_no_rotation=(

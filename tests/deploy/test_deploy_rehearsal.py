@@ -223,7 +223,7 @@ def test_function_exists_as_defined(deployed: Deployed, definition: FunctionDefi
         {deployed.dead_letter_queue_arn(definition): {"sqs:SendMessage"}} if definition in JOB_FUNCTIONS else {}
     )
     secrets = {action for arn, actions in granted.items() if ":secretsmanager:" in arn for action in actions}
-    assert bool(secrets) == (access.reads_hash_key or access.reads_signing_secret)
+    assert bool(secrets) == (access.reads_hash_key or access.reads_signing_secret or access.reads_status_token_key)
     # Architecture and layer as deployed (the emulator's CloudFormation drops both; see test_emulator_gap).
     declared = deployed.declared(function_prefix(definition), "AWS::Lambda::Function")
     assert declared["Architectures"] == ["arm64"]

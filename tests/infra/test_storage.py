@@ -126,7 +126,7 @@ def test_an_operators_stack_keeps_its_data_and_only_the_secrets_have_fixed_names
     retained = {logical_id: r for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain"}
     assert {r["Type"] for r in retained.values()} == RETAINED_TYPES
     fixed_names = sorted(r["Properties"]["Name"] for r in retained.values() if r["Type"] == "AWS::SecretsManager::Secret")
-    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/signing-secret"]
+    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/signing-secret", "wom/Wom/status-token-key"]
     assert not any("TableName" in r["Properties"] or "BucketName" in r["Properties"] for r in retained.values())
     teardown = (REPO_ROOT / "docs" / "deploying.md").read_text().split("## Teardown", 1)[1]
     for name in fixed_names:
