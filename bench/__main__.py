@@ -23,9 +23,18 @@ class Sizes:
     latency_per_round: int = 2000
     latency_warmup: int = 200
     scale_seconds: int = 10
+    # (friends referred through each of the person's links, other customers around them) per erasure run
+    erasure_histories: tuple[tuple[int, int], ...] = ((5, 100), (5, 1_000), (50, 100))
+    archive_events: int = 2000
+    archive_rounds: int = 5
 
 
-QUICK = Sizes(call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1)
+QUICK = Sizes(
+    call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1,
+    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1,
+)
+# Sections that can be measured alone and spliced into an existing BENCHMARKS.md (`--only`), leaving the rest.
+ALONE = ("erasure",)
 
 
 def _step(name: str) -> float:
@@ -34,8 +43,10 @@ def _step(name: str) -> float:
 
 
 def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
+    from bench.archive import measure_archive
     from bench.calls import measure_calls
     from bench.cold_start import measure_cold_start
+    from bench.erasure import measure_erasure
     from bench.latency import measure_latency
     from bench.metrics_job import measure_metrics_job
     from bench.report import Results
@@ -55,10 +66,14 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     latency = measure_latency(log_level, sizes.latency_rounds, sizes.latency_per_round, sizes.latency_warmup)
     _step("§4 metrics job")
     metrics = measure_metrics_job(log_level=log_level)
+    _step("§5 the raw event archive (moto's stream)")
+    archive = measure_archive(log_level, sizes.archive_events, sizes.archive_rounds)
     _step("§6 key spread")
     spread = simulate_key_spread(10_000, sizes.scale_seconds)
     _step("§7 wom.js size")
     script_size = measure_script_size()
+    _step("§8 erasure")
+    erasure = measure_erasure(log_level, sizes.erasure_histories)
     return Results(
         generated_at=datetime.now(UTC),
         seconds=time.perf_counter() - started,
@@ -70,6 +85,8 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
         metrics_job=metrics,
         spread=spread,
         script_size=script_size,
+        erasure=erasure,
+        archive=archive,
     )
 
 
@@ -77,13 +94,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tiny run that shows the bench works (figures are not meaningful)")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md", help="where to write the report")
+    parser.add_argument("--only", choices=ALONE, help="measure this section alone and replace it (and its budget row) in the existing report")
     args = parser.parse_args(argv)
+    if args.only:
+        return _only(args)
 
     from bench.report import render
 
     results = run(QUICK if args.quick else Sizes())
     args.output.write_text(render(results))
     print(f"bench: wrote {args.output} in {results.seconds:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _only(args: argparse.Namespace) -> int:
+    from bench.erasure import measure_erasure, splice
+    from bench.stack import read_stack_settings
+
+    started = _step("synthesizing the stack for its settings")
+    log_level = read_stack_settings().function("tracking").log_level
+    _step("§8 erasure")
+    sizes = QUICK if args.quick else Sizes()
+    args.output.write_text(splice(args.output.read_text(), measure_erasure(log_level, sizes.erasure_histories)))
+    print(f"bench: replaced the erasure section of {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 

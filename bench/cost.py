@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from bench.archive import ArchiveMeasurement
 from bench.calls import ScenarioResult
-from bench.stack import FunctionSettings, MonitoringSettings, StackSettings, TableSettings, access_log_line
+from bench.stack import ArchiveSettings, FunctionSettings, MonitoringSettings, StackSettings, TableSettings, access_log_line
 
 GB = 2**30
 DAYS_PER_MONTH = 365.25 / 12
@@ -45,6 +46,11 @@ class Prices:
     custom_metric_month: float = 0.30  # first 10,000 metrics a month
     kms_key_month: float = 1.00  # customer managed key; each of its first two yearly rotations adds $1.00
     put_metric_data_per_thousand: float = 0.01
+    dynamodb_streams_read_per_100k: float = 0.0  # GetRecords by a Lambda trigger cost nothing ($0.02 / 100k otherwise)
+    s3_put_per_thousand: float = 0.005  # S3 Standard PUT requests
+    s3_standard_gb_month: float = 0.023  # first 50 TB
+    s3_glacier_ir_gb_month: float = 0.004  # Glacier Instant Retrieval (128 KB and 90 days minimum per object)
+    s3_glacier_ir_transition_per_thousand: float = 0.02  # lifecycle transition requests into Glacier IR
 
 
 PRICES_AS_OF = "2026-11"
@@ -66,8 +72,14 @@ class Assumptions:
     max_memory_used_mb: int = 90  # for the size of the REPORT line only
     api_gateway_header_bytes: int = 150  # date, content-length, apigw-requestid, connection
     log_event_overhead_bytes: int = 26  # CloudWatch sizes each log event as its bytes plus 26
-    # Monitoring costs the same each month: its share of a million events is that cost over the month's millions.
+    s3_put_ms: float = 30.0  # one PutObject from Lambda in-region (billed duration of the writer)
+    # The traffic: monitoring costs the same each month (its share of a million events is that cost over the month's
+    # millions), and the archive's batches fill by size or by the batching window, so both depend on it.
     monthly_events: int = 10_000_000
+
+    @property
+    def events_per_second(self) -> float:
+        return self.monthly_events / (DAYS_PER_MONTH * 86_400)
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ def monitoring(settings: MonitoringSettings, prices: Prices = Prices()) -> list[
 
 def monitoring_per_month(settings: MonitoringSettings, prices: Prices = Prices()) -> float:
     return sum(line.usd_per_month for line in monitoring(settings, prices))
+
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,79 @@ class Inputs:
     access_log_class: str
     route_key: str
     monitoring: MonitoringSettings = MonitoringSettings()
+    archive: ArchiveSettings | None = None
+    archive_writer: FunctionSettings | None = None
+    archive_measured: ArchiveMeasurement | None = None
+
+
+def archive_batch_lines(archive: ArchiveSettings, assumptions: Assumptions) -> float:
+    """Lines in a batch at the assumed steady rate: the batch size, or what the batching window gathers."""
+    return max(1.0, min(archive.batch_size, assumptions.events_per_second * max(archive.batching_window_seconds, 1)))
+
+
+def archive_lines(inputs: Inputs, prices: Prices, assumptions: Assumptions) -> list[Line]:
+    """The raw event archive's share of one event: one line (a stream record) per recorded request."""
+    archive, writer, measured = inputs.archive, inputs.archive_writer, inputs.archive_measured
+    if archive is None or writer is None or measured is None or inputs.scenario.event == "conversion":
+        return []
+    million = 1_000_000
+    lines_per_event = 1.0
+    batch = archive_batch_lines(archive, assumptions)
+    batches = million * lines_per_event / batch  # per million events
+    objects_per_batch = 1 + archive.batching_window_seconds / 86_400  # a batch across midnight is two objects
+    cpu_factor = max(1.0, assumptions.full_vcpu_memory_mb / writer.memory_mb)
+    batch_s = measured.seconds_per_record * batch * cpu_factor + objects_per_batch * assumptions.s3_put_ms / 1000
+    gb = writer.memory_mb / 1024
+    gb_second = prices.lambda_gb_second_arm64 if writer.architecture == "arm64" else prices.lambda_gb_second_x86_64
+    object_bytes = measured.compressed_bytes_per_line * batch / objects_per_batch
+    stored_gb = measured.compressed_bytes_per_line * lines_per_event * million / GB
+    retention = archive.retention_days or 0
+    cold = bool(archive.cold_after_days and archive.cold_min_object_bytes is not None and object_bytes > archive.cold_min_object_bytes)
+    standard_days = min(retention, archive.cold_after_days or retention) if cold else retention
+    cold_days = retention - standard_days if cold else 0
+    storage = stored_gb * (standard_days * prices.s3_standard_gb_month + cold_days * prices.s3_glacier_ir_gb_month) / DAYS_PER_MONTH
+    where = (
+        f"{standard_days} days in S3 Standard, then {cold_days} in {archive.cold_class} (objects of {object_bytes / 1024:.0f} KiB, over its minimum)"
+        if cold
+        else f"{retention} days in S3 Standard (objects of {object_bytes / 1024:.0f} KiB"
+        + (", under Glacier IR's minimum: they stay)" if archive.cold_after_days else ")")
+    )
+    lines = [
+        Line("DynamoDB Streams reads", 0.0, "GetRecords made by a Lambda event source mapping are free"),
+        Line(
+            "Archive writer requests",
+            batches * prices.lambda_requests_per_million / million,
+            f"one invocation per batch of {batch:,.0f} lines (batch size {archive.batch_size:,}, window {archive.batching_window_seconds} s, at "
+            f"{assumptions.events_per_second:.1f} events/s) × ${prices.lambda_requests_per_million:.2f}/M",
+        ),
+        Line(
+            "Archive writer duration",
+            batches * math.ceil(batch_s * 1000) / 1000 * gb * gb_second,
+            f"{batch_s:.2f} s a batch = {measured.seconds_per_record * 1e6:.0f} µs a line measured × {cpu_factor:.2f} (CPU share at "
+            f"{writer.memory_mb} MB) + {objects_per_batch:.2f} PutObject × {assumptions.s3_put_ms:g} ms; {gb:g} GB {writer.architecture}",
+        ),
+        Line(
+            "S3 PUT requests (archive)",
+            batches * objects_per_batch * prices.s3_put_per_thousand / 1000,
+            f"{objects_per_batch:.2f} object per batch × ${prices.s3_put_per_thousand}/1,000",
+        ),
+        Line(
+            "S3 storage, raw event archive",
+            storage,
+            f"{measured.compressed_bytes_per_line:.0f} B a line gzip-compressed (measured; {measured.raw_bytes_per_line:.0f} B raw), {where}",
+            storage=True,
+        ),
+    ]
+    if cold:
+        lines.append(
+            Line(
+                "S3 lifecycle transitions (archive)",
+                batches * objects_per_batch * prices.s3_glacier_ir_transition_per_thousand / 1000,
+                f"one per object × ${prices.s3_glacier_ir_transition_per_thousand}/1,000",
+                storage=True,
+            )
+        )
+    return lines
 
 
 def price(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> Breakdown:
@@ -253,8 +339,8 @@ def price(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = 
     )
     # Storage: the items each event creates, for as long as they are kept.
     item_gb = s.stored_bytes.median * million / GB
-    if inputs.table.ttl_attribute and f.raw_event_retention_days and s.event != "conversion":
-        months, kept = f.raw_event_retention_days / DAYS_PER_MONTH, f"{f.raw_event_retention_days} days (TTL)"
+    if inputs.table.ttl_attribute and f.hot_event_days and s.event != "conversion":
+        months, kept = f.hot_event_days / DAYS_PER_MONTH, f"{f.hot_event_days} days (TTL: the hot window)"
     else:
         months, kept = 1.0, "one month (kept with no expiry: the cost of each month kept)"
     lines.append(
@@ -279,6 +365,7 @@ def price(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = 
             fixed=True,
         )
     )
+    lines += archive_lines(inputs, prices, assumptions)
     return Breakdown(scenario=s.key, label=s.label, lines=lines)
 
 
@@ -294,53 +381,58 @@ class Alternative:
     breakdown: Breakdown
 
 
-# Settings that make each event cheaper without keeping it for less time, then the two storage levers.
-LEAN_CHANGES = (
-    ("Lambda logs as JSON with the system log level at WARN (no START/END/REPORT lines)",
-     lambda i: replace(i, function=replace(i.function, log_format="JSON", system_log_level="WARN"))),
-    ("API access log group in the Infrequent Access class",
-     lambda i: replace(i, access_log_class="INFREQUENT_ACCESS")),
+# What would still make an event cheaper, one after another (cumulative), priced by the same model.
+LEVERS = (
+    ("tracking function at 256 MB instead of 512 (half the GB-seconds; a cold start takes twice as long)",
+     lambda i: replace(i, function=replace(i.function, memory_mb=256))),
     ("bytecode for Python 3.13 shipped in the code asset and layer (nothing compiled at a cold start)",
      lambda i: replace(i, compile_s=0.0)),
-    ("no point-in-time recovery on the events table (raw events that expire anyway)",
-     lambda i: replace(i, table=replace(i.table, point_in_time_recovery=False))),
+    ("no API access log (CloudWatch's API Gateway metrics still count requests and errors)",
+     lambda i: replace(i, access_log_format=None)),
 )
-STORAGE_CHANGES = (
-    ("events table in the Standard-IA table class",
-     lambda i: replace(i, table=replace(i.table, table_class="STANDARD_INFREQUENT_ACCESS"))),
-    ("raw-event retention 90 days instead of 400",
-     lambda i: replace(i, function=replace(i.function, raw_event_retention_days=90))),
-)
+# An assumption rather than a setting: 1% is AWS's upper figure; a function busy all day is far less often cold.
+RARE_COLD_STARTS = 0.001
+
+
+def volume_within(budget: float, inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> int | None:
+    """The least monthly volume (events) at which an event costs at most `budget` all in, the fixed monthly costs
+    spread over it; None if no volume does (the variable cost alone is over the budget)."""
+    from dataclasses import replace as with_
+
+    def total(volume: int) -> float:
+        return price(inputs, prices, with_(assumptions, monthly_events=volume)).total
+
+    low, high = 1_000, 10_000_000_000
+    if total(high) > budget:
+        return None
+    while high - low > max(1_000, low // 100):
+        middle = (low + high) // 2
+        low, high = (middle, high) if total(middle) > budget else (low, middle)
+    return high
 
 
 def alternatives(inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> list[Alternative]:
-    """What the all-in cost becomes with settings changed one after another (cumulative)."""
     steps, current = [], inputs
-    for change, apply in (*LEAN_CHANGES, *STORAGE_CHANGES):
+    for change, apply in LEVERS:
         current = apply(current)
         steps.append(Alternative(change, current, price(current, prices, assumptions)))
+    rare = replace(assumptions, cold_start_fraction=RARE_COLD_STARTS)
+    steps.append(
+        Alternative(f"and cold starts at {RARE_COLD_STARTS:.1%} of invocations, not {assumptions.cold_start_fraction:.0%} (the assumption, not a setting)", current, price(current, prices, rare))
+    )
     return steps
 
 
-def lean(inputs: Inputs) -> Inputs:
-    for _, apply in LEAN_CHANGES:
-        inputs = apply(inputs)
-    return inputs
-
-
-def retention_within(budget: float, inputs: Inputs, prices: Prices = Prices(), assumptions: Assumptions = Assumptions()) -> int:
-    """The longest raw-event retention (days) at which an event stays within `budget` all in; 0 if none does."""
-
-    def total(days: int) -> float:
-        return price(replace(inputs, function=replace(inputs.function, raw_event_retention_days=days)), prices, assumptions).total
-
-    per_day = total(2) - total(1)
-    fixed = total(1) - per_day
-    return max(0, int((budget - fixed) // per_day)) if per_day > 0 else 0
-
-
 def inputs_for(
-    scenario: ScenarioResult, function: str, warm_ms: float, cold_start_s: float, compile_s: float, stack: StackSettings, table_prefix: str, route_key: str
+    scenario: ScenarioResult,
+    function: str,
+    warm_ms: float,
+    cold_start_s: float,
+    compile_s: float,
+    stack: StackSettings,
+    table_prefix: str,
+    route_key: str,
+    archive: ArchiveMeasurement | None = None,
 ) -> Inputs:
     return Inputs(
         scenario=scenario,
@@ -353,4 +445,7 @@ def inputs_for(
         access_log_class=stack.access_log_class,
         route_key=route_key,
         monitoring=stack.monitoring,
+        archive=stack.archive,
+        archive_writer=stack.functions.get("functions.archive.handler"),
+        archive_measured=archive,
     )

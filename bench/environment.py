@@ -73,17 +73,34 @@ class ByteCounter(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def counted_logs() -> Iterator[ByteCounter]:
-    """Point the functions' Powertools logger at a byte counter: what it would send to CloudWatch Logs."""
-    from shared.platform.observability import logger
+def counted_logs(log_level: str = "INFO") -> Iterator[ByteCounter]:
+    """Point the functions' loggers at a byte counter: what they would send to CloudWatch Logs. The Powertools
+    logger writes its own JSON; the tracking function's standard-library logger is written as Lambda's JSON log
+    format writes it."""
+    import logging
+
+    from shared.platform.observability import logger, tracking_logger
 
     handler = logger.registered_handler
     counter = ByteCounter()
     previous = handler.setStream(counter)  # type: ignore[attr-defined]
+    plain = logging.StreamHandler(counter)
+    plain.setFormatter(logging.Formatter(LAMBDA_JSON_LINE))
+    tracking_logger.addHandler(plain)
+    level, tracking_logger.level = tracking_logger.level, logging.getLevelName(log_level)
     try:
         yield counter
     finally:
         handler.setStream(previous)  # type: ignore[attr-defined]
+        tracking_logger.removeHandler(plain)
+        tracking_logger.setLevel(level)
+
+
+# A standard-library log record as Lambda's JSON log format writes it (the shape, for its size).
+LAMBDA_JSON_LINE = (
+    '{"timestamp":"%(asctime)s","level":"%(levelname)s","message":"%(message)s","logger":"%(name)s",'
+    '"requestId":"8f5c2f4e-3b7a-4d0e-9a51-2c6f1e0b7d93"}'
+)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class FunctionSettings:
     log_format: str  # Lambda LoggingConfig LogFormat (Text unless set)
     system_log_level: str | None  # JSON format only: at WARN or above Lambda drops its START/END/REPORT lines
     log_retention_days: int | None
-    raw_event_retention_days: int | None
+    hot_event_days: int | None  # how long raw events stay in the events table (their TTL)
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,18 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """The raw event archive as synthesized: its lifecycle in the metrics bucket and its event source mapping."""
+
+    retention_days: int | None  # ExpireRawEvents
+    cold_after_days: int | None  # the transition, when there is one
+    cold_class: str | None
+    cold_min_object_bytes: int | None
+    batch_size: int
+    batching_window_seconds: int
+
+
+@dataclass(frozen=True)
 class StackSettings:
     functions: dict[str, FunctionSettings]  # by handler module name: functions.tracking.handler
     tables: dict[str, TableSettings]  # by logical id prefix: StorageEventsTable...
@@ -74,6 +86,7 @@ class StackSettings:
     access_log_class: str
     template_path: str
     monitoring: MonitoringSettings = MonitoringSettings()
+    archive: ArchiveSettings | None = None
 
     def function(self, name: str) -> FunctionSettings:
         return self.functions[f"functions.{name}.handler"]
@@ -114,7 +127,7 @@ def settings_from_template(template: dict, template_path: str = "") -> StackSett
         env = p.get("Environment", {}).get("Variables", {})
         logging = p.get("LoggingConfig", {})
         group = log_groups.get(_ref(logging.get("LogGroup")) or "", {}).get("Properties", {})
-        retention = env.get(ENV_VARS["raw_event_retention_days"])
+        hot_days = env.get(ENV_VARS["hot_event_days"])
         module = p["Handler"].rsplit(".", 1)[0]
         functions[module] = FunctionSettings(
             handler=p["Handler"],
@@ -125,7 +138,7 @@ def settings_from_template(template: dict, template_path: str = "") -> StackSett
             log_format=logging.get("LogFormat", "Text"),
             system_log_level=logging.get("SystemLogLevel"),
             log_retention_days=group.get("RetentionInDays"),
-            raw_event_retention_days=int(retention) if retention else None,
+            hot_event_days=int(hot_days) if hot_days else None,
         )
     tables = {}
     for logical_id, resource in _resources(template, "AWS::DynamoDB::Table").items():
@@ -145,7 +158,9 @@ def settings_from_template(template: dict, template_path: str = "") -> StackSett
             access_format = access.get("Format")
             group = log_groups.get(_ref(access.get("DestinationArn")) or "", {}).get("Properties", {})
             access_class = group.get("LogGroupClass", "STANDARD")
-    return StackSettings(functions, tables, access_format, access_class, template_path, monitoring_from_template(template))
+    return StackSettings(
+        functions, tables, access_format, access_class, template_path, monitoring_from_template(template), _archive_settings(template)
+    )
 
 
 # The job that publishes the dashboard's custom metrics, once per run (infra/constructs/monitoring.py).
@@ -208,6 +223,28 @@ def monitoring_from_template(template: dict) -> MonitoringSettings:
         custom_metrics=tuple(sorted(_custom_metrics(template))),
         kms_keys=len(_resources(template, "AWS::KMS::Key")),
         publishing_runs_per_month=_runs_per_month(template, PUBLISHING_JOB),
+    )
+
+
+def _archive_settings(template: dict) -> ArchiveSettings | None:
+    mappings = list(_resources(template, "AWS::Lambda::EventSourceMapping").values())
+    if not mappings:
+        return None
+    mapping = mappings[0]["Properties"]
+    rules = {}
+    for bucket in _resources(template, "AWS::S3::Bucket").values():
+        for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", []):
+            rules[rule.get("Id")] = rule
+    expire = rules.get("ExpireRawEvents", {})
+    cold = next((rule for rule in rules.values() if rule.get("Prefix") == expire.get("Prefix") and rule.get("Transitions")), None)
+    transition = cold["Transitions"][0] if cold else {}
+    return ArchiveSettings(
+        retention_days=expire.get("ExpirationInDays"),
+        cold_after_days=transition.get("TransitionInDays"),
+        cold_class=transition.get("StorageClass"),
+        cold_min_object_bytes=int(cold["ObjectSizeGreaterThan"]) if cold and cold.get("ObjectSizeGreaterThan") else None,
+        batch_size=int(mapping.get("BatchSize", 100)),
+        batching_window_seconds=int(mapping.get("MaximumBatchingWindowInSeconds", 0)),
     )
 
 

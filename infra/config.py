@@ -22,6 +22,8 @@ REMOVAL_POLICIES = ("retain", "destroy")
 class StackConfig:
     cors_origins: tuple[str, ...] = ()
     raw_event_retention_days: int = 400
+    # How long raw events stay in DynamoDB (their TTL): attribution and today's metrics need no more.
+    hot_event_days: int = 35
     log_level: str = "INFO"
     # Default-stage throttling (requests per second, burst), which the tracking routes use: SPEC §8 sizes one
     # campaign at 10,000 events/s.
@@ -57,6 +59,10 @@ class StackConfig:
         for key, value in self.throttle_limits().items():
             if value < 1:
                 raise ValueError(f"wom:{key} must be positive, got {value}")
+        if not 1 <= self.hot_event_days <= self.raw_event_retention_days:
+            raise ValueError(
+                f"wom:hotEventDays must be between 1 and wom:rawEventRetentionDays ({self.raw_event_retention_days}), got {self.hot_event_days}"
+            )
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"wom:logLevel must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         for origin in self.cors_origins:
@@ -102,6 +108,7 @@ class StackConfig:
         return cls(
             cors_origins=tuple(str(origin).strip() for origin in origins if str(origin).strip()),
             raw_event_retention_days=int(get("wom:rawEventRetentionDays", cls.raw_event_retention_days)),
+            hot_event_days=int(get("wom:hotEventDays", cls.hot_event_days)),
             log_level=str(get("wom:logLevel", cls.log_level)).upper(),
             throttle_rate_limit=int(get("wom:throttleRateLimit", cls.throttle_rate_limit)),
             throttle_burst_limit=int(get("wom:throttleBurstLimit", cls.throttle_burst_limit)),

@@ -11,17 +11,25 @@ from dataclasses import dataclass, field
 
 from shared.platform.resources import (
     ADVOCATE_REWARDS_INDEX,
+    ARCHIVE_PREFIX,
     DAILY_METRICS_PREFIX,
     DUE_INDEX,
+    HASH_KEY_SECRET,
     EVENTS_TABLE,
     LISTING_INDEX,
     METRICS_BUCKET,
     REFERRALS_TABLE,
     REWARDS_BUS,
+    SALTS_TABLE,
+    SHOPIFY_SECRET,
+    SIGNING_SECRET,
+    STATUS_TOKEN_KEY_SECRET,
+    STRIPE_WEBHOOK_SECRET,
     TABLES,
     BucketDefinition,
     BusDefinition,
     IndexDefinition,
+    SecretDefinition,
     TableDefinition,
 )
 
@@ -36,10 +44,13 @@ class FunctionAccess:
     buses: tuple[BusDefinition, ...] = ()
     # s3:PutObject on these key prefixes of each bucket, and nothing else of it.
     bucket_writes: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
-    # GetSecretValue on the email-hashing key / on the storefront signing secret / on the status-token key.
-    reads_hash_key: bool = False
-    reads_signing_secret: bool = False
-    reads_status_token_key: bool = False
+    # s3:GetObject on these key prefixes, and s3:ListBucket of the bucket for those prefixes only.
+    bucket_reads: dict[BucketDefinition, tuple[str, ...]] = field(default_factory=dict)
+    # The DynamoDB stream of each of these tables, read by the function's event source mapping (which runs as
+    # the function's role): DescribeStream, GetShardIterator, GetRecords and ListStreams on that stream only.
+    stream_reads: tuple[TableDefinition, ...] = ()
+    # GetSecretValue on these secrets, and on no other; the function is told their ARNs.
+    reads_secrets: tuple[SecretDefinition, ...] = ()
 
     @property
     def table_definitions(self) -> tuple[TableDefinition, ...]:
@@ -49,7 +60,7 @@ class FunctionAccess:
 
     @property
     def bucket_definitions(self) -> tuple[BucketDefinition, ...]:
-        return tuple(self.bucket_writes)
+        return tuple(dict.fromkeys([*self.bucket_writes, *self.bucket_reads]))
 
 
 ACCESS: dict[str, FunctionAccess] = {
@@ -57,14 +68,17 @@ ACCESS: dict[str, FunctionAccess] = {
         tables={
             # One write per recorded event (deduplication is a condition on that write); batches from /v1/events.
             EVENTS_TABLE: ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"),
-            # Code lookups, and creating the day's visitor salt (PutItem) when it does not exist yet.
-            REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
+            # Code and campaign lookups.
+            REFERRALS_TABLE: ("dynamodb:GetItem",),
+            # The day's visitor salt, created (PutItem) when it does not exist yet.
+            SALTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
         },
     ),
     "admin": FunctionAccess(
         tables={
             # Campaign and advocate writes go through TransactWriteItems, which IAM authorises per item action;
-            # listings read their page's campaigns or advocates with one BatchGetItem.
+            # listings read their page's campaigns or advocates with one BatchGetItem. An erasure request only
+            # records itself (the receipt, the customer marked): the privacy job does the deleting.
             REFERRALS_TABLE: (
                 "dynamodb:BatchGetItem",
                 "dynamodb:ConditionCheckItem",
@@ -76,27 +90,28 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         # GET /v1/rewards: rewards by campaign, or by advocate, and creation time.
         indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",)},
-        reads_hash_key=True,
+        reads_secrets=(HASH_KEY_SECRET,),
     ),
-    # Signed storefront posts (functions/conversions): click lookup on the events table; orders, refunds and the
+    # Signed storefront posts and commerce webhooks (functions/conversions): click lookup on the events table; orders, refunds and the
     # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table,
     # each with its fact for the metrics job (a Put on the events table, in the same transaction).
+    # The buyer's customer index: a reference put with each order, and a ConditionCheck of the customer's state.
     "conversions": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
-            REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         },
-        reads_hash_key=True,
-        reads_signing_secret=True,
+        # Storefront posts carry Wom-Signature; Stripe and Shopify sign their webhooks with their own secrets.
+        reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET),
     ),
     # The storefront's own routes (functions/storefront): the signed enrolment reads the campaign and enrols through
-    # the admin enrolment's transaction (Put with conditions); the status read gets the advocate, campaign and counters
-    # and queries the advocate's partition (referrals, daily activity). It signs and reads status tokens.
+    # the admin enrolment's transactions (Puts with conditions and the customer's index, a ConditionCheck of their
+    # state; an Update when a consent sent again replaces the recorded one); the status read gets the advocate,
+    # campaign and counters and queries the advocate's partition (referrals, daily activity). It signs and reads
+    # status tokens.
     "storefront": FunctionAccess(
-        tables={REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")},
-        reads_hash_key=True,
-        reads_signing_secret=True,
-        reads_status_token_key=True,
+        tables={REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem")},
+        reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STATUS_TOKEN_KEY_SECRET),
     ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
     # and takes items off the list in transactions (authorised per item action), with the facts of reward changes
@@ -115,8 +130,27 @@ ACCESS: dict[str, FunctionAccess] = {
         indexes={DUE_INDEX: ("dynamodb:Query",)},
         buses=(REWARDS_BUS,),
     ),
+    # The privacy job: reads its work list from the due index; each erased customer's index and the items it names
+    # by key (Get, Query of one partition); erases each in a transaction (Update, Delete, Put of a RewardVoided
+    # outbox entry, ConditionChecks); deletes an advocate's counters in batches; deletes expired visitor salts.
+    "privacy": FunctionAccess(
+        tables={
+            REFERRALS_TABLE: (
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ),
+            SALTS_TABLE: ("dynamodb:DeleteItem", "dynamodb:GetItem"),
+        },
+        indexes={DUE_INDEX: ("dynamodb:Query",)},
+    ),
     # The metrics job: queries one campaign-day's partitions of the events table (never a scan), lists campaigns
-    # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects.
+    # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects; reads
+    # a day older than the hot window from the raw event archive (that day's objects only: list and get).
     # A campaign-day it cannot compute is marked set aside in the referrals table until a retry deletes the mark.
     "metrics": FunctionAccess(
         tables={
@@ -124,6 +158,12 @@ ACCESS: dict[str, FunctionAccess] = {
             REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"),
         },
         bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX,)},
+        bucket_reads={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
+    ),
+    # The archive writer: the events table's stream in, objects under events/ out; no table access at all.
+    "archive": FunctionAccess(
+        stream_reads=(EVENTS_TABLE,),
+        bucket_writes={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
     ),
 }
 

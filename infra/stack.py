@@ -9,48 +9,44 @@ from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.analytics import Analytics
+from infra.constructs.archive import Archive
 from infra.constructs.api import Api
 from infra.constructs.buses import BUSES, Buses
 from infra.constructs.functions import Functions
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring, Watched
-from infra.constructs.secrets import HashKey, SigningSecret, StatusTokenKey
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
 from shared.platform.deployment import FUNCTIONS
-from shared.platform.resources import METRICS_BUCKET, TABLES
+from shared.platform.resources import HASH_KEY_SECRET, METRICS_BUCKET, STATUS_TOKEN_KEY_SECRET, TABLES, SecretDefinition
+
+# What an operator does with a secret other than the storefront signing secret or a platform's.
+_SECRET_OUTPUTS: dict[SecretDefinition, str] = {
+    STATUS_TOKEN_KEY_SECRET: "wom's key of advocates' status tokens: to rotate, put new,old (the first signs) and drop old after 30 days",
+}
 
 
 class WomStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         config = StackConfig.from_context(self)
-        self.storage = Storage(self, "Storage", destroy_data=config.destroys_data)
+        self.storage = Storage(self, "Storage", destroy_data=config.destroys_data, config=config)
         self.buses = Buses(self, "Buses", archive_retention_days=config.reward_event_archive_days)
-        self.hash_key = HashKey(self, "HashKey", destroy=config.destroys_data)
-        # Only once a function verifies storefront signatures: an unread secret would still cost and confuse.
-        self.signing_secret = (
-            SigningSecret(self, "SigningSecret", destroy=config.destroys_data)
-            if any(access_for(definition.name).reads_signing_secret for definition in FUNCTIONS)
-            else None
-        )
-        self.status_token_key = (
-            StatusTokenKey(self, "StatusTokenKey", destroy=config.destroys_data)
-            if any(access_for(definition.name).reads_status_token_key for definition in FUNCTIONS)
-            else None
+        self.secrets = Secrets(
+            self, tuple(dict.fromkeys(s for d in FUNCTIONS for s in access_for(d.name).reads_secrets)), destroy=config.destroys_data
         )
         self.functions = Functions(
             self,
             "Functions",
             storage=self.storage,
             buses=self.buses,
-            hash_key=self.hash_key,
-            signing_secret=self.signing_secret,
+            secrets=self.secrets,
             config=config,
-            status_token_key=self.status_token_key,
         )
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
         self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)
+        self.archive = Archive(self, "Archive", storage=self.storage, writer=self.functions.by_name["archive"])
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -58,8 +54,11 @@ class WomStack(Stack):
             functions={name: function.function for name, function in self.functions.by_name.items()},
             storage=self.storage,
             dead_letter_queues={
-                f"{name.capitalize()}Job": Watched(f"the {name} job's runs", queue)
-                for name, queue in self.jobs.dead_letter_queues.items()
+                **{
+                    f"{name.capitalize()}Job": Watched(f"the {name} job's runs", queue)
+                    for name, queue in self.jobs.dead_letter_queues.items()
+                },
+                "ArchiveWriter": Watched("the archive writer's given-up batches (shard and sequence numbers to replay)", self.archive.failures),
             },
             config=config,
         )
@@ -91,6 +90,18 @@ class WomStack(Stack):
         )
         CfnOutput(
             self,
+            "RawEventsTableName",
+            value=self.analytics.raw_events_table_name,
+            description="Raw events, one line per request (docs/athena.md); filter on dt",
+        )
+        CfnOutput(
+            self,
+            "ArchiveFailuresQueueUrl",
+            value=self.archive.failures.queue_url,
+            description="Batches of raw events the archive writer gave up on (shard and sequence numbers)",
+        )
+        CfnOutput(
+            self,
             "AthenaWorkGroupName",
             value=self.analytics.workgroup_name,
             description="Run metrics queries in this workgroup: results encrypted in the metrics bucket",
@@ -115,17 +126,17 @@ class WomStack(Stack):
             value=self.monitoring.notifications.topic.topic_arn,
             description="Every alarm notifies this SNS topic: subscribe to it (docs/operations.md)",
         )
-        if self.signing_secret:
+        for secret in self.secrets.by_definition.values():
+            if secret.definition == HASH_KEY_SECRET:
+                continue  # nobody outside the stack needs it
             CfnOutput(
                 self,
-                "SigningSecretName",
-                value=self.signing_secret.secret_name,
-                description="Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature",
-            )
-        if self.status_token_key:
-            CfnOutput(
-                self,
-                "StatusTokenKeyName",
-                value=self.status_token_key.secret_name,
-                description="wom's key of advocates' status tokens: to rotate, put new,old (the first signs) and drop old after 30 days",
+                secret.definition.logical_id + "Name",
+                value=secret.secret_name,
+                description=_SECRET_OUTPUTS.get(
+                    secret.definition,
+                    "Paste the platform's secret here (secretsmanager put-secret-value)"
+                    if secret.definition.set_by_operator
+                    else "Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature",
+                ),
             )

@@ -6,7 +6,7 @@ signed with SigV4 for `execute-api` by botocore's signer, with whatever credenti
 carry `Authorization: Bearer $WOM_ADMIN_TOKEN` to local mode's API (or WOM_API_URL).
 
 Each command is one row of ADMIN_COMMANDS (group, verb, arguments, and the request they make), so a new admin
-route is a new row: `wom erasures …` is added the same way.
+route is a new row (`wom erasures get`; asking for an erasure is `wom erase`, local/erase.py, which can wait for it).
 """
 
 from __future__ import annotations
@@ -183,6 +183,17 @@ def get_advocate(args: argparse.Namespace) -> AdminRequest:
     return AdminRequest("GET", f"/v1/campaigns/{_segment(args.campaign)}/advocates", {"customer_id": args.customer_id}, pages_of="advocates", single=True)
 
 
+def enrol_advocate(args: argparse.Namespace) -> AdminRequest:
+    body: dict[str, Any] = {"customer_id": args.customer_id}
+    if args.email:
+        body["email"] = args.email
+    if args.consent_terms:
+        body["consent"] = {"terms_version": args.consent_terms, "marketing": args.marketing}
+    elif args.marketing:
+        raise AdminError("--marketing is part of a consent: give --consent-terms too")
+    return AdminRequest("POST", f"/v1/campaigns/{_segment(args.campaign_id)}/advocates", body=body)
+
+
 def _campaign_rule_arguments(parser: argparse.ArgumentParser, creating: bool) -> None:
     parser.add_argument("--advocate-reward", type=_reward, metavar="percent:N|flat:N", help="the advocate's reward" + (" (required unless --rewards has it)" if creating else ""))
     parser.add_argument("--friend-reward", type=_reward, metavar="percent:N|flat:N", help="the referred friend's reward")
@@ -241,10 +252,14 @@ ADMIN_COMMANDS: list[AdminCommand] = [
         "advocates",
         "enrol",
         "enrol a customer as an advocate (the same customer again is the same advocate)",
-        lambda p: (p.add_argument("campaign_id"), p.add_argument("customer_id"), p.add_argument("--email")),
-        lambda a: AdminRequest(
-            "POST", f"/v1/campaigns/{_segment(a.campaign_id)}/advocates", body={"customer_id": a.customer_id, **({"email": a.email} if a.email else {})}
+        lambda p: (
+            p.add_argument("campaign_id"),
+            p.add_argument("customer_id"),
+            p.add_argument("--email"),
+            p.add_argument("--consent-terms", metavar="VERSION", help="record their consent: the version of the terms they accepted"),
+            p.add_argument("--marketing", action="store_true", help="with --consent-terms: they agreed to marketing messages"),
         ),
+        enrol_advocate,
     ),
     AdminCommand(
         "advocates",
@@ -260,7 +275,7 @@ ADMIN_COMMANDS: list[AdminCommand] = [
     AdminCommand(
         "advocates",
         "list",
-        "a campaign's advocates, by customer id",
+        "a campaign's advocates (in the order of their customer keys)",
         lambda p: (p.add_argument("campaign_id"), _paging(p)),
         lambda a: AdminRequest("GET", f"/v1/campaigns/{_segment(a.campaign_id)}/advocates", _paged(a), pages_of="advocates"),
     ),
@@ -275,6 +290,13 @@ ADMIN_COMMANDS: list[AdminCommand] = [
             _paging(p),
         ),
         lambda a: AdminRequest("GET", "/v1/rewards", {**_query(a, campaign="campaign_id", advocate="advocate_id", status="status"), **_paged(a)}, pages_of="rewards"),
+    ),
+    AdminCommand(
+        "erasures",
+        "get",
+        "an erasure's receipt: pending or completed, and what it erased (wom erase asks for one)",
+        lambda p: p.add_argument("erasure_id"),
+        lambda a: AdminRequest("GET", f"/v1/erasures/{_segment(a.erasure_id)}"),
     ),
     AdminCommand(
         "rewards",

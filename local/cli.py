@@ -15,6 +15,7 @@ from typing import Any
 
 from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
+from local.erase import add_erase_parser
 from local.events_tail import add_events_parser
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
@@ -89,7 +90,12 @@ def _banner(
     base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str, jobs: str, demo_url: str | None = None
 ) -> str:
     lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates, demo_url)]
-    lines += ["", f"Scheduled jobs ({jobs}) run every {interval:g} s.", READY_LINE, ""]
+    lines += [
+        "",
+        f"Scheduled jobs ({jobs}) run every {interval:g} s; events reach the raw event archive (events/ in the metrics bucket) within seconds.",
+        READY_LINE,
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -148,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
     from local.gateway import Gateway, start_gateway
     from local.jobs import register_scheduled_jobs
     from local.scheduler import SCHEDULED_JOBS, JobScheduler, ScheduledJob
+    from local.archive import StreamPoller, streams_client
+    from local.emulator import client
+    from local.jobs import invoke_function
     from local.state import LocalState
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -168,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wom: port {port} is not free ({error.strerror}); set {variable} to another port", file=sys.stderr)
             return 1
     emulator = start_emulator(settings.emulator_port)
-    server = scheduler = None
+    server = scheduler = archive = stream = None
     state = LocalState(settings.data_dir, emulator_clients(emulator.endpoint_url))
     try:
         # The functions read their settings from the environment, as in AWS: local mode sets what the stack would.
@@ -182,6 +191,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             restored = state.restore()
             data_note = f"Data kept in {settings.data_dir}: {restored.items} items and {restored.objects} objects restored (wom run --fresh starts empty)."
+        # What DynamoDB Streams and the archive writer's event source mapping do in AWS. It reads from here on: the
+        # restored items are in the stream again, and their archive objects were restored with the bucket.
+        stream = StreamPoller(client("dynamodb", emulator.endpoint_url), streams_client(endpoint_url=emulator.endpoint_url), invoke_function)
+        stream.start_at_latest()
         gateway = Gateway(admin_bearer_token=settings.admin_token)
         server = start_gateway(gateway, settings.port)
 
@@ -196,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
         # After the jobs of each round, the data is saved, so a crash loses at most one interval.
         scheduler = JobScheduler(settings.jobs_interval, jobs=[*SCHEDULED_JOBS, ScheduledJob("save local data", lambda _now: state.save())])
         scheduler.start()
+        archive = JobScheduler(settings.archive_interval, [ScheduledJob("archive", lambda _now: stream.poll_once())])
+        archive.start()
         jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
         print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs, demo_url), flush=True)
         while not stop.wait(0.5):
@@ -204,6 +219,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if scheduler is not None:
             scheduler.stop()
+        if archive is not None:
+            archive.stop()
+        if stream is not None:
+            try:
+                stream.poll_once()  # what arrived since the last read of the stream
+            except Exception:
+                logger.exception("archiving the events stream failed on the way out")
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -302,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_aside_parser = jobs_commands.add_parser("set-aside", help="list what a job's earlier runs set aside, and why; same targets as run")
     set_aside_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
     set_aside_parser.set_defaults(handler=list_set_aside)
+    add_erase_parser(commands)
     add_simulate_parser(commands)
     add_report_parser(commands)
     add_admin_parsers(commands)

@@ -209,6 +209,13 @@ def ensure_port_free(port: int) -> None:
         probe.bind((HOST, port))
 
 
+def keep_moto_close_to_dynamodb() -> None:
+    """moto in this process reads one partition per query and rolls back only a transaction's own items (see the
+    two functions above): what local mode's emulator does, for code that runs moto in process (the bench)."""
+    _query_reads_one_partition()
+    _transactions_keep_only_their_items()
+
+
 def start_emulator(port: int | None = None) -> Emulator:
     """Start moto server in a background thread; raises OSError when the port is taken."""
     port = local_settings().emulator_port if port is None else port
@@ -216,8 +223,7 @@ def start_emulator(port: int | None = None) -> Emulator:
         ensure_port_free(port)
     # moto answers every call through werkzeug's request log: far too chatty for a developer console.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    _query_reads_one_partition()
-    _transactions_keep_only_their_items()
+    keep_moto_close_to_dynamodb()
     server = SerialMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     return Emulator(server=server, port=server.get_host_and_port()[1])
@@ -255,6 +261,7 @@ def create_table(dynamodb, table: TableDefinition) -> None:
         )
         attributes += [{"AttributeName": name, "AttributeType": "S"} for name in (index.partition_key, index.sort_key)]
     attributes = list({a["AttributeName"]: a for a in attributes}.values())  # indexes may share a key attribute
+    stream = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": table.stream_view_type}} if table.stream_view_type else {}
     try:
         dynamodb.create_table(
             TableName=table.local_name,
@@ -262,6 +269,7 @@ def create_table(dynamodb, table: TableDefinition) -> None:
             AttributeDefinitions=attributes,
             BillingMode="PAY_PER_REQUEST",
             **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+            **stream,
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":

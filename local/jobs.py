@@ -12,6 +12,11 @@ from shared.platform.deployment import SCHEDULES, ScheduleDefinition
 _invoke = FunctionInvoker()
 
 
+def invoke_function(function_name: str, event: dict) -> object:
+    """Invoke a function's handler in this process, one request at a time, as the scheduler's jobs are."""
+    return _invoke(function_name, event)
+
+
 def run_job(schedule: ScheduleDefinition, now: datetime, day: date | None = None, **extra: bool) -> object:
     """With `day`, a job that works by day (metrics) recomputes that one day instead of its usual ones; `extra`
     adds the by-hand fields of the job's event (retry_set_aside, list_set_aside)."""

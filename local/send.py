@@ -1,4 +1,5 @@
-"""`wom send conversion|refund`: sign a storefront post the way a storefront backend would, and send it."""
+"""`wom send conversion|refund|stripe|shopify`: sign a storefront post (or a commerce platform's sample webhook) the way
+its sender would, and send it."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from local.settings import local_settings
+from local.webhook_samples import signed_shopify_delivery, signed_stripe_delivery
 from shared.conversions.signatures import HEADER, signature_header
 
 
@@ -46,12 +50,27 @@ def refund_payload(args: Any) -> dict[str, Any]:
     return payload
 
 
+def _post_delivery(args: argparse.Namespace) -> requests.Response:
+    """A commerce platform's sample delivery (a fixture), signed with the platform's scheme, happening now."""
+    settings = local_settings()
+    now = datetime.now(UTC)
+    if args.kind == "stripe":
+        delivery = signed_stripe_delivery(
+            Path(args.fixture), args.secret or settings.stripe_webhook_secret, int(now.timestamp()), args.click_id, args.event_id, now=True
+        )
+    else:
+        delivery = signed_shopify_delivery(Path(args.fixture), args.secret or settings.shopify_secret, args.click_id, args.event_id, at=now)
+    return requests.post(f"{args.api_url.rstrip('/')}{delivery.path}", data=delivery.body, headers=delivery.headers, timeout=10)
+
+
 def send(args: argparse.Namespace) -> int:
     """Post, print wom's answer (status line, then the JSON body) and exit 0 only on a 2xx."""
-    path, payload = ("/v1/conversions", conversion_payload(args)) if args.kind == "conversion" else ("/v1/refunds", refund_payload(args))
-    secret = args.secret or local_settings().signing_secret
     try:
-        response = send_signed(args.api_url, path, payload, secret)
+        if args.kind in ("stripe", "shopify"):
+            response = _post_delivery(args)
+        else:
+            path, payload = ("/v1/conversions", conversion_payload(args)) if args.kind == "conversion" else ("/v1/refunds", refund_payload(args))
+            response = send_signed(args.api_url, path, payload, args.secret or local_settings().signing_secret)
     except requests.RequestException as error:
         print(f"wom send: cannot reach {args.api_url} ({error.__class__.__name__}); is `wom run` running?", file=sys.stderr)
         return 1
@@ -71,7 +90,7 @@ def add_send_parser(commands: Any) -> None:
     )
     parser.add_argument("--api-url", default=local_settings().api_url, help="the API's base URL")
     parser.add_argument("--secret", help="the signing secret (prefer $WOM_SIGNING_SECRET: arguments show in ps)")
-    kinds = parser.add_subparsers(dest="kind", metavar="<conversion|refund>", required=True)
+    kinds = parser.add_subparsers(dest="kind", metavar="<conversion|refund|stripe|shopify>", required=True)
 
     conversion = kinds.add_parser("conversion", help="POST /v1/conversions")
     conversion.add_argument("--order-id", required=True)
@@ -88,4 +107,16 @@ def add_send_parser(commands: Any) -> None:
     refund.add_argument("--order-id", required=True)
     refund.add_argument("--amount", required=True, type=int, help="in minor units (cents)")
     refund.add_argument("--occurred-at", help="ISO-8601, default now")
+
+    for platform, secret_env, what in (
+        ("stripe", "WOM_STRIPE_WEBHOOK_SECRET", "a Stripe event (the event object, e.g. tests/fixtures/webhooks/stripe/*.json)"),
+        ("shopify", "WOM_SHOPIFY_SECRET", "a Shopify delivery ({headers, body}, e.g. tests/fixtures/webhooks/shopify/*.json)"),
+    ):
+        webhook = kinds.add_parser(
+            platform,
+            help=f"POST /v1/webhooks/{platform}: {what}, signed as {platform.capitalize()} signs (secret: --secret, else ${secret_env})",
+        )
+        webhook.add_argument("fixture", help="the JSON file to send")
+        webhook.add_argument("--click-id", help="put this wom_click where a store would (session, metadata or note attributes)")
+        webhook.add_argument("--event-id", help="send it as a new delivery with this id (default: the file's own, a redelivery)")
     parser.set_defaults(handler=send)

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
 DEFAULT_SIGNING_SECRET = "local-signing-secret"
+DEFAULT_STRIPE_SECRET = "whsec_local"
+DEFAULT_SHOPIFY_SECRET = "local-shopify-secret"
 DEFAULT_STATUS_TOKEN_KEY = "local-status-token-key"
 
 
@@ -21,8 +23,11 @@ class LocalSettings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="the local API's port on 127.0.0.1")
     emulator_port: int = Field(4566, ge=0, le=65535, description="the AWS emulator's (moto server's) port on 127.0.0.1")
     jobs_interval: float = Field(60.0, gt=0, description="seconds between runs of the scheduled jobs")
+    archive_interval: float = Field(5.0, gt=0, description="seconds between reads of the events stream into the raw event archive")
     admin_token: str = Field(DEFAULT_ADMIN_TOKEN, min_length=1, description="the bearer token of the admin routes")
     signing_secret: str = Field(DEFAULT_SIGNING_SECRET, min_length=1, description="the Wom-Signature secret(s) of storefront posts")
+    stripe_webhook_secret: str = Field(DEFAULT_STRIPE_SECRET, min_length=1, description="the Stripe webhook endpoint's signing secret(s)")
+    shopify_secret: str = Field(DEFAULT_SHOPIFY_SECRET, min_length=1, description="the Shopify app's client secret(s) that sign its webhooks")
     status_token_key: str = Field(DEFAULT_STATUS_TOKEN_KEY, min_length=1, description="the key(s) of advocates' status tokens (the first signs)")
     api_url: str | None = Field(None, description="where `wom send`, `wom simulate` post (default: local mode's API)")
     public_base_url: str | None = Field(None, description="the base of advocate links (default: local mode's API)")
@@ -83,6 +88,8 @@ def function_environment(settings: LocalSettings) -> dict[str, str]:
 
     return {
         ENV_VARS["signing_secret"]: settings.signing_secret,
+        ENV_VARS["stripe_webhook_secret"]: settings.stripe_webhook_secret,
+        ENV_VARS["shopify_secret"]: settings.shopify_secret,
         ENV_VARS["status_token_key"]: settings.status_token_key,
         ENV_VARS["public_base_url"]: settings.public_base_url or settings.base_url,
         ENV_VARS["cors_origins"]: settings.cors_origins,

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shared.conversions.webhooks.shopify import HMAC_HEADER, shopify_hmac
+from shared.conversions.webhooks.shopify import HMAC_HEADER, WEBHOOK_ID_HEADER, shopify_hmac
 from shared.conversions.webhooks.stripe import HEADER as STRIPE_HEADER
 from shared.conversions.webhooks.stripe import stripe_signature_header
+from shared.platform.clock import iso
 
 STRIPE_PATH = "/v1/webhooks/stripe"
 SHOPIFY_PATH = "/v1/webhooks/shopify"
-# SPEC §9: local mode's secrets, unless the environment names others.
-STRIPE_SECRET_ENV, DEFAULT_STRIPE_SECRET = "WOM_STRIPE_WEBHOOK_SECRET", "whsec_local"
-SHOPIFY_SECRET_ENV, DEFAULT_SHOPIFY_SECRET = "WOM_SHOPIFY_SECRET", "local-shopify-secret"
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,32 @@ def _with_shopify_click(body: dict[str, Any], click_id: str) -> dict[str, Any]:
     return body
 
 
-def signed_stripe_delivery(fixture: Path, secret: str, timestamp: int, click_id: str | None = None) -> SignedDelivery:
+def _stripe_at(event: dict[str, Any], timestamp: int) -> dict[str, Any]:
+    """The event as if it happened at `timestamp`: a sample sent now is a purchase made now."""
+    event["created"] = timestamp
+    transitions = event["data"]["object"].get("status_transitions")
+    if isinstance(transitions, dict) and transitions.get("paid_at"):
+        transitions["paid_at"] = timestamp
+    return event
+
+
+def _shopify_at(body: dict[str, Any], moment: str) -> dict[str, Any]:
+    for name in ("processed_at", "created_at"):
+        if name in body:
+            body[name] = moment
+    return body
+
+
+def signed_stripe_delivery(
+    fixture: Path, secret: str, timestamp: int, click_id: str | None = None, event_id: str | None = None, now: bool = False
+) -> SignedDelivery:
+    """With `now`, the event happened at `timestamp` (a purchase made now, within a fresh click's window); with
+    `event_id`, it is a new delivery rather than a redelivery of the fixture's."""
     event = json.loads(fixture.read_text())
+    if now:
+        event = _stripe_at(event, timestamp)
+    if event_id:
+        event["id"] = event_id
     if click_id:
         event = _with_stripe_click(event, click_id)
     body = _encode(event)
@@ -62,11 +85,18 @@ def signed_stripe_delivery(fixture: Path, secret: str, timestamp: int, click_id:
     )
 
 
-def signed_shopify_delivery(fixture: Path, secret: str, click_id: str | None = None) -> SignedDelivery:
+def signed_shopify_delivery(
+    fixture: Path, secret: str, click_id: str | None = None, webhook_id: str | None = None, at: datetime | None = None
+) -> SignedDelivery:
+    """With `at`, the order or refund was processed then; with `webhook_id`, a new delivery."""
     delivery = json.loads(fixture.read_text())
     payload = delivery["body"]
+    if at is not None:
+        payload = _shopify_at(payload, iso(at))
     if click_id:
         payload = _with_shopify_click(payload, click_id)
     body = _encode(payload)
     headers = {"Content-Type": "application/json", **delivery["headers"], HMAC_HEADER: shopify_hmac(secret, body)}
+    if webhook_id:
+        headers = {name: (webhook_id if name.lower() == WEBHOOK_ID_HEADER.lower() else value) for name, value in headers.items()}
     return SignedDelivery(path=SHOPIFY_PATH, body=body, headers=headers)

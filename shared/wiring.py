@@ -15,9 +15,13 @@ from shared.platform.dynamo import dynamodb_client
 from shared.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.archive.service import ArchiveWriter
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
+    from shared.conversions.webhooks.service import WebhookService
     from shared.metrics.job import MetricsJob
+    from shared.privacy.job import PrivacyJob
+    from shared.privacy.service import ErasureService
     from shared.rewards.job import RewardsJob
     from shared.campaigns.storefront import StorefrontService
     from shared.rewards.service import RewardService
@@ -55,36 +59,47 @@ def email_hash_key() -> bytes:
     return _secret(config.hash_key_secret_arn, config.hash_key).encode()
 
 
-def _values(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+def _secrets(arn: str | None, local_value: str) -> list[str]:
+    """Every secret in force: several, comma-separated, while a rotation overlaps."""
+    return [secret.strip() for secret in _secret(arn, local_value).split(",") if secret.strip()]
 
 
 def signing_secrets() -> list[str]:
-    """The storefront signing secrets in force (several, comma-separated, during a rotation)."""
+    """The storefront signing secrets of Wom-Signature."""
     config = settings()
-    return _values(_secret(config.signing_secret_arn, config.signing_secret))
+    return _secrets(config.signing_secret_arn, config.signing_secret)
+
+
+def stripe_webhook_secrets() -> list[str]:
+    config = settings()
+    return _secrets(config.stripe_webhook_secret_arn, config.stripe_webhook_secret)
+
+
+def shopify_secrets() -> list[str]:
+    config = settings()
+    return _secrets(config.shopify_secret_arn, config.shopify_secret)
 
 
 def status_token_keys() -> list[str]:
     """The keys of advocates' status tokens in force: the first signs new tokens, any of them reads one."""
     config = settings()
-    return _values(_secret(config.status_token_key_secret_arn, config.status_token_key))
+    return _secrets(config.status_token_key_secret_arn, config.status_token_key)
 
 
 @lru_cache(maxsize=1)
 def tracking() -> TrackingService:
-    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.targets import LinkTargetReader
     from shared.tracking.repository import EventRepository
     from shared.tracking.salts import VisitorSaltRepository
     from shared.tracking.service import LinkTargets, TrackingService
 
     config, client = settings(), dynamodb_client()
     return TrackingService(
-        targets=LinkTargets(CampaignRepository(client, config.referrals_table)),
+        targets=LinkTargets(LinkTargetReader(client, config.referrals_table), clock=now),
         events=EventRepository(client, config.events_table),
-        salts=VisitorSaltRepository(client, config.referrals_table),
+        salts=VisitorSaltRepository(client, config.salts_table),
         clock=now,
-        retention_days=config.raw_event_retention_days,
+        retention_days=config.hot_event_days,
     )
 
 
@@ -102,7 +117,25 @@ def conversions() -> ConversionService:
         conversions=ConversionRepository(client, config.referrals_table, config.events_table),
         hash_key=email_hash_key,
         clock=now,
-        retention_days=config.raw_event_retention_days,
+        retention_days=config.hot_event_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def webhooks() -> WebhookService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.conversions.webhooks.repository import WebhookRepository
+    from shared.conversions.webhooks.service import WebhookService
+
+    config, client = settings(), dynamodb_client()
+    return WebhookService(
+        conversions=conversions(),
+        webhooks=WebhookRepository(client, config.referrals_table),
+        find_referrer=CampaignRepository(client, config.referrals_table).find_referrer,
+        hash_key=email_hash_key,
+        clock=now,
+        # Shopify's customers/redact: the same erasure as DELETE /v1/customers/{id}.
+        erase_customer=lambda customer_id: erasures().erase_customer(customer_id, source="shopify").model_dump(mode="json"),
     )
 
 
@@ -120,6 +153,7 @@ def campaigns() -> CampaignService:
         advocate_days=AdvocateDailyCounts(client, config.referrals_table),
         hash_key=email_hash_key,
         clock=now,
+        hot_event_days=config.hot_event_days,
     )
 
 
@@ -164,7 +198,7 @@ def rewards_job() -> RewardsJob:
         CampaignRepository(client, config.referrals_table),
         boto3.client("events"),
         config.event_bus,
-        config.raw_event_retention_days,
+        config.hot_event_days,
     )
 
 
@@ -172,23 +206,65 @@ def rewards_job() -> RewardsJob:
 def metrics_job() -> MetricsJob:
     import boto3
 
+    from shared.archive.repository import ArchiveObjects
+    from shared.archive.service import ArchiveReader
     from shared.campaigns.repository import CampaignRepository
     from shared.metrics.job import MetricsJob
     from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
 
-    config, client = settings(), dynamodb_client()
+    config, client, s3 = settings(), dynamodb_client(), boto3.client("s3")
     return MetricsJob(
         CampaignRepository(client, config.referrals_table),
         DayReader(client, config.events_table),
-        MetricsObjects(boto3.client("s3"), config.metrics_bucket),
+        MetricsObjects(s3, config.metrics_bucket),
         AdvocateDailyCounts(client, config.referrals_table),
         SetAsideDays(client, config.referrals_table),
         now,
+        archive=ArchiveReader(ArchiveObjects(s3, config.metrics_bucket)),
+        hot_event_days=config.hot_event_days,
     )
+
+
+@lru_cache(maxsize=1)
+def erasures() -> ErasureService:
+    from shared.privacy.repository import ErasureRepository
+    from shared.privacy.service import ErasureService
+
+    config, client = settings(), dynamodb_client()
+    return ErasureService(ErasureRepository(client, config.referrals_table), hash_key=email_hash_key, clock=now)
+
+
+@lru_cache(maxsize=1)
+def privacy_job() -> PrivacyJob:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.conversions.repository import ConversionRepository
+    from shared.privacy.job import PrivacyJob
+    from shared.privacy.repository import ErasureRepository
+    from shared.rewards.repository import RewardRepository
+    from shared.tracking.salts import VisitorSaltRepository
+
+    config, client = settings(), dynamodb_client()
+    return PrivacyJob(
+        ErasureRepository(client, config.referrals_table),
+        CampaignRepository(client, config.referrals_table),
+        ConversionRepository(client, config.referrals_table, config.events_table),
+        RewardRepository(client, config.referrals_table),
+        VisitorSaltRepository(client, config.salts_table),
+    )
+
+
+@lru_cache(maxsize=1)
+def archive_writer() -> ArchiveWriter:
+    import boto3
+
+    from shared.archive.repository import ArchiveObjects
+    from shared.archive.service import ArchiveWriter
+
+    return ArchiveWriter(ArchiveObjects(boto3.client("s3"), settings().metrics_bucket))
 
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, campaigns, storefront, rewards, rewards_job, metrics_job, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

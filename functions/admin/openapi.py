@@ -44,6 +44,19 @@ SECURITY_SCHEMES = {
         "description": "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`: t in ASCII digits, within 300 s of "
         "wom's clock, signed exactly as sent; several v1= values may be given during a secret rotation.",
     },
+    "stripeSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Stripe-Signature",
+        "description": "Stripe's own webhook signature (`t=…,v1=…`, HMAC-SHA256 of `\"<t>.<raw body>\"` under the endpoint's "
+        "whsec_ secret, 300 s tolerance).",
+    },
+    "shopifyHmac": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Shopify-Hmac-Sha256",
+        "description": "Shopify's own webhook signature: base64 HMAC-SHA256 of the raw body under the app's client secret.",
+    },
     "statusToken": {
         "type": "apiKey",
         "in": "query",
@@ -65,6 +78,9 @@ _AUTH: dict[str, dict[str, Any]] = {
             "503": "Storage is unavailable: retry after Retry-After seconds (the post is idempotent)",
         },
     },
+    # Their signature answers are the platforms' conventions, declared by the routes themselves (Stripe: 400).
+    "stripe": {"security": [{"stripeSignature": []}], "errors": {}},
+    "shopify": {"security": [{"shopifyHmac": []}], "errors": {}},
     "token": {
         "security": [{"statusToken": []}],
         "errors": {"401": "The status token is missing, is not one wom issued, or has expired"},
@@ -92,16 +108,20 @@ _LINKS: dict[tuple[str, str], dict[str, Any]] = {
 
 
 def _routers() -> list[Any]:
-    """Every function's router: a function with HTTP routes keeps them in functions/<name>/routes.py as `router`."""
+    """Every function's router: a function with HTTP routes keeps them in functions/<name>/routes.py as `router`, or,
+    when it answers without Powertools (tracking: its cold start), describes them in functions/<name>/openapi.py."""
     routers = []
     for function in FUNCTIONS:
-        try:
-            module = importlib.import_module(f"functions.{function.name}.routes")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"functions.{function.name}.routes":
-                raise
-            continue  # a job: no routes
-        routers.append(module.router)
+        for name in (f"functions.{function.name}.openapi", f"functions.{function.name}.routes"):
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as missing:
+                if missing.name != name:
+                    raise
+                continue
+            if hasattr(module, "router"):
+                routers.append(module.router)
+                break
     return routers
 
 

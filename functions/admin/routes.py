@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -10,8 +11,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from shared import wiring
 from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocatePage, AdvocateView, Campaign, CampaignCreate, CampaignPage, CampaignPatch
+from shared.platform.errors import InvalidRequest
 from shared.platform.http import answer, problem, request_base_url
 from shared.platform.validation import SLUG
+from shared.privacy.models import ErasureReceipt, ErasureRequest
 from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
 
 router = APIGatewayHttpRouter()
@@ -22,6 +25,9 @@ AdvocateId = Annotated[str, Path(pattern=ADVOCATE_ID, description="the advocate'
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=100, description="at most this many items")]
 RewardId = Annotated[str, Path(pattern=r"^(rwd|adj)_[A-Za-z0-9]{1,64}$", description="the reward's (or adjustment's) id")]
+# Percent-encoded in the path (an id may hold `?`, `#`, spaces…), 1–128 characters once decoded.
+CustomerId = Annotated[str, Path(min_length=1, max_length=3 * 128, description="the storefront's customer id, percent-encoded")]
+ErasureId = Annotated[str, Path(pattern=r"^era_[A-Za-z0-9]{1,64}$", description="the erasure's id")]
 
 
 def _public_base_url() -> str:
@@ -65,7 +71,7 @@ def read_campaign(campaign_id: CampaignId) -> Campaign:
         201: answer(AdvocateLink, "Enrolled"),
         200: answer(AdvocateLink, "Already enrolled: the same advocate"),
         404: problem("No such campaign"),
-        409: problem("No unique referral code could be allocated: retry"),
+        409: problem("No unique referral code could be allocated (retry), or the customer is being erased"),
     },
 )
 def enrol_advocate(campaign_id: CampaignId, enrolment: AdvocateEnrolment) -> tuple[AdvocateLink, int]:
@@ -134,3 +140,36 @@ def list_rewards(
 )
 def fulfil_reward(reward_id: RewardId, fulfilment: Fulfilment) -> Reward:
     return wiring.rewards().fulfil(reward_id, fulfilment.reference)
+
+
+@router.delete(
+    "/v1/customers/<customer_id>",
+    summary="Erase a customer everywhere wom keeps them (asynchronous: the receipt says when it has completed)",
+    responses={
+        202: answer(ErasureReceipt, "Recorded; the privacy job erases the customer within minutes. The same answer for a customer wom never saw"),
+        400: problem("Not a customer id"),
+    },
+)
+def erase_customer(customer_id: CustomerId) -> tuple[ErasureReceipt, int]:
+    decoded = unquote(customer_id)
+    if not 1 <= len(decoded) <= 128:
+        raise InvalidRequest("customer_id must be 1–128 characters", code="invalid_customer_id")
+    return wiring.erasures().erase_customer(decoded), 202
+
+
+@router.post(
+    "/v1/erasures",
+    summary="Erase a customer, the id in the body (any id, `/` included); the same as DELETE /v1/customers/{customer_id}",
+    responses={202: answer(ErasureReceipt, "Recorded; the privacy job erases the customer within minutes. The same answer for a customer wom never saw")},
+)
+def request_erasure(request: ErasureRequest) -> tuple[ErasureReceipt, int]:
+    return wiring.erasures().erase_customer(request.customer_id), 202
+
+
+@router.get(
+    "/v1/erasures/<erasure_id>",
+    summary="An erasure's receipt: pending or completed, and what it erased",
+    responses={200: answer(ErasureReceipt, "The receipt"), 404: problem("No such erasure")},
+)
+def read_erasure(erasure_id: ErasureId) -> ErasureReceipt:
+    return wiring.erasures().receipt(erasure_id)

@@ -6,16 +6,10 @@ By hand, also: {"retry_set_aside": true} puts the items earlier runs set aside b
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from shared import wiring
+from shared.platform.clock import as_of
 from shared.platform.errors import ItemsSetAside
 from shared.platform.observability import logger
-
-
-def _as_of(event: dict) -> datetime:
-    raw = (event or {}).get("now")
-    return datetime.fromisoformat(raw) if raw else wiring.now()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -24,7 +18,7 @@ def lambda_handler(event: dict, context: object) -> dict:
     job = wiring.rewards_job()
     if event.get("list_set_aside"):
         return {"set_aside_items": job.set_aside()}
-    summary = job.run(_as_of(event), retry_set_aside=bool(event.get("retry_set_aside")))
+    summary = job.run(as_of(event, wiring.now), retry_set_aside=bool(event.get("retry_set_aside")))
     logger.info("rewards job finished", extra={"summary": summary})
     if summary["set_aside"]:
         # Every good item is done; failing the invocation now is what raises the job's Errors alarm.

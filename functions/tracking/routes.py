@@ -1,18 +1,25 @@
-"""Public tracking routes (SPEC §3.1). They answer browsers, so they never fail them."""
+"""Public tracking routes (SPEC §3.1). They answer browsers, so they never fail them.
+
+Plain functions of a `Request`, dispatched by API Gateway's route key (functions/tracking/handler.py), with no
+web framework: what the tracking function imports is its cold start (SPEC §8). The OpenAPI document describes
+these routes from functions/tracking/openapi.py.
+"""
 
 from __future__ import annotations
 
 import base64
-
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from shared import wiring
-from shared.platform.http import answer, visitor_of
-from shared.platform.observability import logger
-from shared.tracking.models import EventBatch, EventBatchResult
-
-router = APIGatewayHttpRouter()
+from shared.platform.errors import WomError, error_body
+from shared.platform.json_body import read_json_body
+from shared.platform.observability import tracking_logger as logger
+from shared.platform.privacy import tracking_opted_out
+from shared.tracking.models import batch_events
+from shared.tracking.rules import Visitor
 
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -21,112 +28,145 @@ NOT_FOUND_PAGE = (
     "<body style='font-family:system-ui;margin:4em auto;max-width:32em'>"
     "<h1>This referral link doesn't exist</h1><p>It may have been mistyped or switched off.</p></body></html>"
 )
+# navigator.sendBeacon can only post text/plain without a CORS preflight; its body is the same JSON.
+BEACON_TYPE = "text/plain"
 
 
-_NO_STORE_HEADER = {"description": "no-store: every follow reaches wom", "schema": {"type": "string"}}
-_REDIRECT = {
-    302: {
-        "description": "To the campaign's destination with wom_ref and wom_click added (or, for an unknown code, to the "
-        "deployment's fallback URL when one is configured)",
-        "headers": {"Location": {"required": True, "description": "where the browser goes next", "schema": {"type": "string"}}, "Cache-Control": _NO_STORE_HEADER},
-    },
-    404: {
-        "description": "Unknown or disabled code, with no fallback URL configured: a small HTML page",
-        "headers": {"Cache-Control": _NO_STORE_HEADER},
-        "content": {"text/html": {"schema": {"type": "string"}}},
-    },
-}
-_PIXEL = {
-    200: {
-        "description": "The 43-byte transparent GIF, whatever the input; only valid input is recorded",
-        "headers": {"Cache-Control": _NO_STORE_HEADER},
-        "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
+@dataclass(frozen=True)
+class Request:
+    """What a route needs of an API Gateway HTTP API (payload 2.0) event."""
 
-# Described, not validated: the pixel answers its GIF whatever the query says, so Powertools must not check it.
-_PIXEL_QUERY = {
-    "parameters": [
-        {"name": "t", "in": "query", "required": False, "description": "the event: share or view (anything else is not recorded)", "schema": {"type": "string"}},
-        {"name": "c", "in": "query", "required": False, "description": "the advocate's referral code", "schema": {"type": "string"}},
-        {"name": "ch", "in": "query", "required": False, "description": "the channel, e.g. email (unknown: other)", "schema": {"type": "string"}},
-    ]
-}
+    path_parameters: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes = b""
+    source_ip: str = ""
+    user_agent: str = ""
+
+    @classmethod
+    def of(cls, event: dict[str, Any]) -> Request:
+        http = (event.get("requestContext") or {}).get("http") or {}
+        body = event.get("body") or ""
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+        return cls(
+            path_parameters=dict(event.get("pathParameters") or {}),
+            query=dict(event.get("queryStringParameters") or {}),
+            headers={name.lower(): value for name, value in (event.get("headers") or {}).items()},
+            body=raw,
+            source_ip=http.get("sourceIp") or "",
+            user_agent=http.get("userAgent") or "",
+        )
+
+    @property
+    def visitor(self) -> Visitor:
+        """The caller as API Gateway saw it: the connection's address (never a forwarded header) and user agent."""
+        return Visitor(ip=self.source_ip, user_agent=self.user_agent, opted_out=tracking_opted_out(self.headers))
 
 
-def _unknown_link() -> Response:
+def response(status: int, body: str | bytes = "", content_type: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"statusCode": status, "headers": dict(headers or {})}
+    if content_type:
+        answer["headers"]["Content-Type"] = content_type
+    if isinstance(body, bytes):
+        answer |= {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
+    else:
+        answer |= {"body": body, "isBase64Encoded": False}
+    return answer
+
+
+def json_response(status: int, body: Any) -> dict[str, Any]:
+    return response(status, json.dumps(body, separators=(",", ":"), ensure_ascii=False), "application/json")
+
+
+def json_error(status: int, code: str, message: str) -> dict[str, Any]:
+    return json_response(status, error_body(code, message))
+
+
+def _unknown_link() -> dict[str, Any]:
     fallback = wiring.settings().fallback_url
     if fallback:
-        return Response(status_code=302, headers={"Location": fallback, **NO_STORE})
-    return Response(status_code=404, content_type="text/html; charset=utf-8", body=NOT_FOUND_PAGE, headers=NO_STORE)
+        return response(302, headers={"Location": fallback, **NO_STORE})
+    return response(404, NOT_FOUND_PAGE, "text/html; charset=utf-8", NO_STORE)
 
 
-def _redirect(code: str, record: bool) -> Response:
-    redirect = wiring.tracking().record_click(code, visitor_of(router), record=record)
+def _redirect(request: Request, record: bool) -> dict[str, Any]:
+    redirect = wiring.tracking().record_click(request.path_parameters.get("code", ""), request.visitor, record=record)
     if redirect is None:
         return _unknown_link()
-    return Response(status_code=302, headers={"Location": redirect.location, "Referrer-Policy": "no-referrer", **NO_STORE})
+    return response(302, headers={"Location": redirect.location, "Referrer-Policy": "no-referrer", **NO_STORE})
 
 
-@router.get("/r/<code>", summary="Follow a referral link", responses=_REDIRECT)
-def follow_referral_link(code: str):
-    return _redirect(code, record=True)
+def follow_referral_link(request: Request) -> dict[str, Any]:
+    return _redirect(request, record=True)
 
 
-@router.head("/r/<code>", summary="Check a referral link (not recorded)", responses=_REDIRECT)
-def check_referral_link(code: str):
-    return _redirect(code, record=False)
+def check_referral_link(request: Request) -> dict[str, Any]:
+    """HEAD: redirects, records nothing."""
+    return _redirect(request, record=False)
 
 
-@router.get("/p.gif", summary="Tracking pixel: ?t=share|view&c=<code>&ch=<channel>", responses=_PIXEL, openapi_extensions=_PIXEL_QUERY)
-def tracking_pixel():
+def tracking_pixel(request: Request) -> dict[str, Any]:
     try:
-        wiring.tracking().record_pixel(router.current_event.query_string_parameters or {}, visitor_of(router))
+        wiring.tracking().record_pixel(request.query, request.visitor)
     except Exception:
         logger.exception("pixel event not recorded")
-    return Response(status_code=200, content_type="image/gif", body=TRANSPARENT_GIF, headers=NO_STORE)
+    return response(200, TRANSPARENT_GIF, "image/gif", NO_STORE)
 
 
-@router.post(
-    "/v1/events",
-    summary="Record shares, views and clicks from a browser widget",
-    responses={200: answer(EventBatchResult, "How many were accepted, and why each other one was not")},
-)
-def record_events(batch: EventBatch) -> EventBatchResult:
-    return wiring.tracking().record_events(batch, visitor_of(router))
+def _takes_json(media_type: str) -> bool:
+    return media_type in ("", "application/json", BEACON_TYPE) or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-_SCRIPT = {
-    200: {
-        "description": "The script; gzip-encoded (Content-Encoding: gzip) when Accept-Encoding allows it",
-        "headers": {
-            "Cache-Control": {"description": "public, max-age=3600", "schema": {"type": "string"}},
-            "ETag": {"description": "names this build (and encoding): send it back as If-None-Match", "schema": {"type": "string"}},
-            "Vary": {"description": "Accept-Encoding", "schema": {"type": "string"}},
-        },
-        "content": {"application/javascript": {"schema": {"type": "string"}}},
-    },
-    304: {"description": "The copy named by If-None-Match is this build"},
-}
+def record_events(request: Request) -> dict[str, Any]:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if request.body and not _takes_json(media_type):
+        return json_error(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        body = read_json_body(request.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return json_error(400, "malformed_json", "the body is not UTF-8 encoded JSON")
+    except WomError as error:
+        return json_error(error.status, error.code, error.message)
+    except ValueError:
+        return json_error(400, "malformed_json", "the body is not valid JSON")
+    try:
+        events = batch_events(body)
+    except ValueError as error:
+        return json_error(400, "invalid_request", str(error))
+    try:
+        return json_response(200, wiring.tracking().record_events(events, request.visitor).as_dict())
+    except WomError as error:
+        return json_error(error.status, error.code, error.message)
 
 
-def _script(path: str) -> Response:
+def _script(request: Request, path: str) -> dict[str, Any]:
     # Imported on the first request for a script, not at the cold start of every click.
     from shared.tracking.scripts import script_answer
 
-    headers = router.current_event.headers or {}
-    served = script_answer(path, headers.get("accept-encoding"), headers.get("if-none-match"))
-    content_type = served.headers.pop("Content-Type")
-    # Gzipped bytes go base64-encoded (Powertools does it for a bytes body); the plain script goes as text.
-    body = served.body if "Content-Encoding" in served.headers else served.body.decode()
-    return Response(status_code=served.status, content_type=content_type, body=body, headers=served.headers)
+    served = script_answer(path, request.headers.get("accept-encoding"), request.headers.get("if-none-match"))
+    headers = dict(served.headers)
+    content_type = headers.pop("Content-Type")
+    # Gzipped bytes go base64-encoded (payload 2.0's binary answer); the plain script goes as text.
+    body = served.body if "Content-Encoding" in headers else served.body.decode()
+    return response(served.status, body, content_type, headers)
 
 
-@router.get("/wom.js", summary="The storefront script (SPEC 3.5): one tag on every page of a store", responses=_SCRIPT)
-def storefront_script():
-    return _script("/wom.js")
+def storefront_script(request: Request) -> dict[str, Any]:
+    return _script(request, "/wom.js")
 
 
-@router.get("/wom-advocate.js", summary="The advocate's page part of wom.js, which wom.js loads where a page has one", responses=_SCRIPT)
-def advocate_page_script():
-    return _script("/wom-advocate.js")
+def advocate_page_script(request: Request) -> dict[str, Any]:
+    return _script(request, "/wom-advocate.js")
+
+
+Route = Callable[[Request], dict[str, Any]]
+
+# API Gateway's route key → the route; shared.platform.deployment.ROUTES lists the same (a test holds them so).
+ROUTES: dict[str, Route] = {
+    "GET /r/{code}": follow_referral_link,
+    "HEAD /r/{code}": check_referral_link,
+    "GET /p.gif": tracking_pixel,
+    "POST /v1/events": record_events,
+    "GET /wom.js": storefront_script,
+    "GET /wom-advocate.js": advocate_page_script,
+}

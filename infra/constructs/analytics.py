@@ -19,7 +19,8 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX
+from shared.archive.lines import FIELDS as RAW_EVENT_FIELDS
+from shared.platform.resources import ARCHIVE_PREFIX, ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX
 from shared.metrics.daily import FIELDS
 
 # Names: the database and workgroup carry the stack's name (two stacks in one account and region do not
@@ -27,6 +28,7 @@ from shared.metrics.daily import FIELDS
 DATABASE_SUFFIX = "_metrics"
 WORKGROUP_SUFFIX = "-metrics"
 TABLE_NAME = "daily_metrics"
+RAW_EVENTS_TABLE_NAME = "raw_events"
 # The object's fields that are partition keys, in path order (object_key writes campaign_id=…/dt=…/). A column
 # may not repeat a partition key in Athena, so campaign_id is a partition key only; `date` stays a column (the
 # same day as dt, as the object says it).
@@ -72,6 +74,19 @@ def projection_parameters(location: str) -> dict[str, str]:
     }
 
 
+def raw_events_projection(location: str) -> dict[str, str]:
+    """The raw event archive's one partition key, `dt`, projected as a date range: every day is a folder."""
+    return {
+        "projection.enabled": "true",
+        "projection.dt.type": "date",
+        "projection.dt.format": "yyyy-MM-dd",
+        "projection.dt.range": f"{PROJECTION_START},NOW",
+        "projection.dt.interval": "1",
+        "projection.dt.interval.unit": "DAYS",
+        "storage.location.template": location + "dt=${dt}/",
+    }
+
+
 class Analytics(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, metrics_bucket: s3.IBucket) -> None:
         super().__init__(scope, construct_id)
@@ -110,11 +125,35 @@ class Analytics(Construct):
                 ),
             ),
         )
+        raw_location = f"s3://{metrics_bucket.bucket_name}/{ARCHIVE_PREFIX}"
+        self.raw_events_table = glue.CfnTable(
+            self,
+            "RawEventsTable",
+            catalog_id=stack.account,
+            database_name=self.database.ref,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=RAW_EVENTS_TABLE_NAME,
+                description=(
+                    "The raw event archive: one row per recorded share, view, click request, conversion, refund and "
+                    "reward change (gzip JSON Lines). Partitions are projected: filter on dt."
+                ),
+                table_type="EXTERNAL_TABLE",
+                parameters={"EXTERNAL": "TRUE", "classification": "json", "compressionType": "gzip", **raw_events_projection(raw_location)},
+                partition_keys=[glue.CfnTable.ColumnProperty(name="dt", type="string")],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in RAW_EVENT_FIELDS],
+                    location=raw_location,
+                    input_format=TEXT_INPUT_FORMAT,
+                    output_format=TEXT_OUTPUT_FORMAT,
+                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=JSON_SERDE),
+                ),
+            ),
+        )
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
             name=athena_workgroup_name(stack.stack_name),
-            description="wom: queries over the daily metrics table; results encrypted in the metrics bucket",
+            description="wom: queries over the daily metrics and raw events tables; results encrypted in the metrics bucket",
             state="ENABLED",
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
                 # Clients may not send results elsewhere, unencrypted, or past the cutoff.
@@ -139,6 +178,10 @@ class Analytics(Construct):
     @property
     def table_name(self) -> str:
         return self.table.ref
+
+    @property
+    def raw_events_table_name(self) -> str:
+        return self.raw_events_table.ref
 
     @property
     def workgroup_name(self) -> str:

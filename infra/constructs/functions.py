@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -13,19 +11,19 @@ from constructs import Construct
 from infra.bundling import app_code, layer_code, layer_requirements
 from infra.config import StackConfig
 from infra.constructs.buses import Buses
-from infra.constructs.secrets import HashKey, SigningSecret, StatusTokenKey
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
 from shared.platform.deployment import FUNCTIONS, FunctionDefinition, FunctionName
 from shared.platform.settings import ENV_VARS
 
-_Secret = TypeVar("_Secret", SigningSecret, StatusTokenKey)
-
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 SERVICE_NAME = "wom"
+# wom:logLevel (Python's names) as Lambda's application log level names them.
+APPLICATION_LOG_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 class WomFunction(Construct):
@@ -47,9 +45,8 @@ class WomFunction(Construct):
         environment: dict[str, str],
         storage: Storage,
         buses: Buses,
-        hash_key: HashKey,
-        signing_secret: SigningSecret | None,
-        status_token_key: StatusTokenKey | None = None,
+        secrets: Secrets,
+        log_level: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.definition = definition
@@ -82,29 +79,35 @@ class WomFunction(Construct):
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["events:PutEvents"], resources=[buses.bus(bus).event_bus_arn])
             )
+        for table_definition in access.stream_reads:
+            # What the event source mapping (running as this role) needs of the stream, on the stream alone.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                    resources=[_stream_arn(storage.table(table_definition))],
+                )
+            )
+        for bucket_definition, prefixes in access.bucket_reads.items():
+            bucket = storage.bucket(bucket_definition)
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
+            )
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+                )
+            )
+            _acknowledge_prefixes(self.role, bucket, prefixes, definition.name, "reads objects under")
         for bucket_definition, prefixes in access.bucket_writes.items():
             bucket = storage.bucket(bucket_definition)
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
             )
-            stack = Stack.of(self)
-            bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))
-            for prefix in prefixes:
-                acknowledge(
-                    self.role,
-                    f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
-                    (
-                        f"The {definition.name} function writes objects whose keys it makes under {prefix!r} (one "
-                        "per campaign and day): a key prefix is the narrowest grant that allows that, and it "
-                        "reaches no other part of the bucket and no read or delete."
-                    ),
-                )
-        if access.reads_hash_key:
-            hash_key.grant_read(self.role)
-        if access.reads_signing_secret:
-            _required(signing_secret, definition).grant_read(self.role)
-        if access.reads_status_token_key:
-            _required(status_token_key, definition).grant_read(self.role)
+            _acknowledge_prefixes(self.role, bucket, prefixes, definition.name, "writes objects whose keys it makes under")
+        for secret in access.reads_secrets:
+            secrets.secret(secret).grant_read(self.role)
 
         self.function = lambda_.Function(
             self,
@@ -120,6 +123,10 @@ class WomFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment=environment,
+            # JSON, and Lambda's own lines only from WARN: no START/END/REPORT line per request (each costs ingestion).
+            logging_format=lambda_.LoggingFormat.JSON,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            application_log_level_v2=lambda_.ApplicationLogLevel[APPLICATION_LOG_LEVELS.get(log_level, log_level)],
         )
         acknowledge(
             self.function,
@@ -140,10 +147,8 @@ class Functions(Construct):
         *,
         storage: Storage,
         buses: Buses,
-        hash_key: HashKey,
-        signing_secret: SigningSecret | None,
+        secrets: Secrets,
         config: StackConfig,
-        status_token_key: StatusTokenKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # One code asset for every function (handlers are module paths into it) and one dependency layer.
@@ -167,31 +172,43 @@ class Functions(Construct):
                 access=access,
                 code=code,
                 layers=[self.dependencies],
-                environment=_environment(definition, access, storage, buses, hash_key, signing_secret, config, status_token_key),
+                environment=_environment(access, storage, buses, secrets, config),
                 storage=storage,
                 buses=buses,
-                hash_key=hash_key,
-                signing_secret=signing_secret,
-                status_token_key=status_token_key,
+                secrets=secrets,
+                log_level=config.log_level,
             )
 
 
-def _environment(
-    definition: FunctionDefinition,
-    access: FunctionAccess,
-    storage: Storage,
-    buses: Buses,
-    hash_key: HashKey,
-    signing_secret: SigningSecret | None,
-    config: StackConfig,
-    status_token_key: StatusTokenKey | None = None,
-) -> dict[str, str]:
+def _stream_arn(table: object) -> str:
+    arn = table.table_stream_arn  # type: ignore[attr-defined]
+    if arn is None:
+        raise ValueError("a function reads the stream of a table that has none (shared.platform.resources stream_view_type)")
+    return arn
+
+
+def _acknowledge_prefixes(role: iam.Role, bucket: object, prefixes: tuple[str, ...], function_name: str, verb: str) -> None:
+    stack = Stack.of(role)
+    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[attr-defined]
+    for prefix in prefixes:
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+            (
+                f"The {function_name} function {verb} {prefix!r} (one object per campaign and day, or per stream "
+                "batch and day): a key prefix is the narrowest grant that allows that, and it reaches no other "
+                "part of the bucket."
+            ),
+        )
+
+
+def _environment(access: FunctionAccess, storage: Storage, buses: Buses, secrets: Secrets, config: StackConfig) -> dict[str, str]:
     """Names come from shared.platform.settings.ENV_VARS, the same table the functions read their settings through."""
     environment = {table.env_var: storage.table(table).table_name for table in access.table_definitions}
     environment |= {bus.env_var: buses.bus_name(bus) for bus in access.buses}
     environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in access.bucket_definitions}
     environment |= {
-        ENV_VARS["raw_event_retention_days"]: str(config.raw_event_retention_days),
+        ENV_VARS["hot_event_days"]: str(config.hot_event_days),
         ENV_VARS["cors_origins"]: ",".join(config.cors_origins),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
@@ -201,16 +218,5 @@ def _environment(
         environment[ENV_VARS["fallback_url"]] = config.fallback_url
     if config.public_base_url:
         environment[ENV_VARS["public_base_url"]] = config.public_base_url
-    if access.reads_hash_key:
-        environment[ENV_VARS["hash_key_secret_arn"]] = hash_key.secret.secret_arn
-    if access.reads_signing_secret:
-        environment[ENV_VARS["signing_secret_arn"]] = _required(signing_secret, definition).secret.secret_arn
-    if access.reads_status_token_key:
-        environment[ENV_VARS["status_token_key_secret_arn"]] = _required(status_token_key, definition).secret.secret_arn
+    environment |= {secret.arn_env_var: secrets.secret(secret).secret.secret_arn for secret in access.reads_secrets}
     return environment
-
-
-def _required(secret: _Secret | None, definition: FunctionDefinition) -> _Secret:
-    if secret is None:
-        raise ValueError(f"function {definition.name!r} reads a secret the stack created none of")
-    return secret

@@ -79,7 +79,7 @@ class RecordedConsent(BaseModel):
 class AdvocateEnrolment(StrictModel):
     customer_id: Annotated[str, Field(min_length=1, max_length=128)]
     email: Annotated[str, Field(max_length=254)] | None = None
-    consent: Annotated[Consent | None, Field(description="recorded with its time when the advocate is enrolled")] = None
+    consent: Annotated[Consent | None, Field(description="recorded with its time; a later enrolment with another consent replaces it")] = None
 
     _email = field_validator("email")(email_shape)
 
@@ -94,7 +94,9 @@ class Advocate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     advocate_id: str
     campaign_id: str
+    # Raw: the advocate view gives it back. Everything else about the customer is keyed by `customer_key`.
     customer_id: str
+    customer_key: str
     code: str
     created_at: str
     email_hash: str | None = None
@@ -164,7 +166,7 @@ class AdvocateView(BaseModel):
     conversions: int
     rewards: dict[RewardStatus, RewardTally]
     adjustments: RewardTally
-    consent: RecordedConsent | None = None
+    consent: RecordedConsent | None
 
 
 class Referral(BaseModel):

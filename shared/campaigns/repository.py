@@ -9,10 +9,12 @@ from shared.conversions.attribution import Referrer
 from shared.platform import keys
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, Table, TransactionCancelled, transact
 from shared.platform.ids import new_advocate_id, new_code
-from shared.tracking.models import LinkTarget
+from shared.privacy.index import CustomerErasing, CustomerIndex
 
 # Codes and advocate ids are random: a collision is rare, three in a row is a fault.
 _ENROLMENT_ATTEMPTS = 3
+# Where the customer's state check sits in an enrolment's transaction (see _advocate_writes).
+_STATE_CHECK = 3
 
 
 class CodesExhausted(ConditionFailed):
@@ -23,6 +25,7 @@ class CampaignRepository:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = Table(client, table_name)
+        self._index = CustomerIndex(self._table)
 
     def _rules_op(self, campaign_id: str, version: int, rewards: dict[str, Any], created_at: str) -> dict:
         return self._table.put_new_op(keys.rules_key(campaign_id, version), {"kind": "rules", "rewards": rewards, "created_at": created_at})
@@ -108,8 +111,8 @@ class CampaignRepository:
                 raise ConditionFailed(updated.campaign_id) from cancelled
             raise
 
-    def find_enrolment(self, campaign_id: str, customer_id: str) -> Advocate | None:
-        enrolment = self._table.get(keys.enrolment_key(campaign_id, customer_id), consistent=True)
+    def find_enrolment(self, campaign_id: str, customer_key: str) -> Advocate | None:
+        enrolment = self._table.get(keys.enrolment_key(campaign_id, customer_key), consistent=True)
         if not enrolment:
             return None
         return self.get_advocate(enrolment["advocate_id"])
@@ -119,11 +122,17 @@ class CampaignRepository:
         return Advocate.model_validate(item) if item else None
 
     def enrol_advocate(
-        self, campaign_id: str, customer_id: str, email_hash: str | None, created_at: str, consent: RecordedConsent | None = None
+        self,
+        campaign_id: str,
+        customer_id: str,
+        customer_key: str,
+        email_hash: str | None,
+        consent: RecordedConsent | None,
+        created_at: str,
     ) -> tuple[Advocate, bool]:
         """(advocate, created). The same customer twice in a campaign is the same advocate, even when racing.
-        Raises CodesExhausted when no free code could be drawn."""
-        existing = self.find_enrolment(campaign_id, customer_id)
+        Raises CodesExhausted when no free code could be drawn, CustomerErasing while the customer is erased."""
+        existing = self.find_enrolment(campaign_id, customer_key)
         if existing:
             return existing, False
         for _ in range(_ENROLMENT_ATTEMPTS):
@@ -131,6 +140,7 @@ class CampaignRepository:
                 advocate_id=new_advocate_id(),
                 campaign_id=campaign_id,
                 customer_id=customer_id,
+                customer_key=customer_key,
                 code=new_code(),
                 created_at=created_at,
                 email_hash=email_hash,
@@ -140,8 +150,10 @@ class CampaignRepository:
                 transact(self._client, self._advocate_writes(advocate))
                 return advocate, True
             except TransactionCancelled as cancelled:
+                if cancelled.failed_at(_STATE_CHECK):
+                    raise CustomerErasing(customer_key) from cancelled
                 if cancelled.failed_at(0):
-                    winner = self.find_enrolment(campaign_id, customer_id)
+                    winner = self.find_enrolment(campaign_id, customer_key)
                     if winner:
                         return winner, False
                 elif not cancelled.any_condition_failed:
@@ -152,28 +164,52 @@ class CampaignRepository:
     def _advocate_writes(self, advocate: Advocate) -> list[dict]:
         body = advocate.model_dump(mode="json", exclude_none=True)
         return [
-            self._table.put_new_op(keys.enrolment_key(advocate.campaign_id, advocate.customer_id), {"kind": "enrolment", "advocate_id": advocate.advocate_id}),
+            self._table.put_new_op(keys.enrolment_key(advocate.campaign_id, advocate.customer_key), {"kind": "enrolment", "advocate_id": advocate.advocate_id}),
             self._table.put_new_op(keys.advocate_key(advocate.advocate_id), {"kind": "advocate", **body}),
             self._table.put_new_op(
                 keys.code_key(advocate.code),
                 {"kind": "code", "campaign_id": advocate.campaign_id, "advocate_id": advocate.advocate_id, "status": "active"},
             ),
+            *self._index.entries(advocate.customer_key, "advocate", advocate.advocate_id),
         ]
 
-    def find_link_target(self, code: str) -> LinkTarget | None:
-        """What an active code leads to, or None for an unknown or disabled one."""
-        code_item = self._table.get(keys.code_key(code))
-        if not code_item or code_item.get("status") != "active":
-            return None
-        campaign = self._table.get(keys.campaign_key(code_item["campaign_id"]))
-        if not campaign or campaign.get("status") != "active":
-            return None
-        return LinkTarget(
-            code=code,
-            campaign_id=code_item["campaign_id"],
-            advocate_id=code_item["advocate_id"],
-            destination_url=campaign["destination_url"],
-        )
+    def record_consent(self, advocate: Advocate, consent: RecordedConsent) -> None:
+        """Replaces the advocate's consent. Raises CustomerErasing while the customer is erased (or once they are)."""
+        try:
+            transact(
+                self._client,
+                [
+                    self._table.update_op(
+                        keys.advocate_key(advocate.advocate_id),
+                        "SET consent = :consent",
+                        {":consent": consent.model_dump(mode="json"), ":key": advocate.customer_key},
+                        "customer_key = :key",
+                    ),
+                    self._index.check(advocate.customer_key),
+                ],
+            )
+        except TransactionCancelled as cancelled:
+            if cancelled.any_condition_failed:
+                raise CustomerErasing(advocate.customer_key) from cancelled
+            raise
+
+    # --- erasure ---------------------------------------------------------------------------------------
+
+    def advocate_records(self, advocate_id: str) -> list[dict[str, Any]]:
+        """Everything under the advocate: the advocate itself (META), its counters (STATS, CAP#…) and daily activity."""
+        return self._table.partition(keys.advocate_key(advocate_id)["pk"], consistent=True)
+
+    def forget_records(self, records: list[dict[str, Any]]) -> None:
+        self._table.delete_batch([{"pk": record["pk"], "sk": record["sk"]} for record in records])
+
+    def erasure_changes(self, advocate: dict[str, Any], customer_key: str) -> list[dict]:
+        """The advocate and its enrolment deleted and its code retired (it stops resolving), conditional on the
+        advocate still being that customer's."""
+        return [
+            self._table.delete_op(keys.advocate_key(advocate["advocate_id"]), "customer_key = :key", {":key": customer_key}),
+            self._table.delete_op(keys.enrolment_key(advocate["campaign_id"], customer_key)),
+            self._table.update_op(keys.code_key(advocate["code"]), "SET #s = :erased", {":erased": "erased"}, "attribute_exists(pk)", {"#s": "status"}),
+        ]
 
     def find_referrer(self, code: str) -> Referrer | None:
         """The advocate behind an active code in an active campaign, for attribution."""
@@ -187,7 +223,7 @@ class CampaignRepository:
         return Referrer(
             campaign_id=campaign.campaign_id,
             advocate_id=advocate.advocate_id,
-            advocate_customer_id=advocate.customer_id,
+            advocate_customer_key=advocate.customer_key,
             advocate_email_hash=advocate.email_hash,
             attribution_window_days=campaign.attribution_window_days,
             first_purchase_only=campaign.rewards.first_purchase_only,

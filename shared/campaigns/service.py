@@ -23,7 +23,8 @@ from shared.metrics.repository import AdvocateDailyCounts
 from shared.platform.clock import Clock, iso
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, InvalidCursor
 from shared.platform.errors import Conflict, InvalidRequest, NotFound
-from shared.platform.privacy import email_hash
+from shared.platform.privacy import customer_key, email_hash
+from shared.privacy.index import CustomerErasing
 from shared.rewards.models import REWARD_STATUSES, RewardTally
 from shared.rewards.repository import RewardRepository
 from shared.tracking.links import advocate_link
@@ -37,14 +38,26 @@ class CampaignService:
         advocate_days: AdvocateDailyCounts,
         hash_key: Callable[[], bytes],
         clock: Clock,
+        hot_event_days: int,
     ) -> None:
         self.campaigns = campaigns
         self.rewards = rewards
         self.advocate_days = advocate_days
         self.hash_key = hash_key
         self.clock = clock
+        self.hot_event_days = hot_event_days
+
+    def _window_fits(self, days: int | None) -> None:
+        # A conversion finds its click in the events table, which keeps clicks for the hot window only.
+        if days is not None and days > self.hot_event_days:
+            raise InvalidRequest(
+                f"attribution_window_days is at most {self.hot_event_days}: clicks stay in DynamoDB for the hot window "
+                "(wom:hotEventDays), and attribution reads them there",
+                code="attribution_window_too_long",
+            )
 
     def create_campaign(self, request: CampaignCreate) -> Campaign:
+        self._window_fits(request.attribution_window_days)
         campaign = Campaign(**request.model_dump(), created_at=iso(self.clock()))
         try:
             self.campaigns.create_campaign(campaign)
@@ -69,7 +82,7 @@ class CampaignService:
         """A campaign's advocates a page at a time, or (with `customer_id`) the one enrolled customer, if any."""
         self.campaign(campaign_id)
         if customer_id is not None:
-            found = self.campaigns.find_enrolment(campaign_id, customer_id)
+            found = self.campaigns.find_enrolment(campaign_id, customer_key(self.hash_key(), customer_id))
             advocates, next_cursor = ([found] if found else []), None
         else:
             try:
@@ -80,6 +93,7 @@ class CampaignService:
 
     def change_campaign(self, campaign_id: str, patch: CampaignPatch) -> Campaign:
         """New `rewards` make the next rules version; conversions already recorded keep theirs."""
+        self._window_fits(patch.attribution_window_days)
         campaign = self.campaign(campaign_id)
         changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"rewards"})
         new_rules = patch.rewards is not None
@@ -94,15 +108,21 @@ class CampaignService:
         return updated
 
     def enrol_advocate(self, campaign_id: str, enrolment: AdvocateEnrolment, base_url: str) -> tuple[AdvocateLink, bool]:
-        """(the advocate's link, created): the same customer again is the same advocate."""
+        """(the advocate's link, created): the same customer again is the same advocate. A consent sent again that
+        differs from the one recorded replaces it (a withdrawal of marketing consent, a new terms version)."""
         self.campaign(campaign_id)
-        hashed = email_hash(self.hash_key(), enrolment.email) if enrolment.email else None
+        key = self.hash_key()
+        hashed = email_hash(key, enrolment.email) if enrolment.email else None
         now = iso(self.clock())
         consent = RecordedConsent(**enrolment.consent.model_dump(), at=now) if enrolment.consent else None
         try:
-            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, hashed, now, consent)
+            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, customer_key(key, enrolment.customer_id), hashed, consent, now)
+            if not created and consent is not None and _changed(advocate.consent, consent):
+                self.campaigns.record_consent(advocate, consent)
         except CodesExhausted:
             raise Conflict("could not allocate a unique referral code; retry", code="code_collision") from None
+        except CustomerErasing:
+            raise Conflict("this customer is being erased; enrol them again once the erasure has completed", code="customer_being_erased") from None
         return AdvocateLink(advocate_id=advocate.advocate_id, code=advocate.code, link=advocate_link(base_url, advocate.code)), created
 
     def advocate_view(self, advocate_id: str) -> AdvocateView:
@@ -128,3 +148,7 @@ def _summary(advocate: Advocate, base_url: str) -> AdvocateSummary:
         **advocate.model_dump(include={"advocate_id", "campaign_id", "customer_id", "code", "created_at"}),
         link=advocate_link(base_url, advocate.code),
     )
+
+
+def _changed(recorded: RecordedConsent | None, given: RecordedConsent) -> bool:
+    return recorded is None or (recorded.terms_version, recorded.marketing) != (given.terms_version, given.marketing)

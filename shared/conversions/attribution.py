@@ -32,7 +32,7 @@ class Referrer:
 
     campaign_id: str
     advocate_id: str
-    advocate_customer_id: str
+    advocate_customer_key: str
     advocate_email_hash: str | None
     attribution_window_days: int
     first_purchase_only: bool
@@ -52,7 +52,9 @@ class ClickEvidence:
 
 @dataclass(frozen=True)
 class Buyer:
-    customer_id: str
+    """The buyer as attribution compares them: by customer key (a keyed hash of their customer id) and email hash."""
+
+    customer_key: str
     email_hash: str | None
 
 
@@ -88,7 +90,7 @@ def choose_referrer(purchased_at: datetime, click: ClickEvidence | None, code_re
 
 
 def is_self_referral(buyer: Buyer, referrer: Referrer) -> bool:
-    if buyer.customer_id == referrer.advocate_customer_id:
+    if buyer.customer_key == referrer.advocate_customer_key:
         return True
     return bool(buyer.email_hash) and buyer.email_hash == referrer.advocate_email_hash
 

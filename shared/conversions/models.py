@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.conversions.attribution import OCCURRED_AT_WINDOW
 from shared.platform.validation import MAX_AMOUNT, MAX_DOCUMENT_DEPTH, StrictModel, as_utc, email_shape, storable_document
 
 # Holding counts from when wom received the purchase, whatever occurred_at says (SPEC §4).
 OCCURRED_AT_DESCRIPTION = f"when it happened (ISO-8601; no zone means UTC), {OCCURRED_AT_WINDOW}; default: when wom receives it"
+
+
+# SPEC §3.2: the buyer's answer to a post-purchase "how did you hear about us?", when the storefront asks it.
+HeardFrom = Literal["friend_or_family", "social_media", "influencer", "review_site", "search", "advertising", "other"]
+HEARD_FROM: tuple[HeardFrom, ...] = get_args(HeardFrom)
+# Where a conversion came from: the signed API, or a commerce platform's webhook.
+ConversionSource = Literal["api", "stripe", "shopify"]
 
 
 class ConversionRequest(StrictModel):
@@ -28,6 +35,7 @@ class ConversionRequest(StrictModel):
         dict[str, Any],
         Field(description=f"the storefront's own data, at most 4 KB as JSON, nesting at most {MAX_DOCUMENT_DEPTH} levels, no empty keys"),
     ] | None = None
+    heard_from: HeardFrom | None = None
 
     _email = field_validator("customer_email")(email_shape)
     _utc = field_validator("occurred_at")(as_utc)
@@ -81,3 +89,25 @@ class RefundResult(BaseModel):
     conversion_id: str
     amount: int
     refunded_total: int
+
+
+class WebhookReceipt(BaseModel):
+    """What wom answers a commerce platform's delivery (the same answer for every redelivery of it)."""
+
+    model_config = ConfigDict(extra="allow")
+    received: bool
+    event_id: str
+    outcome: Literal[
+        "ignored",
+        "conversion_recorded",
+        "already_recorded",
+        "attribution_kept",
+        "payment_linked",
+        "refund_recorded",
+        "nothing_new",
+        "unknown_order",
+        "currency_differs",
+        "refund_exceeds_order",
+        "idempotency_conflict",
+        "erasure_requested",
+    ]

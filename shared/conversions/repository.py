@@ -9,16 +9,18 @@ from typing import Any
 
 from shared.metrics.facts import Fact
 from shared.platform import keys
-from shared.platform.dynamo import AlreadyStored, Table, TransactionCancelled, transact
+from shared.platform.dynamo import AlreadyStored, Operation, Table, TransactionCancelled, transact
+from shared.privacy.index import CustomerErasing, CustomerIndex
 from shared.rewards.repository import referral_op, rewards_work_entry
 from shared.rewards.rules import ReferralProgress
 
 
 @dataclass(frozen=True)
 class Stored:
-    """An earlier accept: the hash of the body it was for and the response it got."""
+    """An earlier accept: the hash of the body it was for (None once its customer was erased: the body held their
+    id) and the response it got."""
 
-    body_hash: str
+    body_hash: str | None
     response: str
     item: dict[str, Any]
 
@@ -31,6 +33,14 @@ class RefundExceedsOrder(Exception):
     pass
 
 
+# What an order holds of its buyer; an erasure removes all of it (the body hash too: it is a hash of a body that
+# names the customer).
+BUYER_FIELDS = ("customer_id", "customer_key", "customer_email_hash", "metadata", "body_hash")
+# And a rewards job's set-aside reason: an exception's message may quote the item it was set aside for.
+_ERASED_FIELDS = (*BUYER_FIELDS, "set_aside_reason")
+
+
+
 class ConversionRepository:
     """Orders and refunds live in the referrals table; the fact each adds to its day goes to the events table in
     the same transaction, so the metrics job sees a conversion exactly when it is stored."""
@@ -39,10 +49,11 @@ class ConversionRepository:
         self._client = client
         self._table = Table(client, table_name)
         self._events = Table(client, events_table)
+        self._index = CustomerIndex(self._table)
 
     def _stored(self, key: keys.Key) -> Stored | None:
         item = self._table.get(key, consistent=True)
-        return Stored(item["body_hash"], item["response"], item) if item else None
+        return Stored(item.get("body_hash"), item["response"], item) if item else None
 
     def find_order(self, order_id: str) -> Stored | None:
         return self._stored(keys.order_key(order_id))
@@ -54,31 +65,68 @@ class ConversionRepository:
         self,
         order_id: str,
         attributes: dict[str, Any],
-        claim_first_purchase: tuple[str, str] | None,
+        customer_key: str | None,
+        claim_first_purchase: str | None,
         fact: Fact,
         rewards_due_at: datetime | None,
-        referral: ReferralProgress | None = None,
+        referral: tuple[ReferralProgress, str] | None = None,
     ) -> None:
-        """Store the order and its fact, and with `claim_first_purchase=(campaign_id, customer_id)` claim the
-        buyer's first referred purchase in the same transaction. With `rewards_due_at` the order goes on the rewards
-        job's work list; with `referral`, on its advocate's list of referrals. Raises AlreadyStored or
-        FirstPurchaseTaken."""
+        """Store the order and its fact; with a `customer_key`, file the order in that customer's index and, with
+        `claim_first_purchase=<campaign_id>`, claim the buyer's first referred purchase in that campaign, all in one
+        transaction. With `rewards_due_at` the order goes on the rewards job's work list; with `referral` (its
+        progress and the advocate's customer key), on its advocate's list of referrals, unless that advocate is being
+        erased. Raises AlreadyStored, FirstPurchaseTaken, or CustomerErasing (an erasure of the buyer is under way:
+        nothing was stored)."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
-        if claim_first_purchase is not None:
-            campaign_id, customer_id = claim_first_purchase
-            operations.append(self._table.put_new_op(keys.buyer_key(campaign_id, customer_id), {"kind": "buyer", "order_id": order_id}))
+        claim_at = state_at = None
+        if customer_key is not None:
+            if claim_first_purchase is not None:
+                claim_at = len(operations)
+                operations.append(self._table.put_new_op(keys.buyer_key(claim_first_purchase, customer_key), {"kind": "buyer", "order_id": order_id}))
+            state_at = len(operations)
+            operations += self._index.entries(customer_key, "conversion", order_id)
         operations.append(self._events.put_op(fact.item))
+        advocate_at = None
         if referral is not None:
-            operations.append(referral_op(self._table, attributes["advocate_id"], attributes["received_at"], attributes["conversion_id"], referral))
+            progress, advocate_key = referral
+            if advocate_key != customer_key:  # a self-referral's buyer check is the advocate's too (one op per item)
+                advocate_at = len(operations)
+                operations.append(self._index.check(advocate_key))
+            operations.append(referral_op(self._table, attributes["advocate_id"], attributes["received_at"], attributes["conversion_id"], progress))
         try:
             transact(self._client, operations)
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
                 raise AlreadyStored(order_id) from cancelled
-            if claim_first_purchase is not None and cancelled.failed_at(1):
+            if state_at is not None and cancelled.failed_at(state_at):
+                raise CustomerErasing(order_id) from cancelled
+            if claim_at is not None and cancelled.failed_at(claim_at):
                 raise FirstPurchaseTaken(order_id) from cancelled
+            if advocate_at is not None and cancelled.failed_at(advocate_at):
+                # The advocate is being erased: the purchase is stored, with no referral left behind in their partition.
+                return self.save_conversion(order_id, attributes, customer_key, claim_first_purchase, fact, rewards_due_at)
             raise
+
+    # --- erasure -------------------------------------------------------------------------------------
+
+    def order_item(self, order_id: str) -> dict[str, Any] | None:
+        return self._table.get(keys.order_key(order_id), consistent=True)
+
+    def erasure_changes(self, order: dict[str, Any], customer_key: str, at: str) -> list[Operation]:
+        """The order keeps its amount, campaign, attribution and answer (metrics and rewards still need them) and
+        loses everything about its buyer; the buyer's first-purchase claim in that campaign goes."""
+        operations = [
+            self._table.update_op(
+                keys.order_key(order["order_id"]),
+                "SET erased_at = :at REMOVE " + ", ".join(_ERASED_FIELDS),
+                {":at": at, ":key": customer_key},
+                "customer_key = :key",
+            )
+        ]
+        if order.get("campaign_id"):
+            operations.append(self._table.delete_op(keys.buyer_key(order["campaign_id"], customer_key)))
+        return operations
 
     def save_refund(
         self,

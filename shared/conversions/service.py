@@ -15,8 +15,17 @@ from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
 from shared.metrics.facts import conversion_fact, refund_fact
 from shared.conversions.attribution import why_no_reward
-from shared.conversions.models import ConversionAttribution, ConversionRequest, ConversionResult, NoReward, RefundRequest, RefundResult
-from shared.platform.privacy import email_hash
+from shared.conversions.models import (
+    ConversionAttribution,
+    ConversionRequest,
+    ConversionResult,
+    ConversionSource,
+    NoReward,
+    RefundRequest,
+    RefundResult,
+)
+from shared.platform.privacy import customer_key, email_hash
+from shared.privacy.index import CustomerErasing
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
@@ -34,7 +43,8 @@ def body_hash(body: Any) -> str:
 
 
 def _replay(stored: Stored, digest: str, what: str) -> Answer:
-    if stored.body_hash != digest:
+    # An erased buyer's order keeps no hash of the body that named them: any repeat gets the stored answer.
+    if stored.body_hash is not None and stored.body_hash != digest:
         raise Conflict(f"{what} was already recorded with a different body", code="idempotency_conflict")
     return 200, stored.response
 
@@ -86,34 +96,55 @@ class ConversionService:
             return None
         return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
 
-    def record_conversion(self, request: ConversionRequest, body: Any) -> Answer:
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        """A recorded order as stored (its amount, currency, refunded total), or None."""
+        stored = self.conversions.find_order(order_id)
+        return stored.item if stored else None
+
+    def record_conversion(self, request: ConversionRequest, body: Any, source: ConversionSource = "api") -> Answer:
+        """`source` says where the conversion came from (the signed API, or a platform's webhook)."""
         digest = body_hash(body)
         stored = self.conversions.find_order(request.order_id)
         if stored:
             return _replay(stored, digest, f"order {request.order_id!r}")
         now = self.clock()
         purchased_at = reported_time(request.occurred_at, now)
-        buyer = Buyer(request.customer_id, email_hash(self.hash_key(), request.customer_email) if request.customer_email else None)
+        key = self.hash_key()
+        buyer = Buyer(customer_key(key, request.customer_id), email_hash(key, request.customer_email) if request.customer_email else None)
         click = self._click_evidence(request.click_id)
         code = request.referral_code
         code_referrer = self.campaigns.find_referrer(code) if code and is_valid_code(code) else None
         attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=False)
-        try:
-            # Every referred purchase claims the buyer's first purchase in its campaign: the claim is what makes the
-            # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
-            return self._save(request, buyer, attribution, digest, purchased_at, now, claim=attribution.status == "attributed")
-        except FirstPurchaseTaken:
-            attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
+        # Every referred purchase claims the buyer's first purchase in its campaign: the claim is what makes the
+        # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
+        claim = attribution.status == "attributed"
+        anonymous = False
+        for _ in range(3):
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, claim=False)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=claim and not anonymous, anonymous=anonymous)
+            except FirstPurchaseTaken:
+                attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
+                claim = False
+            except CustomerErasing:
+                # The buyer is being erased: the sale still counts, but nothing about them is kept.
+                anonymous = True
             except AlreadyStored:
-                pass
-        except AlreadyStored:
-            pass
+                break
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
-    def _save(self, request: ConversionRequest, buyer: Buyer, attribution: Attribution, digest: str, purchased_at: datetime, now: datetime, claim: bool) -> Answer:
+    def _save(
+        self,
+        request: ConversionRequest,
+        buyer: Buyer,
+        attribution: Attribution,
+        digest: str,
+        purchased_at: datetime,
+        now: datetime,
+        source: str,
+        claim: bool,
+        anonymous: bool,
+    ) -> Answer:
         referrer = attribution.referrer
         result = ConversionResult(
             conversion_id=ids.conversion_id(request.order_id),
@@ -132,15 +163,26 @@ class ConversionService:
             "rules_version": referrer.rules_version if referrer else None,
             "amount": request.amount,
             "currency": request.currency,
-            "customer_id": buyer.customer_id,
-            "customer_email_hash": buyer.email_hash,
             "occurred_at": iso(purchased_at),
             "received_at": iso(now),
-            "metadata": request.metadata,
+            "heard_from": request.heard_from,
+            "source": source,
             "refunded_amount": 0,
-            "body_hash": digest,
             "response": response,
         }
+        if anonymous:
+            attributes["erased_at"] = iso(now)
+            # No claim can be made without the buyer's key: whether this was their first purchase stays unknown.
+            attributes["first_purchase_unverified"] = True if attribution.status == "attributed" else None
+        else:
+            attributes |= {
+                "customer_key": buyer.customer_key,
+                # Raw only until the rewards job has made the friend's reward (the one place it must be given back).
+                "customer_id": request.customer_id if attribution.status == "attributed" else None,
+                "customer_email_hash": buyer.email_hash,
+                "metadata": request.metadata,
+                "body_hash": digest,
+            }
         fact = conversion_fact(
             conversion_id=result.conversion_id,
             campaign_id=result.campaign_id,
@@ -152,12 +194,13 @@ class ConversionService:
             received_at=now,
             retention_days=self.retention_days,
         )
-        buyer_claim = (referrer.campaign_id, buyer.customer_id) if claim and referrer else None
+        claim_in = referrer.campaign_id if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
         # The advocate sees the purchase on their page at once (SPEC §3.6), the job moves it on from there.
-        referral = progress_at_purchase(attribution.status, purchased_at) if referrer else None
-        self.conversions.save_conversion(request.order_id, attributes, buyer_claim, fact, rewards_due_at, referral)
+        progress = progress_at_purchase(attribution.status, purchased_at) if referrer else None
+        referral = (progress, referrer.advocate_customer_key) if progress and referrer else None
+        self.conversions.save_conversion(request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at, referral)
         return 201, response
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:

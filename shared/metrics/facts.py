@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.platform import keys
 from shared.platform.clock import expiry, iso
+from shared.platform.event_items import stored_attributes
 
 REWARD_CREATED = "reward_created"
 REWARD_VOIDED = "reward_voided"
@@ -25,7 +26,8 @@ class Fact:
 
     @property
     def item(self) -> dict[str, Any]:
-        return {**self.key, **self.attributes}
+        """As stored: what the key holds (kind, campaign, the fact's own id) is left out of the attributes."""
+        return {**self.key, **stored_attributes(self.key["sk"].partition("#")[0], self.attributes)}
 
 
 def _stamp(fact_type: str, at: datetime, retention_days: int) -> dict[str, Any]:

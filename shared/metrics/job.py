@@ -2,7 +2,9 @@
 
 A run recomputes today and yesterday (UTC); any past day can be recomputed on demand. Each campaign-day is
 read from its own partitions of the events table, so a run costs what those days hold, whatever the table's
-size. Recomputing is safe at any time: the same events give the same bytes.
+size; a day older than the hot window (whose events the table no longer holds) is read from the raw event
+archive instead, through the same pure computation. Recomputing is safe at any time: the same events give the
+same bytes.
 
 A campaign-day the job cannot compute (its data is not what the job expects) is set aside with its reason and the
 run goes on with the other campaigns and days (SPEC §4); a retry run computes the set-aside days again.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shared.platform import keys
 from shared.platform.clock import Clock, iso
@@ -37,6 +39,10 @@ class MetricsRunSummary:
         return {name: list(value) if isinstance(value, list) else value for name, value in self.__dict__.items()}
 
 
+class EventsOfADay(Protocol):
+    def read(self, campaign_id: str, day: date) -> list[dict[str, Any]]: ...
+
+
 class MetricsJob:
     def __init__(
         self,
@@ -46,6 +52,8 @@ class MetricsJob:
         advocate_days: AdvocateDailyCounts,
         set_aside: SetAsideDays,
         clock: Clock,
+        archive: EventsOfADay | None = None,
+        hot_event_days: int | None = None,
     ) -> None:
         self.campaigns = campaigns
         self.days = days
@@ -53,18 +61,28 @@ class MetricsJob:
         self.advocate_days = advocate_days
         self.set_aside_days = set_aside
         self.clock = clock
+        self.archive = archive
+        self.hot_event_days = hot_event_days
 
     def run(self, now: datetime) -> dict[str, Any]:
         """The scheduled run: yesterday (its late events and rewards) and today so far."""
         today = now.date()
-        return self.run_days([today - timedelta(days=1), today])
+        return self.run_days([today - timedelta(days=1), today], now)
 
-    def run_days(self, days: list[date]) -> dict[str, Any]:
+    def run_days(self, days: list[date], now: datetime | None = None) -> dict[str, Any]:
+        """A day older than the hot window as of `now` (default: the clock) is read from the archive."""
         summary = MetricsRunSummary()
         campaigns = self.campaigns.list_campaigns()
         for day in days:
-            self._run_day(day, campaigns, summary)
+            self._run_day(day, campaigns, summary, now)
         return summary.as_dict()
+
+    def _reader_for(self, day: date, now: datetime | None) -> EventsOfADay:
+        # An event of `day` expires hot_event_days after it happened: from then on the table may hold only part of it.
+        today = (now or self.clock()).date()
+        if self.archive is not None and self.hot_event_days and day <= today - timedelta(days=self.hot_event_days):
+            return self.archive
+        return self.days
 
     def retry_set_aside(self) -> dict[str, Any]:
         """Computes every set-aside campaign-day again; those that now succeed are no longer set aside."""
@@ -86,10 +104,11 @@ class MetricsJob:
     def set_aside(self) -> list[dict[str, str]]:
         return self.set_aside_days.all()
 
-    def _run_day(self, day: date, campaigns: list[dict[str, Any]], summary: MetricsRunSummary) -> None:
+    def _run_day(self, day: date, campaigns: list[dict[str, Any]], summary: MetricsRunSummary, now: datetime | None = None) -> None:
         summary.days.append(day.isoformat())
+        reader = self._reader_for(day, now)
         try:
-            unattributed_items = self.days.read(keys.UNATTRIBUTED, day)
+            unattributed_items = reader.read(keys.UNATTRIBUTED, day)
             unattributed = Unattributed.of(unattributed_items)
         except Exception as error:  # noqa: BLE001 - the day's shared input: every campaign of the day waits
             if is_transient(error):
@@ -103,15 +122,17 @@ class MetricsJob:
             if campaign["created_at"][:10] > day.isoformat():
                 continue
             try:
-                self._run_campaign_day(campaign, day, unattributed, summary)
+                self._run_campaign_day(campaign, day, unattributed, summary, reader)
             except Exception as error:  # noqa: BLE001 - one campaign-day must never stop the run (SPEC §4)
                 if is_transient(error):
                     raise  # storage trouble, not the data's: the next run computes the day again anyway
                 self._set_aside(campaign["campaign_id"], day, error, summary)
-        logger.info("metrics computed", extra={"day": day.isoformat(), "campaigns": len(campaigns)})
+        logger.info("metrics computed", extra={"day": day.isoformat(), "campaigns": len(campaigns), "from_archive": reader is self.archive})
 
-    def _run_campaign_day(self, campaign: dict[str, Any], day: date, unattributed: Unattributed, summary: MetricsRunSummary) -> None:
-        items = self.days.read(campaign["campaign_id"], day)
+    def _run_campaign_day(
+        self, campaign: dict[str, Any], day: date, unattributed: Unattributed, summary: MetricsRunSummary, reader: EventsOfADay
+    ) -> None:
+        items = reader.read(campaign["campaign_id"], day)
         metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed)
         body = render(metrics)
         counts = advocate_daily_counts(items)

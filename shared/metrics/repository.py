@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.platform import keys
 from shared.platform.dynamo import Table
+from shared.platform.event_items import read_event
 
 # Partitions of a campaign-day read at once: a day is EVENT_SHARDS independent partitions.
 READ_CONCURRENCY = 8
@@ -23,8 +24,9 @@ class DayReader:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="day-reader")
 
     def read(self, campaign_id: str, day: date) -> list[dict[str, Any]]:
+        """The campaign's events and facts of `day`, in the domain's names (shared.platform.event_items)."""
         partitions = keys.day_partitions(campaign_id, day)
-        return [item for items in self._pool.map(self._table.partition, partitions) for item in items]
+        return [read_event(item) for items in self._pool.map(self._table.partition, partitions) for item in items]
 
 
 class SetAsideDays:

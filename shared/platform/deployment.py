@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "storefront", "admin", "rewards", "metrics"]
+FunctionName = Literal["tracking", "conversions", "storefront", "admin", "rewards", "metrics", "privacy", "archive"]
 # Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
-# whose body carries a Wom-Signature, which the function checks itself (no API Gateway authorizer); or whoever holds
-# an advocate's status token (`?token=`, wom-signed, checked by the function).
-Auth = Literal["none", "admin", "signed", "token"]
+# whose body carries a Wom-Signature; Stripe or Shopify, signing their webhooks their own way; or whoever holds an
+# advocate's status token (`?token=`, wom-signed). The function checks every signature and token itself (API
+# Gateway has no HMAC authorizer).
+Auth = Literal["none", "admin", "signed", "stripe", "shopify", "token"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/wom-advocate.js", "tracking"),
     Route("POST", "/v1/conversions", "conversions", auth="signed"),
     Route("POST", "/v1/refunds", "conversions", auth="signed"),
+    # Signed by Stripe (Stripe-Signature) and Shopify (X-Shopify-Hmac-Sha256), checked in the function.
+    Route("POST", "/v1/webhooks/stripe", "conversions", auth="stripe"),
+    Route("POST", "/v1/webhooks/shopify", "conversions", auth="shopify"),
     Route("POST", "/v1/enrolments", "storefront", auth="signed"),
     Route("GET", "/v1/advocate-status", "storefront", auth="token"),
     Route("GET", "/openapi.json", "admin"),
@@ -50,6 +54,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/advocates/{advocate_id}", "admin", auth="admin"),
     Route("GET", "/v1/rewards", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
+    Route("DELETE", "/v1/customers/{customer_id}", "admin", auth="admin"),
+    # The same erasure with the id in the body: any id, `/` included, without path encoding (wom erase uses it).
+    Route("POST", "/v1/erasures", "admin", auth="admin"),
+    Route("GET", "/v1/erasures/{erasure_id}", "admin", auth="admin"),
 )
 
 
@@ -77,7 +85,7 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.conversions.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        description="Signed storefront posts: conversions with attribution, and refunds",
+        description="Signed storefront posts and Stripe/Shopify webhooks: conversions with attribution, and refunds",
     ),
     FunctionDefinition(
         name="storefront",
@@ -107,6 +115,20 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         timeout_seconds=900,
         description="Metrics job: daily funnel metrics per campaign to S3, advocates' daily shares and clicks",
     ),
+    FunctionDefinition(
+        name="privacy",
+        handler="functions.privacy.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=300,
+        description="Privacy job: finishes erasures, forgets erased customers' keys after their hold, destroys old visitor salts",
+    ),
+    FunctionDefinition(
+        name="archive",
+        handler="functions.archive.handler.lambda_handler",
+        memory_mb=256,
+        timeout_seconds=60,
+        description="Archive writer: the events table's stream to gzip JSON Lines under events/ in the metrics bucket",
+    ),
 )
 
 
@@ -132,5 +154,11 @@ SCHEDULES: tuple[ScheduleDefinition, ...] = (
         function="metrics",
         rate_minutes=60,
         description="Recompute today's and yesterday's (UTC) daily metrics of every campaign",
+    ),
+    ScheduleDefinition(
+        name="privacy",
+        function="privacy",
+        rate_minutes=5,
+        description="Finish requested erasures, forget erased customers' keys once their hold ends, destroy visitor salts past 48 hours",
     ),
 )

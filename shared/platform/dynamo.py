@@ -243,6 +243,10 @@ class Table:
         """Puts in batches of 25, retrying what DynamoDB leaves unprocessed with backoff."""
         put_in_batches(self.client, self.name, [serialise(item) for item in items])
 
+    def delete_batch(self, keys_: list[Key]) -> None:
+        """Deletes in batches of 25, retrying what DynamoDB leaves unprocessed with backoff."""
+        write_in_batches(self.client, self.name, [{"DeleteRequest": {"Key": serialise(key)}} for key in keys_])
+
     # --- operations for transactions -------------------------------------------------------------
 
     def put_op(self, item: dict[str, Any], condition: str | None = None, values: dict[str, Any] | None = None) -> Operation:
@@ -274,16 +278,33 @@ class Table:
             update["ExpressionAttributeNames"] = names
         return {"Update": update}
 
-    def delete_op(self, key: Key, condition: str | None = None) -> Operation:
+    def delete_op(self, key: Key, condition: str | None = None, values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> Operation:
         delete: dict[str, Any] = {"TableName": self.name, "Key": serialise(key)}
         if condition:
             delete["ConditionExpression"] = condition
+        if values:
+            delete["ExpressionAttributeValues"] = serialise(values)
+        if names:
+            delete["ExpressionAttributeNames"] = names
         return {"Delete": delete}
+
+    def check_op(self, key: Key, condition: str, values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> Operation:
+        """A ConditionCheck: the transaction goes through only while the item (present or not) meets `condition`."""
+        check: dict[str, Any] = {"TableName": self.name, "Key": serialise(key), "ConditionExpression": condition}
+        if values:
+            check["ExpressionAttributeValues"] = serialise(values)
+        if names:
+            check["ExpressionAttributeNames"] = names
+        return {"ConditionCheck": check}
 
 
 def put_in_batches(client: Any, table: str, items: list[dict[str, Any]]) -> None:
     """Puts serialised items in batches of 25, retrying what DynamoDB leaves unprocessed with backoff."""
-    requests = [{"PutRequest": {"Item": item}} for item in items]
+    write_in_batches(client, table, [{"PutRequest": {"Item": item}} for item in items])
+
+
+def write_in_batches(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
+    """BatchWriteItem requests (puts or deletes) 25 a call, retrying what DynamoDB leaves unprocessed with backoff."""
     for start in range(0, len(requests), BATCH_WRITE_LIMIT):
         pending = requests[start : start + BATCH_WRITE_LIMIT]
         for attempt in range(_BATCH_ATTEMPTS):

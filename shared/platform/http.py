@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
-import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
@@ -12,9 +10,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, RequestUnsupportedContentType
 from pydantic import BaseModel, Field
 
-from shared.platform.errors import InvalidRequest, WomError, error_body, error_json
-from shared.platform.privacy import tracking_opted_out
-from shared.tracking.rules import Visitor
+from shared.platform.cors import origin_allowed
+from shared.platform.errors import WomError, error_body, error_json
+from shared.platform.json_body import MAX_JSON_DEPTH, json_depth, read_json_body  # noqa: F401 - also used from here
 
 
 class ErrorDetail(BaseModel):
@@ -36,47 +34,6 @@ def problem(description: str, **extra: Any) -> dict[str, Any]:
 def answer(model: type[BaseModel], description: str, **extra: Any) -> dict[str, Any]:
     """A documented success response of a route whose status the route sets itself (201, or 200 on a replay)."""
     return {"description": description, "content": {"application/json": {"model": model}}, **extra}
-
-
-# No request body of wom's nests deeper than this (DynamoDB's own limit for a stored item is 32); refusing deeper
-# bodies before parsing keeps the parser, the models and the serialiser off the recursion limit.
-MAX_JSON_DEPTH = 32
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def json_depth(text: str) -> int:
-    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return text.count("[") + text.count("{")  # an upper bound, and within the limit: no scan needed
-    depth = deepest = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _not_json(constant: str) -> Any:
-    raise InvalidRequest(f"{constant} is not a JSON number", code="malformed_json")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise InvalidRequest(f"the number {text[:40]} is out of range", code="malformed_json")
-    return value
-
-
-def read_json_body(text: str) -> Any:
-    """Every function's JSON body parser: strict JSON (no NaN or Infinity), nesting at most MAX_JSON_DEPTH."""
-    if json_depth(text) > MAX_JSON_DEPTH:
-        raise InvalidRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="too_deeply_nested")
-    try:
-        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
-    except json.JSONDecodeError:
-        raise  # the validation layer answers it as malformed_json
-    except (ValueError, RecursionError) as error:  # e.g. an integer of more than 4,300 digits
-        raise InvalidRequest("the body is not JSON wom can read", code="malformed_json") from error
 
 
 def json_error(status: int, code: str, message: str) -> Response:
@@ -122,12 +79,7 @@ class OriginsCORSConfig(CORSConfig):
         self._any_port = tuple(origin[:-1] for origin in origins if origin.endswith(":*"))
 
     def _allows(self, origin: str | None) -> bool:
-        if not origin:
-            return False
-        if origin in self._allowed_origins or "*" in self._allowed_origins:
-            return True
-        prefix = next((p for p in self._any_port if origin.startswith(p)), None)
-        return prefix is not None and origin[len(prefix) :].isdigit()
+        return origin_allowed(origin, tuple(self._allowed_origins) + tuple(p + "*" for p in self._any_port))
 
     def allowed_origin(self, extracted_origin: str) -> str | None:
         return extracted_origin if self._allows(extracted_origin) else None
@@ -167,14 +119,6 @@ def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolve
         return json_error(404, "route_not_found", "no such route")
 
     return app
-
-
-def visitor_of(app: APIGatewayHttpResolver) -> Visitor:
-    """The caller as API Gateway saw it: the connection's address (never a forwarded header) and user agent."""
-    event = app.current_event
-    http = event.request_context.http
-    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    return Visitor(ip=http.source_ip or "", user_agent=http.user_agent or "", opted_out=tracking_opted_out(headers))
 
 
 def request_base_url(app: Any, configured: str | None) -> str:

@@ -11,6 +11,9 @@ import secrets
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 10
 CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+# Shapes of the ids clients choose: campaign slugs, and the event_id that makes a client's retry idempotent.
+SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+EVENT_ID = r"^[A-Za-z0-9._:-]{1,128}$"
 
 
 def new_code() -> str:
@@ -23,6 +26,10 @@ def is_valid_code(code: str) -> bool:
 
 def new_advocate_id() -> str:
     return "adv_" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+
+
+def new_erasure_id() -> str:
+    return "era_" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
 
 
 def new_token(length: int = 16) -> str:

@@ -11,7 +11,10 @@ Besides shares, views and clicks, the events table holds one fact per conversion
 filed under the day it happened, so a day of a campaign is everything its metrics need. Conversions that no
 campaign claims are filed under UNATTRIBUTED, a name no campaign slug can take.
 
-Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, SALT#, ORDER#, REFUND#, REWARD#, ...).
+Referrals table: one item family per prefix (CAMPAIGN#, ADVOCATE#, CODE#, ORDER#, REFUND#, REWARD#, ERASURE#,
+CUSTOMER#, ...). No key holds a raw customer id: where a customer names an item (an enrolment, a first-purchase
+claim, the customer's own index) the key holds the customer key (shared.platform.privacy.customer_key).
+Salts table: SALT#<day>.
 """
 
 from __future__ import annotations
@@ -62,9 +65,18 @@ def reward_fact_key(campaign_id: str, day: date, change: str, reward_id_: str) -
 CLICK_ID_PATTERN = re.compile(rf"^([{CODE_ALPHABET}]{{{CODE_LENGTH}}})\.(\d{{10}})([{CODE_ALPHABET}]{{16}})$")
 
 
-def visitor_click_token(visitor: str, hour: datetime) -> str:
-    """The same visitor on the same link in the same clock hour gets the same token, hence the same item."""
-    return encode_token(digest(f"{visitor}|{hour:%Y%m%d%H}", 12))
+def visitor_click_token(visitor: str, day: date) -> str:
+    """The same visitor on the same link on the same day gets the same token; with the click id's hour, the same
+    clock hour names the same item. So the token is the visitor of the day: the metrics count unique visitors from
+    click ids, and no item stores the visitor hash itself."""
+    return encode_token(digest(f"{visitor}|{day.isoformat()}", 12))
+
+
+CLICK_TOKEN_LENGTH = 16
+
+
+def click_token(click_id_: str) -> str:
+    return click_id_[-CLICK_TOKEN_LENGTH:]
 
 
 def dedupe_token(*parts: str) -> str:
@@ -120,8 +132,8 @@ def rules_key(campaign_id: str, version: int) -> Key:
 ENROLMENT_PREFIX = "CUSTOMER#"
 
 
-def enrolment_key(campaign_id: str, customer_id: str) -> Key:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ENROLMENT_PREFIX}{customer_id}"}
+def enrolment_key(campaign_id: str, customer_key: str) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ENROLMENT_PREFIX}{customer_key}"}
 
 
 def advocate_key(advocate_id: str) -> Key:
@@ -140,9 +152,9 @@ def order_key(order_id: str) -> Key:
     return {"pk": f"ORDER#{order_id}", "sk": "META"}
 
 
-def buyer_key(campaign_id: str, customer_id: str) -> Key:
+def buyer_key(campaign_id: str, customer_key: str) -> Key:
     """Claimed by a customer's first referred purchase in a campaign (first_purchase_only)."""
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BUYER#{customer_id}"}
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BUYER#{customer_key}"}
 
 
 def refund_key(refund_id: str) -> Key:
@@ -193,3 +205,35 @@ def outbox_key(event_id: str) -> Key:
 
 def rewards_listing(campaign_id: str) -> str:
     return f"REWARDS#{campaign_id}"
+
+
+# A customer's index: one partition per customer key. META is the customer's state (an erasure marks it, and
+# every write of that customer's data is conditional on it); each REF# item names items holding their data.
+CUSTOMER_REFERENCE_PREFIX = "REF#"
+
+
+def customer_key_item(customer_key: str) -> Key:
+    return {"pk": f"CUSTOMER#{customer_key}", "sk": "META"}
+
+
+def customer_reference_key(customer_key: str, kind: str, name: str) -> Key:
+    """One reference per item family and item: written again, it names the same item."""
+    return {"pk": f"CUSTOMER#{customer_key}", "sk": f"{CUSTOMER_REFERENCE_PREFIX}{kind}#{name}"}
+
+
+def erasure_key(erasure_id: str) -> Key:
+    return {"pk": f"ERASURE#{erasure_id}", "sk": "META"}
+
+
+def webhook_delivery_key(source: str, event_id: str) -> Key:
+    """One commerce-platform delivery (Stripe event id, Shopify webhook id) and the answer it got."""
+    return {"pk": f"WEBHOOK#{source}#{event_id}", "sk": "META"}
+
+
+def subscription_key(source: str, subscription_id: str) -> Key:
+    return {"pk": f"SUBSCRIPTION#{source}#{subscription_id}", "sk": "META"}
+
+
+def payment_key(source: str, payment_ref: str) -> Key:
+    """Another name of an order's payment (a Stripe payment intent of an invoice): which order it paid."""
+    return {"pk": f"PAYMENT#{source}#{payment_ref}", "sk": "META"}

@@ -1,6 +1,8 @@
-"""Keyed hashes: visitors under a daily salt, emails under the deployment's hash key.
+"""Keyed hashes: visitors under a daily salt, emails and customer ids under the deployment's hash key.
 
-Neither the raw IP, the user agent nor the email is ever stored; only these digests are.
+Neither the raw IP, the user agent nor the email is ever stored; only these digests are. A customer id is kept
+raw only where it must be given back (the advocate, the reward an operator pays); everything else about a
+customer is keyed by `customer_key`, which is what an erasure looks them up by (shared/privacy).
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ def normalise_email(email: str) -> str:
 
 def email_hash(key: bytes, email: str) -> str:
     return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def customer_key(key: bytes, customer_id: str) -> str:
+    """The storefront's customer id under the hash key. Its own prefix keeps it from ever equalling an email's
+    hash (a guest buyer's customer id may be one), and 128 bits are plenty for a key that is never shown."""
+    message = _SEPARATOR.join(("customer", customer_id)).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def tracking_opted_out(headers: dict[str, str]) -> bool:

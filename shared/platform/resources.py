@@ -28,6 +28,12 @@ class TableDefinition:
     ttl_attribute: str | None = None
     local_name: str = ""
     indexes: tuple[IndexDefinition, ...] = ()
+    # Continuous backups for 35 days. Off only where a backup would outlive what the table promises to destroy,
+    # or would copy what is kept elsewhere; `no_backup_reason` then says which (cdk-nag's DDB3 acknowledgement).
+    point_in_time_recovery: bool = True
+    no_backup_reason: str = ""
+    # A DynamoDB stream of the items' new images (the raw event archive reads the events table's).
+    stream_view_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,9 @@ class BucketDefinition:
     local_name: str
 
 
-# Raw tracking events, partitioned by campaign, day and shard (see shared.platform.keys); they expire.
+# Raw tracking events and facts, partitioned by campaign, day and shard (see shared.platform.keys). They stay only
+# for the hot window (wom:hotEventDays): the stream copies every one into the raw event archive in S3, which keeps
+# them for wom:rawEventRetentionDays, so a backup of this table would be a third copy of bytes that expire anyway.
 EVENTS_TABLE = TableDefinition(
     logical_id="EventsTable",
     env_var="WOM_EVENTS_TABLE",
@@ -45,6 +53,13 @@ EVENTS_TABLE = TableDefinition(
     sort_key="sk",
     ttl_attribute="expires_at",
     local_name="wom-events",
+    point_in_time_recovery=False,
+    no_backup_reason=(
+        "Raw events stay here only for the hot window (TTL); the stream copies each one within minutes into the raw "
+        "event archive in S3, which keeps them for the retention period. A backup would be a third copy of bytes "
+        "that expire anyway, at about 80% of the table's storage price."
+    ),
+    stream_view_type="NEW_IMAGE",
 )
 
 # The rewards job's work list: conversions, refunds and pending rewards carry (due_queue, due_at) until the
@@ -55,7 +70,8 @@ LISTING_INDEX = IndexDefinition(name="listing", partition_key="list_pk", sort_ke
 # An advocate's rewards by creation time (GET /v1/rewards?advocate_id=): only rewards carry both attributes.
 ADVOCATE_REWARDS_INDEX = IndexDefinition(name="advocate_rewards", partition_key="advocate_id", sort_key="list_sk")
 
-# Campaigns, advocates, codes, conversions, refunds, rewards and the visitor salts (which expire after 48 hours).
+# Campaigns, advocates, codes, conversions, refunds, rewards, erasures and each customer's index (CUSTOMER#<key>:
+# the items that hold that customer's id or a hash of it, so an erasure reads only those).
 REFERRALS_TABLE = TableDefinition(
     logical_id="ReferralsTable",
     env_var="WOM_REFERRALS_TABLE",
@@ -66,11 +82,31 @@ REFERRALS_TABLE = TableDefinition(
     indexes=(DUE_INDEX, LISTING_INDEX, ADVOCATE_REWARDS_INDEX),
 )
 
-TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE)
+# The visitor salts: one random salt per UTC day, destroyed 48 hours after that day began (SPEC §6). No
+# point-in-time recovery: its backups would keep each salt for 35 days, and with it the power to link a day's
+# visitor hashes to the IP addresses and user agents they were made from.
+SALTS_TABLE = TableDefinition(
+    logical_id="SaltsTable",
+    env_var="WOM_SALTS_TABLE",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    local_name="wom-salts",
+    point_in_time_recovery=False,
+    no_backup_reason=(
+        "The salts table holds only what wom promises to destroy soon (SPEC §6: a visitor salt 48 hours after its "
+        "day began); point-in-time recovery would keep every version for 35 days. Nothing in it needs restoring: "
+        "a lost salt is made anew, unlinking that day's visitors."
+    ),
+)
+
+TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE, SALTS_TABLE)
 
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
 # The daily metrics objects (SPEC §5): <prefix>campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json. The Glue table reads here.
 DAILY_METRICS_PREFIX = "metrics/daily/"
+# The raw event archive (SPEC §5): <prefix>dt=<YYYY-MM-DD>/<first stream sequence number>.json.gz, gzip JSON Lines.
+ARCHIVE_PREFIX = "events/"
 # Where Athena's workgroup writes query results, in the same bucket, outside the table's location.
 ATHENA_RESULTS_PREFIX = "athena-results/"
 
@@ -85,3 +121,49 @@ class BusDefinition:
 
 # RewardApproved, RewardVoided and RewardAdjusted for the operator's fulfilment (SPEC §4).
 REWARDS_BUS = BusDefinition(logical_id="RewardsBus", env_var="WOM_EVENT_BUS", local_name="wom-rewards", source="wom.rewards")
+
+
+@dataclass(frozen=True)
+class SecretDefinition:
+    """A secret in Secrets Manager (in AWS) or a plain environment value (locally). `arn_env_var` carries its ARN to
+    the functions that may read it; `name` ends its Secrets Manager name (`wom/<stack>/<name>`)."""
+
+    logical_id: str
+    name: str
+    arn_env_var: str
+    description: str
+    # Who sets the value: wom generates it, or the operator pastes the platform's (the generated one is a placeholder
+    # that verifies nothing until then).
+    set_by_operator: bool = False
+
+
+# The key of the HMAC under which customer emails are kept.
+HASH_KEY_SECRET = SecretDefinition(
+    "HashKey", "email-hash-key", "WOM_HASH_KEY_SECRET_ARN",
+    "wom: key for the keyed hash of customer emails; never rotate (stored hashes would orphan)",
+)
+# Wom-Signature on storefront posts; several comma-separated values during a rotation.
+SIGNING_SECRET = SecretDefinition(
+    "SigningSecret", "signing-secret", "WOM_SIGNING_SECRET_ARN",
+    "wom: Wom-Signature HMAC secret(s) for storefront posts; comma-separate old,new to rotate",
+)
+# The Stripe webhook endpoint's signing secret (whsec_…) and the Shopify app's client secret.
+STRIPE_WEBHOOK_SECRET = SecretDefinition(
+    "StripeWebhookSecret", "stripe-webhook-secret", "WOM_STRIPE_WEBHOOK_SECRET_ARN",
+    "wom: the Stripe webhook endpoint's signing secret (whsec_...); paste Stripe's value, comma-separate old,new to rotate",
+    set_by_operator=True,
+)
+SHOPIFY_SECRET = SecretDefinition(
+    "ShopifySecret", "shopify-secret", "WOM_SHOPIFY_SECRET_ARN",
+    "wom: the Shopify app's client secret that signs its webhooks; paste Shopify's value, comma-separate old,new to rotate",
+    set_by_operator=True,
+)
+# wom's own key of advocates' status tokens (SPEC 3.6): storefronts never hold it, so only wom mints tokens.
+# Several comma-separated keys during a rotation; the first signs.
+STATUS_TOKEN_KEY_SECRET = SecretDefinition(
+    "StatusTokenKey", "status-token-key", "WOM_STATUS_TOKEN_KEY_SECRET_ARN",
+    "wom: key of advocates' status tokens; comma-separate new,old to rotate (the first signs)",
+)
+SECRETS: tuple[SecretDefinition, ...] = (
+    HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET, STATUS_TOKEN_KEY_SECRET,
+)

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
-EVENT_ID = r"^[A-Za-z0-9._:-]{1,128}$"
+from shared.platform.ids import EVENT_ID, SLUG  # noqa: F401 - the shapes request models use, re-exported
+
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 # A public host name ends in a top-level domain of letters (or an IDN's punycode): no IP address in any notation
 # (127.0.0.1, 2130706433, 0x7f000001, [::1]) has one.

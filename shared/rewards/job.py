@@ -30,7 +30,7 @@ from shared.campaigns.models import Campaign, RewardRules
 from shared.platform.observability import logger
 from shared.campaigns.repository import CampaignRepository
 from shared.rewards.models import RewardRecord
-from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RewardRepository, WorkItem
+from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RecipientErasing, RewardRepository, WorkItem, event_id
 from shared.conversions.attribution import REFERRED_STATUSES
 from shared.rewards.rules import (
     Conversion,
@@ -58,6 +58,8 @@ class RewardsRunSummary:
     reduced: int = 0
     adjusted: int = 0
     skipped: int = 0
+    # Left on the work list for a later run: a recipient was being erased.
+    deferred: int = 0
     published: int = 0
     publish_failures: int = 0
     set_aside: int = 0  # items this run could not process, now on the set-aside queue
@@ -87,15 +89,14 @@ class _RulesCache:
 
 def reward_event(reward: RewardRecord, detail_type: str, at: str, **extra: Any) -> OutboxEntry:
     """The event for one state change of one reward; its id names the change, so consumers can deduplicate."""
-    change = {"RewardApproved": "approved", "RewardVoided": "voided", "RewardAdjusted": "adjusted"}[detail_type]
-    event_id = f"{reward.reward_id}.{change}"
+    event_id_ = event_id(reward.reward_id, detail_type)
     detail = {
-        "event_id": event_id,
+        "event_id": event_id_,
         **reward.model_dump(include={"reward_id", "campaign_id", "conversion_id", "advocate_id", "recipient", "customer_id", "amount", "currency", "status", "rules_version"}),
         "at": at,
         **extra,
     }
-    return OutboxEntry(event_id, detail_type, detail)
+    return OutboxEntry(event_id_, detail_type, detail)
 
 
 class RewardsJob:
@@ -180,6 +181,8 @@ class RewardsJob:
                 summary.skipped += 1
         except AlreadyDone:
             pass  # an overlapping run did it
+        except RecipientErasing:
+            summary.deferred += 1  # still on the list: a later run finds the erasure done and the data gone
         return []
 
     def _take_conversion(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> list[str]:
@@ -191,13 +194,18 @@ class RewardsJob:
             self.rewards.skip(work, "not_rewardable")
             summary.skipped += 1
             return []
+        if order.get("first_purchase_unverified") and rules.first_purchase_only:
+            # Recorded while its buyer was being erased: no first purchase could be claimed, so none is rewarded.
+            self.rewards.skip(work, "first_purchase_unverified")
+            summary.skipped += 1
+            return []
         conversion = Conversion(
             conversion_id=order["conversion_id"],
             order_id=order["order_id"],
             status=order["status"],
             campaign_id=campaign.campaign_id,
             advocate_id=advocate.advocate_id,
-            buyer_customer_id=order["customer_id"],
+            buyer_customer_id=order.get("customer_id"),
             advocate_customer_id=advocate.customer_id,
             amount=int(order["amount"]),
             currency=order["currency"],
@@ -208,20 +216,23 @@ class RewardsJob:
         planned = plan_rewards(conversion, rules, campaign.currency)
         advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)
         cap = (advocate.advocate_id, advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward and advocate_reward.cap_month else None
+        customer_keys = {"advocate": advocate.customer_key, "friend": order.get("customer_key")}
         try:
             progress = progress_once_planned(conversion, campaign.currency, planned, capped=False)
-            self.rewards.take_conversion(work, *self._created(planned, conversion, order), cap, progress)
+            self.rewards.take_conversion(work, *self._created(planned, conversion, order, customer_keys), cap, progress, advocate.customer_key)
         except CapReached:
             # The cap is full for that month: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
             progress = progress_once_planned(conversion, campaign.currency, planned, capped=True)
-            self.rewards.take_conversion(work, *self._created(planned, conversion, order), None, progress)
+            self.rewards.take_conversion(work, *self._created(planned, conversion, order, customer_keys), None, progress, advocate.customer_key)
             summary.capped += 1
         summary.conversions += 1
         summary.rewards_created += len(planned)
         return [iso(p.approve_at) for p in planned]
 
-    def _created(self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any]) -> tuple[list[RewardRecord], list]:
+    def _created(
+        self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any], customer_keys: dict[str, str | None]
+    ) -> tuple[list[RewardRecord], list]:
         """The rewards, and their facts filed on the conversion's day (as `created_at` says)."""
         created_at = order["received_at"]
         rewards = [
@@ -233,6 +244,7 @@ class RewardsJob:
                 advocate_id=conversion.advocate_id,
                 recipient=p.recipient,
                 customer_id=p.customer_id,
+                customer_key=customer_keys[p.recipient],
                 amount=p.amount,
                 currency=p.currency,
                 status="pending",
@@ -301,7 +313,7 @@ class RewardsJob:
     @staticmethod
     def _adjustment(reward: RewardRecord, refund: dict[str, Any], delta: int) -> RewardRecord:
         at = refund["received_at"]
-        keep = {"campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "currency", "rules_version"}
+        keep = {"campaign_id", "conversion_id", "order_id", "advocate_id", "recipient", "customer_id", "customer_key", "currency", "rules_version"}
         return RewardRecord(
             **reward.model_dump(include=keep),
             reward_id=ids.adjustment_id(reward.reward_id, refund["refund_id"]),

@@ -26,7 +26,8 @@ class Reward(BaseModel):
     conversion_id: str
     advocate_id: str
     recipient: Recipient
-    customer_id: str
+    # The recipient's, for the operator to pay; None once that customer was erased (the amount stays).
+    customer_id: str | None = None
     amount: int
     currency: str
     status: RewardStatus
@@ -45,6 +46,8 @@ class RewardRecord(Reward):
     """A reward as stored: with what its value depends on, so refunds never need the rules again."""
 
     order_id: str
+    # The recipient's customer key: the reward is in that customer's index, and an erasure removes both ids.
+    customer_key: str | None = None
     rule_type: Literal["percent", "flat"] | None = None
     rule_value: float | None = None
     min_order_amount: int = 0

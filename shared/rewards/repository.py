@@ -22,6 +22,8 @@ from shared.platform import keys
 from shared.platform.clock import iso
 from shared.platform.dynamo import ConditionFailed, ItemNotFound, Operation, Table, TransactionCancelled, transact
 from shared.platform.resources import ADVOCATE_REWARDS_INDEX, DUE_INDEX, LISTING_INDEX
+from shared.platform.worklist import due, on_queue
+from shared.privacy.index import CustomerIndex
 from shared.rewards.models import RewardRecord
 from shared.rewards.rules import ReferralProgress
 
@@ -33,9 +35,17 @@ SET_ASIDE_QUEUE = "set_aside"
 _STORAGE_FIELDS = ("pk", "sk", "kind", DUE_INDEX.partition_key, DUE_INDEX.sort_key, LISTING_INDEX.partition_key, LISTING_INDEX.sort_key)
 
 
+# The changes a reward's events name (`<reward_id>.<change>`), so the outbox entries of one reward can be read by key.
+EVENT_CHANGES = {"RewardApproved": "approved", "RewardVoided": "voided", "RewardAdjusted": "adjusted"}
+
+
+def event_id(reward_id_: str, detail_type: str) -> str:
+    return f"{reward_id_}.{EVENT_CHANGES[detail_type]}"
+
+
 def rewards_work_entry(due_at: datetime) -> dict[str, str]:
     """The attributes that put an item on the rewards job's work list, due at `due_at`."""
-    return _on_queue(REWARDS_QUEUE, iso(due_at))
+    return on_queue(REWARDS_QUEUE, iso(due_at))
 
 
 def referral_op(table: Table, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress) -> Operation:
@@ -58,6 +68,10 @@ class CapReached(ConditionFailed):
 
 class AlreadyDone(ConditionFailed):
     """Another run (or an earlier one) made this change first."""
+
+
+class RecipientErasing(ConditionFailed):
+    """A recipient of the change is being erased (or their data left the item it was read from): try again later."""
 
 
 class NotApproved(ConditionFailed):
@@ -99,23 +113,12 @@ class RewardRepository:
         self._table = Table(client, table_name)
         # Where the job's changes leave their facts for the metrics job (the admin API writes none).
         self._events = Table(client, events_table) if events_table else None
+        self._index = CustomerIndex(self._table)
 
     # --- reads -------------------------------------------------------------------------------------
 
     def _due(self, queue: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-        """The earliest items of a queue that are due by `now` (the index is eventually consistent; every change
-        is conditional on the item's own state, so a stale entry is harmless)."""
-        items, _ = self._table.page(
-            limit=limit,
-            cursor=None,
-            cursor_names=set(),
-            listing={},
-            IndexName=DUE_INDEX.name,
-            KeyConditionExpression="#q = :q AND #d <= :now",
-            ExpressionAttributeNames={"#q": DUE_INDEX.partition_key, "#d": DUE_INDEX.sort_key},
-            ExpressionAttributeValues={":q": queue, ":now": iso(now)},
-        )
-        return items
+        return due(self._table, queue, now, limit)
 
     def due_work(self, now: datetime, limit: int = 100) -> list[WorkItem]:
         return [
@@ -146,6 +149,26 @@ class RewardRepository:
         # Conditional on the exact entry: whoever takes it first does the work, once.
         return self._table.update_op(work.key, "REMOVE due_queue, due_at", {":due": work.due_at}, "due_at = :due")
 
+    def _take_order_off_list(self, work: WorkItem) -> Operation:
+        """As _take_off_list, and conditional on the order still holding the buyer it was read with (an erasure
+        takes them out): its raw customer id goes, since the friend's reward now holds it."""
+        customer_key = work.item.get("customer_key")
+        values: dict[str, Any] = {":due": work.due_at}
+        if customer_key:
+            values[":key"] = customer_key
+        holds_buyer = "customer_key = :key" if customer_key else "attribute_not_exists(customer_key)"
+        return self._table.update_op(work.key, "REMOVE due_queue, due_at, customer_id", values, f"due_at = :due AND {holds_buyer}")
+
+    def _recipient_guards(self, reward: RewardRecord) -> list[Operation]:
+        """What a new reward adds for its recipient: into their index, checked against an erasure of them, and for
+        an advocate, conditional on the advocate (whose customer id it copies) still being that customer's."""
+        if not reward.customer_key:
+            return []
+        guards = self._index.entries(reward.customer_key, "reward", reward.reward_id)
+        if reward.recipient == "advocate" and not reward.is_adjustment:
+            guards.append(self._table.check_op(keys.advocate_key(reward.advocate_id), "customer_key = :key", {":key": reward.customer_key}))
+        return guards
+
     def _stats(self, advocate_id: str, counters: dict[str, int]) -> Operation:
         names = {f"#c{i}": name for i, name in enumerate(counters)}
         values = {f":c{i}": value for i, value in enumerate(counters.values())}
@@ -155,7 +178,7 @@ class RewardRepository:
     def _outbox(self, entry: OutboxEntry, at: str) -> Operation:
         return self._table.put_new_op(
             keys.outbox_key(entry.event_id),
-            {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), **_on_queue(OUTBOX_QUEUE, at)},
+            {"kind": "outbox", "detail_type": entry.detail_type, "detail": json.dumps(entry.detail, sort_keys=True), **on_queue(OUTBOX_QUEUE, at)},
         )
 
     def _new_reward(self, reward: RewardRecord) -> Operation:
@@ -167,7 +190,7 @@ class RewardRepository:
             LISTING_INDEX.sort_key: f"{reward.created_at}#{reward.reward_id}",
         }
         if reward.status == "pending" and reward.approve_at:
-            attributes |= _on_queue(REWARDS_QUEUE, reward.approve_at)
+            attributes |= on_queue(REWARDS_QUEUE, reward.approve_at)
         return self._table.put_new_op(keys.reward_key(reward.reward_id), attributes)
 
     def fact(self, fact: Fact) -> Operation:
@@ -189,22 +212,41 @@ class RewardRepository:
     def _referral(self, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress | None) -> list[Operation]:
         return [referral_op(self._table, advocate_id, received_at, conversion_id, progress)] if progress else []
 
-    def _referral_of(self, reward: RewardRecord, progress: ReferralProgress | None) -> list[Operation]:
-        """The referral behind an advocate's reward (created_at is when wom received the purchase)."""
-        return self._referral(reward.advocate_id, reward.created_at, reward.conversion_id, progress)
+    def _referral_of(self, reward: RewardRecord, progress: ReferralProgress | None, checked: bool = False) -> list[Operation]:
+        """The referral behind an advocate's reward (created_at is when wom received the purchase), moved on only
+        while the reward still names its advocate (an erased advocate's reward has lost their key, and their
+        partition stays gone), checked against an erasure of them under way (unless `checked`: the transaction does
+        already, and DynamoDB takes one operation per item)."""
+        if progress is None or not reward.customer_key:
+            return []
+        guard = [] if checked else [self._index.check(reward.customer_key)]
+        return guard + self._referral(reward.advocate_id, reward.created_at, reward.conversion_id, progress)
 
     def take_conversion(
-        self, work: WorkItem, rewards: list[RewardRecord], facts: list[Fact], cap: tuple[str, str, int] | None, progress: ReferralProgress | None = None
+        self,
+        work: WorkItem,
+        rewards: list[RewardRecord],
+        facts: list[Fact],
+        cap: tuple[str, str, int] | None,
+        progress: ReferralProgress | None = None,
+        advocate_key: str | None = None,
     ) -> None:
         """Takes the conversion off the list, creates its rewards (with their facts), counts it for the advocate,
-        moves its referral on to `progress` and, with a cap (advocate_id, month, limit), counts the advocate's reward
-        against it. Raises CapReached (nothing written) when the cap is full, AlreadyDone when the conversion was taken
-        already."""
+        moves its referral on to `progress` (checked against an erasure of the advocate, `advocate_key`) and, with a
+        cap (advocate_id, month, limit), counts the advocate's reward against it. Raises CapReached (nothing written)
+        when the cap is full, AlreadyDone when the conversion was taken already, RecipientErasing when a recipient or
+        the advocate is being erased."""
         advocate_id = work.item["advocate_id"]
-        operations = [self._take_off_list(work)]
+        operations = [self._take_order_off_list(work)]
         counters = {"conversions": 1}
+        guarded: list[int] = []
+        created: list[int] = []
         for reward in rewards:
+            created.append(len(operations))
             operations.append(self._new_reward(reward))
+            guards = self._recipient_guards(reward)
+            guarded += range(len(operations), len(operations) + len(guards))
+            operations += guards
             if reward.recipient == "advocate":
                 counters.update(_tally("pending", 1, reward.amount))
         cap_index = None
@@ -217,12 +259,18 @@ class RewardRepository:
             )
         operations.append(self._stats(advocate_id, counters))
         operations += [self.fact(fact) for fact in facts]
-        operations += self._referral(advocate_id, work.item["received_at"], work.item["conversion_id"], progress)
+        if progress is not None and advocate_key:
+            if all(reward.customer_key != advocate_key for reward in rewards):  # else its reward's guard checks them
+                guarded.append(len(operations))
+                operations.append(self._index.check(advocate_key))
+            operations += self._referral(advocate_id, work.item["received_at"], work.item["conversion_id"], progress)
         reasons = self._transact(operations)
         if not reasons:
             return
         cancelled = TransactionCancelled(reasons)
-        if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in range(1, 1 + len(rewards))):
+        if any(cancelled.failed_at(i) for i in guarded):
+            raise RecipientErasing(work.item["order_id"])
+        if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in created):
             raise AlreadyDone(work.item["order_id"])  # deterministic ids: an existing reward means another run took it
         if cap_index is not None and cancelled.failed_at(cap_index):
             raise CapReached(advocate_id)
@@ -329,16 +377,73 @@ class RewardRepository:
         return [change, *stats]
 
     def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None, progress: ReferralProgress | None = None) -> list[Operation]:
-        change = self._table.update_op(
-            keys.reward_key(reward.reward_id), "SET refunded_basis = :basis", {":basis": basis, ":old": reward.refunded_basis}, "refunded_basis = :old"
-        )
+        # The adjustment copies the reward's customer: conditional on the reward still holding them.
+        values: dict[str, Any] = {":basis": basis, ":old": reward.refunded_basis}
+        if reward.customer_key:
+            values[":key"] = reward.customer_key
+        holds = "customer_key = :key" if reward.customer_key else "attribute_not_exists(customer_key)"
+        change = self._table.update_op(keys.reward_key(reward.reward_id), "SET refunded_basis = :basis", values, f"refunded_basis = :old AND {holds}")
         operations = [change]
         if adjustment is not None:
             operations.append(self._new_reward(adjustment))
+            operations += self._recipient_guards(adjustment)
             if reward.recipient == "advocate":
                 operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
         if reward.recipient == "advocate":
-            operations += self._referral_of(reward, progress)
+            operations += self._referral_of(reward, progress, checked=adjustment is not None and bool(adjustment.customer_key))
+        return operations
+
+    # --- erasure ---------------------------------------------------------------------------------------
+
+    def reward_item(self, reward_id: str) -> dict[str, Any] | None:
+        item = self._table.get(keys.reward_key(reward_id), consistent=True)
+        return item if item and item.get("kind") in ("reward", "adjustment") else None
+
+    @staticmethod
+    def record_of(item: dict[str, Any]) -> RewardRecord:
+        return _record(item)
+
+    def voided_for_erasure(self, reward: RewardRecord, at: str, event: OutboxEntry) -> list[Operation]:
+        """A pending reward of an erased customer: voided without their ids (no fact: an erasure is not a refund, and
+        the metrics stay as they were), off the work list, its RewardVoided in the outbox."""
+        return [
+            self._table.update_op(
+                keys.reward_key(reward.reward_id),
+                "SET #s = :voided, voided_at = :at, erased_at = :at REMOVE customer_id, customer_key, due_queue, due_at, set_aside_reason, set_aside_at",
+                {":voided": "voided", ":pending": "pending", ":at": at, ":key": reward.customer_key},
+                "#s = :pending AND customer_key = :key",
+                {"#s": "status"},
+            ),
+            self._outbox(event, at),
+        ]
+
+    def anonymised(self, reward: RewardRecord, at: str) -> list[Operation]:
+        """A settled (or voided) reward of an erased customer keeps its amount, for the operator's books, without
+        their ids; conditional on the state read, so a concurrent change makes the erasure read it again."""
+        return [
+            self._table.update_op(
+                keys.reward_key(reward.reward_id),
+                "SET erased_at = :at REMOVE customer_id, customer_key, set_aside_reason",
+                {":at": at, ":key": reward.customer_key, ":status": reward.status},
+                "customer_key = :key AND #s = :status",
+                {"#s": "status"},
+            )
+        ]
+
+    def unpublished_events_scrubbed(self, reward: RewardRecord, skip: tuple[str, ...] = ()) -> list[Operation]:
+        """The reward's events still waiting in the outbox, rewritten without the customer id; for those not there, a
+        check that they still are not (so an event written meanwhile cancels the erasure's transaction)."""
+        operations = []
+        for detail_type in ("RewardAdjusted",) if reward.is_adjustment else ("RewardApproved", "RewardVoided"):
+            if detail_type in skip:
+                continue
+            key = keys.outbox_key(event_id(reward.reward_id, detail_type))
+            item = self._table.get(key, consistent=True)
+            if item is None:
+                operations.append(self._table.check_op(key, "attribute_not_exists(pk)"))
+                continue
+            detail = {**json.loads(item["detail"]), "customer_id": None}
+            operations.append(self._table.put_op({**item, "detail": json.dumps(detail, sort_keys=True)}, "detail = :read", {":read": item["detail"]}))
         return operations
 
     # --- the outbox ----------------------------------------------------------------------------------
@@ -435,7 +540,3 @@ class RewardRepository:
         """The advocate's counters: conversions, and count and amount of rewards by status and of adjustments."""
         item = self._table.get(keys.advocate_stats_key(advocate_id), consistent=True) or {}
         return {name: int(value) for name, value in item.items() if name not in ("pk", "sk")}
-
-
-def _on_queue(queue: str, due_at: str) -> dict[str, str]:
-    return {DUE_INDEX.partition_key: queue, DUE_INDEX.sort_key: due_at}

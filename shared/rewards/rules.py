@@ -44,7 +44,8 @@ class Conversion:
     status: str
     campaign_id: str
     advocate_id: str
-    buyer_customer_id: str
+    # None when the buyer was erased before their rewards were made: there is no friend left to pay.
+    buyer_customer_id: str | None
     advocate_customer_id: str
     amount: int
     currency: str
@@ -81,12 +82,12 @@ def plan_rewards(conversion: Conversion, rules: RewardRules, campaign_currency: 
         return []
     approve_at = conversion.holding_starts + timedelta(days=rules.holding_days)
     planned = []
-    recipients: list[tuple[Recipient, RewardRule | None, str]] = [
+    recipients: list[tuple[Recipient, RewardRule | None, str | None]] = [
         ("advocate", rules.advocate, conversion.advocate_customer_id),
         ("friend", rules.friend, conversion.buyer_customer_id),
     ]
     for recipient, rule, customer_id in recipients:
-        if rule is None:
+        if rule is None or customer_id is None:
             continue
         terms = RuleTerms.of(rule, rules)
         amount = terms.amount_for(conversion.amount)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.platform.dynamo import Key, Table
+from shared.platform.event_items import read_event, stored_attributes, stored_name
 from shared.tracking.rules import EventRecord
 
 
@@ -13,21 +14,24 @@ class EventRepository:
         self._table = Table(client, table_name)
 
     def find(self, key: Key) -> dict[str, Any] | None:
-        return self._table.get(key)
+        """The event stored under `key`, in the domain's names (shared.platform.event_items.read_event)."""
+        item = self._table.get(key)
+        return read_event(item) if item else None
 
     def record(self, record: EventRecord) -> None:
         if record.repeatable:
             self._record_repeatable(record)
         else:
-            self._table.put({**record.key, **record.attributes})
+            self._table.put(_item(record))
 
     def _record_repeatable(self, record: EventRecord) -> None:
         # First occurrence sets the item, later ones only add a hit and move last_at: one UpdateItem either way.
-        names = {f"#{name}": name for name in record.attributes}
-        sets = [f"#{name} = if_not_exists(#{name}, :{name})" for name in record.attributes]
-        names["#last_at"] = "last_at"
-        names["#hits"] = "hits"
-        values = {f":{name}": value for name, value in record.attributes.items()}
+        attributes = stored_attributes(record.kind, record.attributes)
+        names = {f"#{name}": name for name in attributes}
+        sets = [f"#{name} = if_not_exists(#{name}, :{name})" for name in attributes]
+        last_at, hits = stored_name("last_at"), stored_name("hits")
+        names |= {"#last_at": last_at, "#hits": hits}
+        values = {f":{name}": value for name, value in attributes.items()}
         values[":last_at"] = record.attributes["at"]
         values[":one"] = 1
         self._table.update(record.key, f"SET {', '.join(sets)}, #last_at = :last_at ADD #hits :one", values, names)
@@ -40,4 +44,8 @@ class EventRepository:
                 self._record_repeatable(record)
             else:
                 puts.setdefault((record.key["pk"], record.key["sk"]), record)
-        self._table.put_batch([{**r.key, **r.attributes} for r in puts.values()])
+        self._table.put_batch([_item(r) for r in puts.values()])
+
+
+def _item(record: EventRecord) -> dict[str, Any]:
+    return {**record.key, **stored_attributes(record.kind, record.attributes)}

@@ -37,16 +37,18 @@ class EventRecord:
     """One item to write. `repeatable` records (clicks) add to `hits` on the same item instead of overwriting."""
 
     key: keys.Key
-    attributes: dict[str, object] = field(default_factory=dict)
+    attributes: dict[str, object] = field(default_factory=dict)  # in the domain's names (shared.platform.event_items)
     repeatable: bool = False
 
+    @property
+    def kind(self) -> str:
+        return self.key["sk"].partition("#")[0]
 
-def _base_attributes(event_type: str, target: LinkTarget, now: datetime, bot: bool, source: str, retention_days: int) -> dict:
+
+def _base_attributes(target: LinkTarget, now: datetime, bot: bool, source: str, retention_days: int) -> dict:
+    # The campaign, the day and the kind are the item's key; the code is in a click's id (and an advocate has one).
     return {
-        "kind": event_type,
-        "campaign_id": target.campaign_id,
         "advocate_id": target.advocate_id,
-        "code": target.code,
         "at": iso(now),
         "bot": bot,
         "source": source,
@@ -70,19 +72,17 @@ def plan_click(
 ) -> tuple[str, EventRecord]:
     """A click's id and record. A human visitor's repeat within the clock hour maps to the same item
     (counted once, `hits` grows); bots and opted-out visitors get an item per request, bots flagged.
-    `salt` is the visitor salt of `now`'s day, needed whenever `hashes_visitor(visitor)`."""
+    `salt` is the visitor salt of `now`'s day, needed whenever `hashes_visitor(visitor)`. The visitor hash itself
+    is not stored: the click id's token is derived from it (one token per visitor, link and day)."""
     bot = visitor.bot
     hashed = None
     if hashes_visitor(visitor):
         if salt is None:
             raise ValueError("a click by a visitor who is hashed needs the day's salt")
         hashed = visitor_hash(salt, visitor.ip, visitor.user_agent, target.code)
-    token = keys.visitor_click_token(hashed, now) if hashed else new_token()
+    token = keys.visitor_click_token(hashed, now.date()) if hashed else new_token()
     click_id = keys.click_id(target.code, now, token)
-    attributes = _base_attributes("click", target, now, bot, source, retention_days)
-    attributes["click_id"] = click_id
-    if hashed:
-        attributes["visitor"] = hashed
+    attributes = _base_attributes(target, now, bot, source, retention_days)
     if channel := normalise_channel(channel):
         attributes["channel"] = channel
     return click_id, EventRecord(keys.event_key(target.campaign_id, now.date(), "click", click_id), attributes, repeatable=True)
@@ -111,11 +111,10 @@ def plan_share_or_view(
     """With an `event_id`, a client's retry names the same item and overwrites it: recorded once."""
     at = event_time(occurred_at, now)
     token = keys.dedupe_token(event_type, target.code, event_id) if event_id else new_token()
-    attributes = _base_attributes(event_type, target, at, visitor.bot, source, retention_days)
+    attributes = _base_attributes(target, at, visitor.bot, source, retention_days)
     if channel := normalise_channel(channel):
         attributes["channel"] = channel
-    if event_id:
-        attributes["event_id"] = event_id
+    # The event_id is in the key (hashed into its token): a retry names the same item.
     if occurred_at is not None:
         attributes["received_at"] = iso(now)
     return EventRecord(keys.event_key(target.campaign_id, at.date(), event_type, token), attributes)

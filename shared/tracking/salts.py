@@ -1,4 +1,4 @@
-"""The visitor salts in the referrals table: one random salt per UTC day."""
+"""The visitor salts in their own table (no backups, shared.platform.resources.SALTS_TABLE): one random salt per UTC day."""
 
 from __future__ import annotations
 
@@ -44,3 +44,15 @@ class VisitorSaltRepository:
             if salt is None:
                 raise
             return salt
+
+    def destroy_expired(self, now: datetime) -> int:
+        """Deletes the salts of the last days whose 48 hours are over: TTL deletes them too, but DynamoDB's TTL may
+        take days. (Older ones were destroyed by earlier runs or by TTL.) Says how many it deleted."""
+        destroyed = 0
+        for days_back in (2, 3):
+            key = keys.salt_key(now.date() - timedelta(days=days_back))
+            item = self._table.get(key, consistent=True)
+            if item is not None and int(item["expires_at"]) <= now.timestamp():
+                self._table.delete(key)
+                destroyed += 1
+        return destroyed

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
-from pydantic import ValidationError
 
-from shared.campaigns.repository import CampaignRepository
+from shared.campaigns.targets import LinkTargetReader
 from shared.platform.clock import Clock
 from shared.platform.errors import WomError
 from shared.platform.ids import is_valid_code
-from shared.platform.observability import logger
+from shared.platform.observability import tracking_logger as logger
 from shared.tracking.links import referral_redirect_url
-from shared.tracking.models import EventBatch, EventBatchResult, LinkTarget, PixelQuery, RejectedEvent, TrackedEvent
+from shared.tracking.models import EventBatchResult, InvalidEvent, LinkTarget, RejectedEvent, pixel_query, tracked_event
 from shared.tracking.repository import EventRepository
 from shared.tracking.rules import EventRecord, Visitor, event_time, hashes_visitor, plan_click, plan_share_or_view
 from shared.tracking.salts import VisitorSaltRepository
@@ -29,11 +28,13 @@ LINK_TARGET_TTL_SECONDS = 60
 
 
 class LinkTargets:
-    """What codes resolve to, cached per function instance for a minute."""
+    """What codes resolve to, cached per function instance for a minute (so a code erased or disabled stops
+    resolving within that minute)."""
 
-    def __init__(self, campaigns: CampaignRepository) -> None:
+    def __init__(self, campaigns: LinkTargetReader, clock: Clock) -> None:
         self._campaigns = campaigns
-        self._cache: TTLCache = TTLCache(maxsize=4096, ttl=LINK_TARGET_TTL_SECONDS)
+        # On the one clock, so a test (or a job run "as of" a time) sees an erased or disabled code stop resolving.
+        self._cache: TTLCache = TTLCache(maxsize=4096, ttl=LINK_TARGET_TTL_SECONDS, timer=lambda: clock().timestamp())
         self._lock = threading.Lock()  # local mode serves requests from several threads
 
     def find(self, code: str) -> LinkTarget | None:
@@ -89,9 +90,8 @@ class TrackingService:
 
     def record_pixel(self, query: Mapping[str, str], visitor: Visitor) -> bool:
         """Records a pixel's share or view when its query is valid and names a known code; says whether it did."""
-        try:
-            pixel = PixelQuery.model_validate(query)
-        except ValidationError:
+        pixel = pixel_query(dict(query))
+        if pixel is None:
             return False
         target = self.targets.find(pixel.c)
         if target is None:
@@ -105,7 +105,7 @@ class TrackingService:
         return True
 
     def _plan_event(self, raw: Any, visitor: Visitor, now) -> EventRecord:  # noqa: ANN001 - a datetime
-        event = TrackedEvent.model_validate(raw)
+        event = tracked_event(raw)
         target = self.targets.find(event.code)
         if target is None:
             raise WomError(f"unknown referral code {event.code!r}", code="unknown_code")
@@ -117,19 +117,16 @@ class TrackingService:
             channel=event.channel, occurred_at=event.occurred_at, event_id=event.event_id,
         )
 
-    def record_events(self, batch: EventBatch, visitor: Visitor) -> EventBatchResult:
+    def record_events(self, events: list[Any], visitor: Visitor) -> EventBatchResult:
         """Every valid event of the batch is recorded; each invalid one is rejected with its index and reason."""
         now = self.clock()
         records: list[EventRecord] = []
         rejected: list[RejectedEvent] = []
-        for index, raw in enumerate(batch.events):
+        for index, raw in enumerate(events):
             try:
                 records.append(self._plan_event(raw, visitor, now))
-            except ValidationError as error:
-                first = error.errors()[0]
-                field = ".".join(str(part) for part in first.get("loc", ()))
-                message = f"{field}: {first['msg']}" if field else first["msg"]
-                rejected.append(RejectedEvent(index=index, error={"code": "invalid_event", "message": message}))
+            except InvalidEvent as error:
+                rejected.append(RejectedEvent(index=index, error={"code": "invalid_event", "message": error.message}))
             except WomError as error:
                 rejected.append(RejectedEvent(index=index, error={"code": error.code, "message": error.message}))
         self.events.record_many(records)

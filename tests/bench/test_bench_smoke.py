@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bench import cost
+from bench.archive import measure_archive
 from bench.calls import TRACKED, measure_calls
 from bench.cold_start import measure_cold_start, parse_importtime, self_time_by_package, subtree
 from bench.latency import measure_latency
@@ -31,20 +32,32 @@ TEMPLATE = {
                     "MemorySize": 512,
                     "Architectures": ["arm64"],
                     "Runtime": "python3.13",
-                    "LoggingConfig": {"LogGroup": {"Ref": "Logs"}},
-                    "Environment": {"Variables": {"POWERTOOLS_LOG_LEVEL": "INFO", "WOM_RAW_EVENT_RETENTION_DAYS": "400"}},
+                    "LoggingConfig": {"LogGroup": {"Ref": "Logs"}, "LogFormat": "JSON", "SystemLogLevel": "WARN"},
+                    "Environment": {"Variables": {"POWERTOOLS_LOG_LEVEL": "INFO", "WOM_HOT_EVENT_DAYS": "35"}},
                 },
             }
-            for name in ("tracking", "conversions")
+            for name in ("tracking", "conversions", "archive")
         },
         "StorageEventsTable1": {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
                 "BillingMode": "PAY_PER_REQUEST",
-                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False},
                 "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
             },
         },
+        "Bucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {"Id": "ExpireRawEvents", "Prefix": "events/", "ExpirationInDays": 400, "Status": "Enabled"},
+                        {"Id": "Cold", "Prefix": "events/", "ObjectSizeGreaterThan": "131072", "Status": "Enabled", "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}]},
+                    ]
+                }
+            },
+        },
+        "Mapping": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"BatchSize": 10000, "MaximumBatchingWindowInSeconds": 300}},
         "StorageReferralsTable1": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}},
         "Stage": {
             "Type": "AWS::ApiGatewayV2::Stage",
@@ -67,16 +80,21 @@ def results() -> Results:
         latency=measure_latency("INFO", rounds=1, per_round=20, warmup=2),
         metrics_job=measure_metrics_job(base_events_per_day=30, scales=(1, 2), repetitions=2),
         spread=simulate_key_spread(1_000, seconds=1),
+        archive=measure_archive("INFO", events=60, rounds=1),
     )
 
 
 def test_stack_settings_come_from_the_template():
     stack = settings_from_template(TEMPLATE)
     tracking = stack.function("tracking")
-    assert (tracking.memory_mb, tracking.architecture, tracking.log_level, tracking.log_format) == (512, "arm64", "INFO", "Text")
-    assert tracking.log_retention_days == 30 and tracking.raw_event_retention_days == 400
+    assert (tracking.memory_mb, tracking.architecture, tracking.log_level, tracking.log_format) == (512, "arm64", "INFO", "JSON")
+    assert tracking.system_log_level == "WARN"
+    assert tracking.log_retention_days == 30 and tracking.hot_event_days == 35
     events = stack.table("StorageEventsTable")
-    assert events.point_in_time_recovery and events.ttl_attribute == "expires_at" and events.table_class == "STANDARD"
+    assert not events.point_in_time_recovery and events.ttl_attribute == "expires_at" and events.table_class == "STANDARD"
+    archive = stack.archive
+    assert (archive.retention_days, archive.cold_after_days, archive.cold_class, archive.cold_min_object_bytes) == (400, 90, "GLACIER_IR", 131072)
+    assert (archive.batch_size, archive.batching_window_seconds) == (10000, 300)
     assert access_log_line(stack.access_log_format, {"routeKey": "GET /p.gif"}) == '{"id":"JcvG9jV4oAMEVxQ=","route":"GET /p.gif","err":"-"}'
 
 
@@ -98,7 +116,8 @@ def test_cold_start_measures_each_function_against_the_same_baseline(results):
         assert function.import_seconds.median > 0 and function.ratio > 0
         assert function.with_client_seconds.count == cold.rounds
         assert function.top_packages and function.added_subtrees and function.compiled_modules > 0
-        assert 0 < function.added_ms < function.importtime_ms
+        # Two separate timings: on a loaded machine either can be the larger, so only their presence is checked.
+        assert function.added_ms > 0 and function.importtime_ms > 0
 
 
 def test_importtime_lines_are_parsed_with_their_nesting():
@@ -153,10 +172,24 @@ def test_cost_is_priced_from_the_measurements_and_never_below_the_floor(results)
 
     click = cost.price(price_inputs(results, "click"))
     assert click.total >= cost.floor()
-    assert {line.item for line in click.lines} >= {"API Gateway HTTP API requests", "DynamoDB writes", "Lambda duration", "DynamoDB storage"}
+    assert {line.item for line in click.lines} >= {
+        "API Gateway HTTP API requests", "DynamoDB writes", "Lambda duration", "DynamoDB storage",
+        "Archive writer requests", "Archive writer duration", "S3 PUT requests (archive)", "S3 storage, raw event archive",
+    }
     assert all(line.usd_per_million >= 0 and line.method for line in click.lines)
+    assert "DynamoDB point-in-time recovery" not in {line.item for line in click.lines}
+    # The archive is dearer per event when traffic is light (smaller batches).
+    light = cost.price(price_inputs(results, "click"), assumptions=cost.Assumptions(monthly_events=100_000))
+    assert light.total > click.total
+
     steps = cost.alternatives(price_inputs(results, "click"))
     assert steps[-1].breakdown.total < click.total
+
+
+def test_archive_measurement_reads_real_stream_records(results):
+    archive = results.archive
+    assert archive.records >= 60 and archive.objects == 1
+    assert 0 < archive.compressed_bytes_per_line < archive.raw_bytes_per_line
 
 
 def test_the_report_shows_every_budget_and_section(results):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from tests.browser.conftest import Browser
-from tests.browser.support import SETTLE_SECONDS, Answer, gateway_requests
+from tests.browser.support import SETTLE_SECONDS, Answer, gateway_requests, wait_for
 from tests.e2e.support import LocalMode
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +27,12 @@ def echo_form_posts(browser: Browser) -> None:
         return Answer(200, f"<!doctype html><pre id=echo>{escape(body)}</pre>".encode(), "text/html")
 
     browser.shop.route("POST", "/echo", echo)
+
+
+def echoed(browser: Browser) -> dict:
+    """The fields the form posted, once the browser has navigated to the echo page."""
+    found = wait_for(lambda: browser.driver.find_elements("id", "echo"), message="the form's POST to /echo")
+    return json.loads(found[0].text)
 
 
 def test_a_landing_keeps_the_referral_in_first_party_cookies_for_30_days_and_later_pages_know_it(browser: Browser, local_mode: LocalMode):
@@ -93,8 +99,7 @@ def test_a_checkout_form_posts_the_referral_as_hidden_fields(browser: Browser):
     browser.open(f"{browser.shop.origin}/landing?wom_click={CLICK}&wom_ref={CODE}")
     browser.open(browser.shop.origin + "/checkout")
     browser.driver.find_element("id", "pay").click()
-    posted = json.loads(browser.driver.find_element("id", "echo").text)
-    assert posted == {"email": "buyer@example.com", "wom_click": CLICK, "wom_ref": CODE}
+    assert echoed(browser) == {"email": "buyer@example.com", "wom_click": CLICK, "wom_ref": CODE}
 
 
 def test_without_a_referral_the_form_posts_only_its_own_fields(browser: Browser):
@@ -106,4 +111,4 @@ def test_without_a_referral_the_form_posts_only_its_own_fields(browser: Browser)
     browser.shop.page("/checkout", page)
     browser.open(browser.shop.origin + "/checkout")
     browser.js("document.getElementById('a').requestSubmit()")
-    assert json.loads(browser.driver.find_element("id", "echo").text) == {"q": "1"}
+    assert echoed(browser) == {"q": "1"}

@@ -64,7 +64,8 @@ def test_each_channel_is_a_labelled_button_reached_by_keyboard_and_each_press_re
     time.sleep(SETTLE_SECONDS)
     shares = recorded(storage, advocate.code, "share")
     assert Counter(item["channel"] for item in shares) == Counter(CHANNELS), "exactly one share of each channel"
-    assert len({item["event_id"] for item in shares}) == len(CHANNELS), "a fresh event_id each"
+    # A fresh event_id each: it names the item (its id is derived from it), so each press is an item of its own.
+    assert len({item["id"] for item in shares}) == len(CHANNELS), "a fresh event_id each"
     assert not any(item.get("bot") for item in shares)
 
     views = recorded(storage, advocate.code, "view")
@@ -120,7 +121,8 @@ def test_a_share_goes_out_as_a_text_plain_beacon_to_the_scripts_own_origin(brows
     assert {r.headers["content-type"] for r in requests} == {"text/plain;charset=UTF-8"}
     bodies = [r.json() for r in requests]
     assert [[set(e) for e in b["events"]] for b in bodies] == [[{"type", "code", "channel", "event_id"}]] * 2
-    assert [(e["type"], e["code"], e["channel"]) for b in bodies for e in b["events"]] == [("share", "Code9", "whatsapp"), ("share", "Code9", "qr")]
+    # Two beacons may reach the server in either order (each its own request).
+    assert sorted((e["type"], e["code"], e["channel"]) for b in bodies for e in b["events"]) == [("share", "Code9", "qr"), ("share", "Code9", "whatsapp")]
     assert browser.wom.requests(method="OPTIONS") == [], "no CORS preflight"
     # The link shared is on the script's origin when the tag names no other API.
     assert browser.opened()[0][0] == "https://wa.me/?text=" + quote(f"{browser.wom.origin}/r/Code9", safe="")

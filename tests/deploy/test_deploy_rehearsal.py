@@ -215,15 +215,23 @@ def test_function_exists_as_defined(deployed: Deployed, definition: FunctionDefi
     expected |= {
         f"{table_arns[table_of(index)]}/index/{index.name}": set(actions) for index, actions in access.indexes.items()
     }
-    assert {arn: actions for arn, actions in granted.items() if ":dynamodb:" in arn} == expected
+    dynamodb = {arn: actions for arn, actions in granted.items() if ":dynamodb:" in arn}
+    assert {arn: actions for arn, actions in dynamodb.items() if "/stream/" not in arn} == expected
+    # A stream read by the function's event source mapping: on that table's stream only.
+    streams = {arn: actions for arn, actions in dynamodb.items() if "/stream/" in arn}
+    assert sorted(arn.split("/stream/")[0] for arn in streams) == sorted(deployed.table_arn(table) for table in access.stream_reads)
+    assert all(a == {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"} for a in streams.values())
     assert {arn: actions for arn, actions in granted.items() if ":events:" in arn} == {
         deployed.bus_arn(bus): {"events:PutEvents"} for bus in access.buses
     }
-    assert {arn: actions for arn, actions in granted.items() if ":sqs:" in arn} == (
-        {deployed.dead_letter_queue_arn(definition): {"sqs:SendMessage"}} if definition in JOB_FUNCTIONS else {}
-    )
+    queues = {arn: actions for arn, actions in granted.items() if ":sqs:" in arn}
+    if access.stream_reads:  # the failure destination of its event source mapping
+        ((queue, actions),) = queues.items()
+        assert "ArchiveFailures" in queue and actions == {"sqs:SendMessage"}
+    else:
+        assert queues == ({deployed.dead_letter_queue_arn(definition): {"sqs:SendMessage"}} if definition in JOB_FUNCTIONS else {})
     secrets = {action for arn, actions in granted.items() if ":secretsmanager:" in arn for action in actions}
-    assert bool(secrets) == (access.reads_hash_key or access.reads_signing_secret or access.reads_status_token_key)
+    assert bool(secrets) == bool(access.reads_secrets)
     # Architecture and layer as deployed (the emulator's CloudFormation drops both; see test_emulator_gap).
     declared = deployed.declared(function_prefix(definition), "AWS::Lambda::Function")
     assert declared["Architectures"] == ["arm64"]

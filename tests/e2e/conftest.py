@@ -31,7 +31,12 @@ from tests.e2e.support import (
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
 # Handler-side failures: an exception that escaped a handler (the gateway's log) or one a handler logged itself.
-FAILURE_PATTERNS = (re.compile(r"unhandled exception in the \w+ function"), re.compile(r'"level":\s*"(ERROR|CRITICAL)"'))
+FAILURE_PATTERNS = (
+    re.compile(r"unhandled exception in the \w+ function"),
+    re.compile(r'"level":\s*"(ERROR|CRITICAL)"'),
+    # The tracking function logs through the standard library (local mode's format: time, level, logger name).
+    re.compile(r" (ERROR|CRITICAL) wom\."),
+)
 
 
 def _free_port() -> int:
@@ -81,6 +86,8 @@ def local_mode_environment(api_port: int, emulator_port: int, data_dir: Path) ->
         # Never the developer's own .wom/data.
         "WOM_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
+        # Read the events stream into the archive every second, so a test sees its objects quickly.
+        "WOM_ARCHIVE_INTERVAL": "1",
     }
 
 

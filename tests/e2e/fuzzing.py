@@ -1,5 +1,6 @@
 """What the fuzz tests share: an HTTP session that authorizes every request as its route needs (the admin token,
-a Wom-Signature over the exact bytes sent) and counts what it sent and what came back."""
+a Wom-Signature, Stripe-Signature or Shopify HMAC over the exact bytes sent) and counts what it sent and what came
+back."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from urllib.parse import urlsplit
 import requests
 
 from local.gateway import match_route
+from local.settings import DEFAULT_SHOPIFY_SECRET, DEFAULT_STRIPE_SECRET
 from shared.conversions.signatures import HEADER, signature_header
+from shared.conversions.webhooks.shopify import HMAC_HEADER, shopify_hmac
+from shared.conversions.webhooks.stripe import HEADER as STRIPE_HEADER
+from shared.conversions.webhooks.stripe import stripe_signature_header
 from tests.e2e.support import ADMIN_TOKEN, SIGNING_SECRET
 
 
@@ -24,7 +29,19 @@ def credentials(route_auth: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     if route_auth == "signed":
         return {HEADER: SIGN_HERE}
+    if route_auth == "stripe":
+        return {STRIPE_HEADER: SIGN_HERE}
+    if route_auth == "shopify":
+        return {HMAC_HEADER: SIGN_HERE}
     return {}
+
+
+# How each signed header is made over the body at send time (local mode's default secrets).
+_SIGNERS = {
+    HEADER: lambda body: signature_header(SIGNING_SECRET, int(time.time()), body),
+    STRIPE_HEADER: lambda body: stripe_signature_header(DEFAULT_STRIPE_SECRET, int(time.time()), body),
+    HMAC_HEADER: lambda body: shopify_hmac(DEFAULT_SHOPIFY_SECRET, body),
+}
 
 
 class AuthorizingSession(requests.Session):
@@ -39,10 +56,10 @@ class AuthorizingSession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
         path = urlsplit(request.url or "").path
         match = match_route(request.method or "GET", path)
-        if request.headers.get(HEADER) == SIGN_HERE:
-            body = request.body or b""
-            body = body.encode() if isinstance(body, str) else body
-            request.headers[HEADER] = signature_header(SIGNING_SECRET, int(time.time()), body)
+        for name, sign in _SIGNERS.items():
+            if request.headers.get(name) == SIGN_HERE:
+                body = request.body or b""
+                request.headers[name] = sign(body.encode() if isinstance(body, str) else body)
         kwargs.setdefault("timeout", 30)
         kwargs["allow_redirects"] = False
         response = super().send(request, **kwargs)

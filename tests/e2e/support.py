@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import uuid
@@ -13,7 +14,7 @@ import requests
 from boto3.dynamodb.types import TypeDeserializer
 
 from local.emulator import client
-from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, TABLES
+from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TABLE, TABLES
 
 ADMIN_TOKEN = "e2e-admin-token"
 SIGNING_SECRET = "e2e-signing-secret"
@@ -118,7 +119,14 @@ class Storage:
         return items
 
     def events(self, code: str) -> list[dict]:
-        return [item for item in self.items(EVENTS_TABLE.local_name) if item.get("code") == code]
+        """The events of the advocate who owns `code`, read as the application reads them (domain names)."""
+        from shared.platform.event_items import read_event
+        from shared.platform.keys import code_key
+
+        owner = self.dynamodb.get_item(TableName=REFERRALS_TABLE.local_name, Key={k: {"S": v} for k, v in code_key(code).items()}).get("Item")
+        advocate_id = owner["advocate_id"]["S"] if owner else None
+        events = [read_event(item) for item in self.items(EVENTS_TABLE.local_name)]
+        return [e for e in events if e.get("code") == code or (advocate_id and e.get("advocate_id") == advocate_id)]
 
     def everything(self) -> dict[str, list[str]]:
         """Every stored item and object, as text, by where it lives."""
@@ -129,6 +137,8 @@ class Storage:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=METRICS_BUCKET.local_name):
             for entry in page.get("Contents", []):
                 body = self.s3.get_object(Bucket=METRICS_BUCKET.local_name, Key=entry["Key"])["Body"].read()
+                if entry["Key"].endswith(".gz"):  # the raw event archive: read what it says, not its compressed bytes
+                    body = gzip.decompress(body)
                 objects.append(entry["Key"] + "\n" + body.decode(errors="replace"))
         stored[METRICS_BUCKET.local_name] = objects
         return stored

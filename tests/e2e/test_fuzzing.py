@@ -14,7 +14,8 @@ import json
 import hypothesis.strategies as st
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 
 from functions.admin.openapi import openapi_dict
@@ -85,7 +86,17 @@ def test_linked_operations_answer_as_documented(api_schema: schemathesis.BaseSch
         def validate_response(self, response, case, additional_checks=(), **kwargs) -> None:  # noqa: ANN001
             case.validate_response(response, excluded_checks=_excluded())
 
-    LinkedCalls.run(settings=settings(max_examples=STATEFUL_STEPS // 4, stateful_step_count=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)))
+    # Which rules can run depends on what the shared local server answers (a campaign id taken by an earlier test
+    # answers 409, not 201), so a replayed sequence may draw differently: no shrinking (a failure is reported as
+    # found), and one fresh run if Hypothesis still meets such a sequence. A failing check fails either run.
+    run = settings(
+        max_examples=STATEFUL_STEPS // 4, stateful_step_count=8, deadline=None, database=None,
+        phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck),
+    )
+    try:
+        LinkedCalls.run(settings=run)
+    except FlakyStrategyDefinition:
+        LinkedCalls.run(settings=run)
 
 
 # --- a hypothesis fuzzer of hostile JSON, signed -------------------------------------------------------------------

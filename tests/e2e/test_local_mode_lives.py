@@ -88,10 +88,10 @@ def test_the_printed_curl_examples_run_and_their_click_and_view_count(local_mode
     commands = [line.strip() for line in printed.splitlines() if line.strip().startswith("curl ")]
     assert len(commands) >= 4
     code = printed.split("/r/", 1)[1].split()[0]
-    before = {item["sk"] for item in storage.events(code)}
+    before = {(item["kind"], item["id"]) for item in storage.events(code)}
     for command in commands:
         ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60)
         assert ran.returncode == 0 and not ran.stdout.startswith('{"error"'), (command, ran.stdout[:500], ran.stderr)
-    new = [item for item in storage.events(code) if item["sk"] not in before]
+    new = [item for item in storage.events(code) if (item["kind"], item["id"]) not in before]
     assert {item["kind"] for item in new} >= {"click", "view", "share"}
     assert all(item["bot"] is False for item in new if item["kind"] in ("click", "view")), new

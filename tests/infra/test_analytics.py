@@ -39,8 +39,16 @@ def in_metrics_bucket(synthesized: Synthesized, value: Any) -> str:
     return "".join("<bucket>" if part == bucket_ref else part for part in parts)
 
 
+def daily_table(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    """The daily metrics table (the raw events table is tests/infra/test_archive.py's)."""
+    ((logical_id, table),) = [
+        (i, t) for i, t in synthesized.resources("AWS::Glue::Table").items() if t["Properties"]["TableInput"]["Name"] == "daily_metrics"
+    ]
+    return logical_id, table["Properties"]
+
+
 def table_input(synthesized: Synthesized) -> dict[str, Any]:
-    return only(synthesized, "AWS::Glue::Table")[1]["TableInput"]
+    return daily_table(synthesized)[1]["TableInput"]
 
 
 def sample_object() -> dict[str, Any]:
@@ -92,7 +100,7 @@ def test_every_column_reads_a_field_the_job_writes_with_its_type(synthesized: Sy
 
 def test_table_is_external_json_at_the_daily_metrics_prefix(synthesized: Synthesized) -> None:
     database_id, _ = only(synthesized, "AWS::Glue::Database")
-    properties = only(synthesized, "AWS::Glue::Table")[1]
+    properties = daily_table(synthesized)[1]
     assert properties["DatabaseName"] == {"Ref": database_id}
     assert properties["CatalogId"] == {"Ref": "AWS::AccountId"}
     table = properties["TableInput"]
@@ -168,7 +176,7 @@ def test_workgroup_writes_encrypted_results_to_the_athena_results_prefix(synthes
 def test_outputs_name_the_database_table_and_workgroup(synthesized: Synthesized) -> None:
     outputs = synthesized.template_json["Outputs"]
     assert outputs["GlueDatabaseName"]["Value"] == {"Ref": only(synthesized, "AWS::Glue::Database")[0]}
-    assert outputs["GlueTableName"]["Value"] == {"Ref": only(synthesized, "AWS::Glue::Table")[0]}
+    assert outputs["GlueTableName"]["Value"] == {"Ref": daily_table(synthesized)[0]}
     assert outputs["AthenaWorkGroupName"]["Value"] == {"Ref": only(synthesized, "AWS::Athena::WorkGroup")[0]}
     for key in ("GlueDatabaseName", "GlueTableName", "AthenaWorkGroupName"):
         assert len(outputs[key]["Description"]) > 20

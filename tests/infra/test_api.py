@@ -63,9 +63,11 @@ def test_default_stage_throttles_and_logs_access_without_personal_data(synthesiz
 
     log_group_id = properties["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
     assert synthesized.template_json["Resources"][log_group_id]["Properties"]["RetentionInDays"] == 30
+    # Half the ingestion price: the access log is searched when debugging, never filtered into metrics.
+    assert synthesized.template_json["Resources"][log_group_id]["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"
     log_format = properties["AccessLogSettings"]["Format"]
     fields = json.loads(log_format)
-    assert {"requestId", "routeKey", "status", "integrationError"} <= set(fields)
+    assert {value.removeprefix("$context.") for value in fields.values()} >= {"requestId", "routeKey", "status", "integrationErrorMessage", "error.message"}
     # SPEC §6: no raw IP address or user agent is stored anywhere, access logs included.
     assert "sourceIp" not in log_format and "userAgent" not in log_format
 

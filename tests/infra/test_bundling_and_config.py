@@ -97,7 +97,8 @@ def test_layer_is_built_for_the_functions_runtime_and_architecture() -> None:
 
 def test_every_function_declares_its_access() -> None:
     for definition in FUNCTIONS:
-        assert access_for(definition.name).table_definitions, definition.name
+        access = access_for(definition.name)
+        assert access.table_definitions or access.stream_reads, definition.name
     with pytest.raises(KeyError, match="infra/permissions.py"):
         access_for("undeclared")
     assert all(actions for access in ACCESS.values() for actions in access.tables.values())
@@ -114,6 +115,7 @@ def test_config_defaults_match_cdk_json() -> None:
     read = {f"wom:{key}" for key in StackConfig().throttle_limits()} | {
         "wom:corsOrigins",
         "wom:rawEventRetentionDays",
+        "wom:hotEventDays",
         "wom:logLevel",
         "wom:alarmEmail",
         "wom:alarmTopicArn",
@@ -123,6 +125,13 @@ def test_config_defaults_match_cdk_json() -> None:
         "wom:removalPolicy",
     }
     assert {key for key in cdk_json_context() if key.startswith("wom:")} <= read
+
+
+def test_the_hot_window_lies_within_the_retention() -> None:
+    assert config({"wom:hotEventDays": "20"}).hot_event_days == 20
+    for bad in ({"wom:hotEventDays": 0}, {"wom:hotEventDays": 401}, {"wom:hotEventDays": 91, "wom:rawEventRetentionDays": 90}):
+        with pytest.raises(ValueError, match="wom:hotEventDays"):
+            config(bad)
 
 
 def test_config_reads_alarm_targets_and_throttles() -> None:

@@ -13,7 +13,9 @@ from cfnlint.api import ManualArgs, lint_file
 
 from infra.bundling import app_code_files
 from infra.permissions import access_for
+from shared.platform.resources import TABLES
 from shared.platform.deployment import FUNCTIONS, ROUTES
+from shared.platform.resources import TABLES
 from tests.infra.conftest import REPO_ROOT, Synthesized
 
 # CDK adds an explicit DependsOn from each function to its role next to the GetAtt; harmless and not ours.
@@ -52,13 +54,16 @@ def test_acknowledgements_are_the_expected_ones_with_reasons(synthesized: Synthe
         + ["AwsSolutions-SMG4"] * len(secrets)
         # The jobs' dead-letter queues, which cdk-nag only recognises as such behind another queue's redrive.
         + ["AwsSolutions-SQS3"] * len(synthesized.resources("AWS::SQS::Queue"))
-        # Object writes under a key prefix (the metrics job's daily objects), the one wildcard the roles hold.
+        # Object writes and reads under a key prefix (daily objects, the raw event archive), the one wildcard the roles hold.
         + [
             f"AwsSolutions-IAM5[Resource::<{synthesized.logical_id('AWS::S3::Bucket', 'StorageMetricsBucket')}.Arn>/{prefix}*]"
             for definition in FUNCTIONS
-            for prefixes in access_for(definition.name).bucket_writes.values()
+            for grants in (access_for(definition.name).bucket_writes, access_for(definition.name).bucket_reads)
+            for prefixes in grants.values()
             for prefix in prefixes
         ]
+        # No point-in-time recovery where a backup would outlive the salts' 48 hours, or copy the archived events.
+        + ["AwsSolutions-DDB3"] * sum(not table.point_in_time_recovery for table in TABLES)
     )
     assert sorted(rule for _, rule, _ in acknowledged) == sorted(expected)
 

@@ -11,7 +11,18 @@ from infra.constructs.buses import BUSES
 from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
 from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
-from shared.platform.resources import METRICS_BUCKET, REFERRALS_TABLE, REWARDS_BUS, TABLES, BusDefinition, IndexDefinition
+from shared.platform.resources import (
+    EVENTS_TABLE,
+    HASH_KEY_SECRET,
+    METRICS_BUCKET,
+    REFERRALS_TABLE,
+    REWARDS_BUS,
+    SALTS_TABLE,
+    SECRETS,
+    TABLES,
+    BusDefinition,
+    IndexDefinition,
+)
 from shared.platform.settings import ENV_VARS
 from tests.infra.conftest import Synthesized
 
@@ -53,7 +64,7 @@ def actions(statement: dict[str, Any]) -> list[str]:
 def resource_keys(statement: dict[str, Any]) -> list[str]:
     """One key per resource (CDK merges statements with the same actions): a table's logical id, else its JSON."""
     resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    return [r["Fn::GetAtt"][0] if isinstance(r, dict) and "Fn::GetAtt" in r else json.dumps(r) for r in resources]
+    return [r["Fn::GetAtt"][0] if isinstance(r, dict) and "Fn::GetAtt" in r and r["Fn::GetAtt"][1] == "Arn" else json.dumps(r) for r in resources]
 
 
 def table_logical_id(synthesized: Synthesized, table_definition) -> str:
@@ -115,6 +126,10 @@ def test_function_logs_to_its_own_log_group_with_retention(
 ) -> None:
     properties = function_resource(synthesized, definition)[1]["Properties"]
     log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    # JSON, Lambda's own lines only at WARN and above (no START/END/REPORT per request), the app at wom:logLevel.
+    assert {k: v for k, v in properties["LoggingConfig"].items() if k != "LogGroup"} == {
+        "LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"
+    }
     log_group = synthesized.template_json["Resources"][log_group_id]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["RetentionInDays"] == 30
@@ -138,14 +153,15 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
     assert (variables.get(METRICS_BUCKET.env_var) == {"Ref": bucket_id}) == (METRICS_BUCKET in ACCESS[definition.name].bucket_definitions)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
-    assert variables[ENV_VARS["raw_event_retention_days"]] == "400"
+    assert variables[ENV_VARS["hot_event_days"]] == "35"
     assert variables[ENV_VARS["cors_origins"]] == ""
-    access = ACCESS[definition.name]
-    for variable, reads in (("hash_key_secret_arn", access.reads_hash_key), ("signing_secret_arn", access.reads_signing_secret), ("status_token_key_secret_arn", access.reads_status_token_key)):
-        assert (ENV_VARS[variable] in variables) == reads, variable
-        if reads:
-            secret_id = variables[ENV_VARS[variable]]["Ref"]
-            assert synthesized.template_json["Resources"][secret_id]["Type"] == "AWS::SecretsManager::Secret"
+    # Told the ARN of exactly the secrets it may read, each a Secrets Manager secret of the stack.
+    for secret in SECRETS:
+        assert (secret.arn_env_var in variables) == (secret in ACCESS[definition.name].reads_secrets), secret.name
+        if secret.arn_env_var in variables:
+            secret_id = variables[secret.arn_env_var]["Ref"]
+            resource = synthesized.template_json["Resources"][secret_id]
+            assert resource["Type"] == "AWS::SecretsManager::Secret" and resource["Properties"]["Name"].endswith("/" + secret.name)
 
 
 def test_one_distinct_role_per_function(synthesized: Synthesized) -> None:
@@ -182,15 +198,24 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
         expected[bus_logical_id(synthesized, bus)] = {"events:PutEvents"}
     for prefixes in access.bucket_writes.values():
         expected |= {bucket_objects_key(synthesized, prefix): {"s3:PutObject"} for prefix in prefixes}
+    for prefixes in access.bucket_reads.values():
+        for prefix in prefixes:
+            expected.setdefault(bucket_objects_key(synthesized, prefix), set()).add("s3:GetObject")
+        expected[synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")] = {"s3:ListBucket"}
+    for table in access.stream_reads:
+        expected[json.dumps({"Fn::GetAtt": [table_logical_id(synthesized, table), "StreamArn"]})] = {
+            "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"
+        }
+        # Batches given up go to the archive's failure queue.
+        expected[synthesized.logical_id("AWS::SQS::Queue", "ArchiveFailures")] = {"sqs:SendMessage"}
     if definition.name in {schedule.function for schedule in SCHEDULES}:
         # Its failed asynchronous runs go to the job's dead-letter queue (the on-failure destination).
         expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
     secret_grants = {key: value for key, value in granted.items() if "secretsmanager" in " ".join(value)}
     assert {key: value for key, value in granted.items() if key not in secret_grants} == expected
-    assert len(secret_grants) == access.reads_hash_key + access.reads_signing_secret + access.reads_status_token_key
+    assert sorted(secret_grants) == sorted(key for key in secret_grants if any(f"/{s.name}-??????" in key for s in access.reads_secrets))
+    assert len(secret_grants) == len(access.reads_secrets)
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secret_grants.values())
-    for reads, name in ((access.reads_hash_key, "email-hash-key"), (access.reads_signing_secret, "signing-secret"), (access.reads_status_token_key, "status-token-key")):
-        assert any(f"{name}-??????" in key for key in secret_grants) == reads, name
 
 
 def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> None:
@@ -210,18 +235,47 @@ def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> 
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
     }
+    # It reads codes and campaigns from the referrals table and writes nothing there: the salts have their own.
+    by_resource = granted_by_resource(synthesized, tracking)
+    assert by_resource[table_logical_id(synthesized, REFERRALS_TABLE)] == {"dynamodb:GetItem"}
+    assert by_resource[table_logical_id(synthesized, SALTS_TABLE)] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+
+
+def test_privacy_role_erases_through_the_referrals_table_and_the_due_index_only(synthesized: Synthesized) -> None:
+    (privacy,) = [definition for definition in FUNCTIONS if definition.name == "privacy"]
+    granted = granted_by_resource(synthesized, privacy)
+    # Reads by key and by one partition (a customer's index, an advocate's records), never a Scan.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    }
+    (due,) = [index for index in REFERRALS_TABLE.indexes if index.name == "due"]
+    assert granted.pop(index_resource_key(synthesized, due)) == {"dynamodb:Query"}
+    assert granted.pop(table_logical_id(synthesized, SALTS_TABLE)) == {"dynamodb:DeleteItem", "dynamodb:GetItem"}
+    assert granted.pop(dead_letter_queue_id(synthesized, "privacy")) == {"sqs:SendMessage"}
+    # No secret (it works from the customer key the receipt holds), no event, no bucket, no events table.
+    (logs,) = granted.values()
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Synthesized) -> None:
     (conversions,) = [definition for definition in FUNCTIONS if definition.name == "conversions"]
     granted = granted_by_resource(synthesized, conversions)
-    events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
+    events, referrals = (table_logical_id(synthesized, table) for table in (EVENTS_TABLE, REFERRALS_TABLE))
     # The click lookup, and each conversion's and refund's fact for the metrics job.
     assert granted.pop(events) == {"dynamodb:GetItem", "dynamodb:PutItem"}
-    assert granted.pop(referrals) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # Orders and refunds; the buyer's customer index (a reference, and a check of the customer's state).
+    assert granted.pop(referrals) == {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
-    assert sorted("signing-secret-??????" in key for key in secrets) == [False, True]
-    assert any("email-hash-key-??????" in key for key in secrets)
+    # Wom-Signature, Stripe's and Shopify's webhook secrets, and the email hash key: nothing else.
+    names = ("signing-secret", "stripe-webhook-secret", "shopify-secret", "email-hash-key")
+    assert len(secrets) == len(names)
+    assert all(sum(f"/{name}-??????" in key for key in secrets) == 1 for name in names)
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secrets.values())
     (logs,) = [value for key, value in granted.items() if key not in secrets]
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -263,7 +317,7 @@ def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synth
     assert granted.pop(bus_logical_id(synthesized, REWARDS_BUS)) == {"events:PutEvents"}
     assert granted.pop(dead_letter_queue_id(synthesized, "rewards")) == {"sqs:SendMessage"}
     # The facts of reward changes, put in the events table: no read of it.
-    assert granted.pop(table_logical_id(synthesized, TABLES[0])) == {"dynamodb:PutItem"}
+    assert granted.pop(table_logical_id(synthesized, EVENTS_TABLE)) == {"dynamodb:PutItem"}
     # And nothing else: its log group only (no secret).
     (logs,) = granted.values()
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -272,13 +326,16 @@ def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synth
 def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synthesized) -> None:
     (metrics,) = [definition for definition in FUNCTIONS if definition.name == "metrics"]
     granted = granted_by_resource(synthesized, metrics)
-    events, referrals = (table_logical_id(synthesized, table) for table in TABLES)
+    events, referrals = (table_logical_id(synthesized, table) for table in (EVENTS_TABLE, REFERRALS_TABLE))
     # A campaign-day is read by Query on its partitions: no Scan, no write to the events.
     assert granted.pop(events) == {"dynamodb:Query"}
     # The campaign list (Query), advocates' daily activity (puts), and set-aside campaign-days (put, delete).
     assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"}
     # Objects under metrics/daily/ only: no read, no delete, no other prefix (Athena's results are elsewhere).
     assert granted.pop(bucket_objects_key(synthesized, "metrics/daily/")) == {"s3:PutObject"}
+    # The raw event archive, for a day older than the hot window: read and list under events/ only.
+    assert granted.pop(bucket_objects_key(synthesized, "events/")) == {"s3:GetObject"}
+    assert granted.pop(synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")) == {"s3:ListBucket"}
     assert granted.pop(dead_letter_queue_id(synthesized, "metrics")) == {"sqs:SendMessage"}
     (logs,) = granted.values()
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -298,5 +355,5 @@ def test_hash_key_is_readable_only_by_its_readers(synthesized: Synthesized) -> N
     (policy,) = synthesized.resources("AWS::SecretsManager::ResourcePolicy").values()
     (deny,) = policy["Properties"]["ResourcePolicy"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Action"] == "secretsmanager:GetSecretValue"
-    readers = [{"Fn::GetAtt": [role_of(synthesized, d), "Arn"]} for d in FUNCTIONS if ACCESS[d.name].reads_hash_key]
+    readers = [{"Fn::GetAtt": [role_of(synthesized, d), "Arn"]} for d in FUNCTIONS if HASH_KEY_SECRET in ACCESS[d.name].reads_secrets]
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": readers}}

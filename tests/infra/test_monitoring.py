@@ -38,6 +38,7 @@ def expected_alarm_names() -> set[str]:
     names |= {f"Wom-{d.name.capitalize()}{kind}" for d in FUNCTIONS for kind in ("Errors", "Throttles")}
     names |= {f"Wom-{t.logical_id}{kind}" for t in TABLES for kind in ("ReadThrottles", "WriteThrottles", "SystemErrors")}
     names |= {f"Wom-{d.name.capitalize()}JobDeadLetters" for d in JOB_FUNCTIONS}
+    names.add("Wom-ArchiveWriterDeadLetters")  # the archive writer's failure destination (infra/constructs/archive.py)
     return names
 
 
@@ -326,6 +327,14 @@ def test_dashboard_dead_letter_queues(synthesized: Synthesized, dashboard: Dashb
             "Maximum",
         )
         for d in JOB_FUNCTIONS
+    ] + [
+        (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            f"<GetAtt {synthesized.logical_id('AWS::SQS::Queue', 'ArchiveFailures')}.QueueName>",
+            "Maximum",
+        )
     ]
     # No spill queue in the stack yet: no spill graphs.
     assert not [w for w in dashboard.widgets if "Spill" in w["properties"].get("title", "")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, REFERRALS_TABLE, TABLES, TableDefinition
+from shared.platform.resources import ARCHIVE_PREFIX, ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, EVENTS_TABLE, REFERRALS_TABLE, SALTS_TABLE, TABLES, TableDefinition
 from tests.infra.conftest import REPO_ROOT, Synthesized
 from tests.infra.test_functions import table_logical_id
 
@@ -19,7 +19,13 @@ def test_table(synthesized: Synthesized, definition: TableDefinition) -> None:
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     properties = table["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
-    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # Continuous backups where the table is the only copy: the referrals. Raw events are archived in S3 instead.
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": definition.point_in_time_recovery}
+    assert definition.point_in_time_recovery == (definition.logical_id == "ReferralsTable")
+    if definition.stream_view_type:
+        assert properties["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    else:
+        assert "StreamSpecification" not in properties
     assert properties["KeySchema"] == [
         {"AttributeName": definition.partition_key, "KeyType": "HASH"},
         {"AttributeName": definition.sort_key, "KeyType": "RANGE"},
@@ -46,6 +52,20 @@ def test_table(synthesized: Synthesized, definition: TableDefinition) -> None:
         assert properties["TimeToLiveSpecification"] == {"AttributeName": definition.ttl_attribute, "Enabled": True}
     else:
         assert "TimeToLiveSpecification" not in properties
+
+
+def test_only_the_salts_and_events_tables_go_without_point_in_time_recovery(synthesized: Synthesized) -> None:
+    """SPEC §6: a salt is destroyed 48 hours after its day began, and a backup must not keep it for 35 days; raw
+    events are in the archive. The referrals table, the only copy of what it holds, keeps its backups."""
+    recovery = {
+        definition.logical_id: synthesized.template_json["Resources"][table_logical_id(synthesized, definition)]["Properties"][
+            "PointInTimeRecoverySpecification"
+        ]["PointInTimeRecoveryEnabled"]
+        for definition in TABLES
+    }
+    assert recovery == {EVENTS_TABLE.logical_id: False, REFERRALS_TABLE.logical_id: True, SALTS_TABLE.logical_id: False}
+    salts = synthesized.template_json["Resources"][table_logical_id(synthesized, SALTS_TABLE)]["Properties"]
+    assert salts["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def test_referrals_table_has_the_due_and_listing_indexes(synthesized: Synthesized) -> None:
@@ -108,12 +128,20 @@ def test_the_status_token_key_is_generated_and_retained(synthesized: Synthesized
     assert key["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
 
 
-def test_athena_results_expire_and_the_metrics_do_not(synthesized: Synthesized) -> None:
+def test_athena_results_and_raw_events_expire_and_the_metrics_do_not(synthesized: Synthesized) -> None:
     (bucket,) = synthesized.resources("AWS::S3::Bucket").values()
-    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 30
-    assert rule["Prefix"] == ATHENA_RESULTS_PREFIX
-    assert not DAILY_METRICS_PREFIX.startswith(rule["Prefix"])
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert set(rules) == {"ExpireAthenaResults", "ExpireRawEvents", "RawEventsToGlacierInstantRetrieval"}
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
+    results = rules["ExpireAthenaResults"]
+    assert results["ExpirationInDays"] == 30 and results["Prefix"] == ATHENA_RESULTS_PREFIX
+    # Every archived object expires at wom:rawEventRetentionDays, whatever its size (no size filter on this rule).
+    assert rules["ExpireRawEvents"] == {"Id": "ExpireRawEvents", "Prefix": ARCHIVE_PREFIX, "ExpirationInDays": 400, "Status": "Enabled"}
+    # Only objects big enough for Glacier IR's 128 KiB minimum move, after 90 days (then 310 days there, past its 90).
+    cold = rules["RawEventsToGlacierInstantRetrieval"]
+    assert cold["Prefix"] == ARCHIVE_PREFIX and cold["ObjectSizeGreaterThan"] == "131072"
+    assert cold["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}] and "ExpirationInDays" not in cold
+    assert not any(DAILY_METRICS_PREFIX.startswith(rule["Prefix"]) for rule in rules.values())
 
 
 RETAINED_TYPES = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret"}
@@ -126,7 +154,7 @@ def test_an_operators_stack_keeps_its_data_and_only_the_secrets_have_fixed_names
     retained = {logical_id: r for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain"}
     assert {r["Type"] for r in retained.values()} == RETAINED_TYPES
     fixed_names = sorted(r["Properties"]["Name"] for r in retained.values() if r["Type"] == "AWS::SecretsManager::Secret")
-    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/signing-secret", "wom/Wom/status-token-key"]
+    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/shopify-secret", "wom/Wom/signing-secret", "wom/Wom/status-token-key", "wom/Wom/stripe-webhook-secret"]
     assert not any("TableName" in r["Properties"] or "BucketName" in r["Properties"] for r in retained.values())
     teardown = (REPO_ROOT / "docs" / "deploying.md").read_text().split("## Teardown", 1)[1]
     for name in fixed_names:
@@ -152,3 +180,12 @@ def test_a_test_stack_destroys_everything(test_stack: dict) -> None:
     assert not [logical_id for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain" or r.get("UpdateReplacePolicy") == "Retain"]
     assert {r["Type"] for r in resources.values() if r.get("DeletionPolicy") == "Delete"} >= RETAINED_TYPES
     assert [r["Type"] for r in resources.values() if r["Type"] == "Custom::S3AutoDeleteObjects"] == ["Custom::S3AutoDeleteObjects"]
+
+
+@pytest.mark.parametrize("retention,cold", [(400, True), (180, True), (179, False), (30, False)])
+def test_raw_events_move_to_a_cheaper_class_only_where_it_pays(retention: int, cold: bool) -> None:
+    from infra.constructs.storage import archive_lifecycle
+
+    rules = archive_lifecycle(retention)
+    assert rules[0].expiration.to_days() == retention
+    assert (len(rules) == 2) == cold

@@ -14,7 +14,7 @@ from shared import wiring
 from shared.platform.resources import TABLES
 from tests.support.http_events import LambdaContext, http_event
 
-ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards")
+ADMIN_ROUTES_PREFIX = ("/v1/campaigns", "/openapi.json", "/v1/advocates", "/v1/rewards", "/v1/customers", "/v1/erasures")
 
 
 @pytest.fixture
@@ -74,11 +74,19 @@ def all_items(dynamodb) -> dict[str, list[dict]]:
     return out
 
 
-def event_items(dynamodb) -> list[dict]:
+def stored_event_items(dynamodb) -> list[dict]:
+    """The events table's items as stored (short names, nothing the key holds)."""
     from shared.platform.dynamo import deserialise
 
     events = next(t for t in TABLES if t.logical_id == "EventsTable")
     return [deserialise(i) for i in dynamodb.scan(TableName=events.local_name)["Items"]]
+
+
+def event_items(dynamodb) -> list[dict]:
+    """The events table's items in the domain's names, read as the application reads them."""
+    from shared.platform.event_items import read_event
+
+    return [read_event(item) for item in stored_event_items(dynamodb)]
 
 
 @pytest.fixture

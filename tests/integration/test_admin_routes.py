@@ -147,13 +147,36 @@ def test_a_campaigns_advocates_are_listed_and_looked_up_by_customer_id(api):
     api("POST", "/v1/campaigns/other/advocates", body={"customer_id": "c-9"})
     pages = _pages(api, "/v1/campaigns/spring/advocates", "advocates", limit="2")
     listed = [a for page in pages for a in page]
-    assert [a["customer_id"] for a in listed] == ["c-1", "c-2", "c-3"]
+    # Each once, in the order of their customer keys (keyed hashes: the table holds no raw id in a key).
+    assert sorted(a["customer_id"] for a in listed) == ["c-1", "c-2", "c-3"]
     for advocate in listed:
         assert {k: advocate[k] for k in ("advocate_id", "code", "link")} == enrolled[advocate["customer_id"]]
         assert advocate["campaign_id"] == "spring" and advocate["created_at"].endswith("Z")
     found = api("GET", "/v1/campaigns/spring/advocates", query={"customer_id": "c-2"})["json"]
-    assert found == {"advocates": [listed[1]], "next_cursor": None}
+    assert found == {"advocates": [next(a for a in listed if a["customer_id"] == "c-2")], "next_cursor": None}
     assert api("GET", "/v1/campaigns/spring/advocates", query={"customer_id": "c-9"})["json"] == {"advocates": [], "next_cursor": None}
     assert api("GET", "/v1/campaigns/ghost/advocates")["json"]["error"]["code"] == "campaign_not_found"
     other_cursor = api("GET", "/v1/campaigns/spring/advocates", query={"limit": "1"})["json"]["next_cursor"]
     assert api("GET", "/v1/campaigns/other/advocates", query={"cursor": other_cursor})["statusCode"] == 400
+
+
+def test_an_attribution_window_longer_than_the_hot_window_is_refused(api, aws, monkeypatch):
+    from shared import wiring
+    from shared.platform.resources import REFERRALS_TABLE
+
+    monkeypatch.setenv("WOM_HOT_EVENT_DAYS", "20")
+    wiring.reset()
+    refused = api("POST", "/v1/campaigns", body={**CAMPAIGN, "attribution_window_days": 21})
+    assert refused["statusCode"] == 400
+    assert refused["json"]["error"]["code"] == "attribution_window_too_long"
+    assert "20" in refused["json"]["error"]["message"]
+    assert aws.scan(TableName=REFERRALS_TABLE.local_name)["Items"] == []
+    assert api("POST", "/v1/campaigns", body={**CAMPAIGN, "attribution_window_days": 20})["statusCode"] == 201
+    patched = api("PATCH", "/v1/campaigns/spring", body={"attribution_window_days": 30})
+    assert patched["statusCode"] == 400 and patched["json"]["error"]["code"] == "attribution_window_too_long"
+    assert api("GET", "/v1/campaigns/spring")["json"]["attribution_window_days"] == 20
+    # The default hot window (35 days) admits the default attribution window (30).
+    monkeypatch.delenv("WOM_HOT_EVENT_DAYS")
+    wiring.reset()
+    assert api("PATCH", "/v1/campaigns/spring", body={"attribution_window_days": 35})["statusCode"] == 200
+    assert api("PATCH", "/v1/campaigns/spring", body={"attribution_window_days": 36})["statusCode"] == 400

@@ -105,3 +105,29 @@ def test_the_gateway_refuses_a_tampered_or_foreign_sigv4_signature(deployed_stac
     assert send(lambda p: None) == 401
     # The genuine signature reaches the function (which answers the incomplete body with a 400).
     assert send(api.sign) == 400
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse .*WaitConditionHandle:UserWarning")
+def test_wom_erase_and_wom_erasures_get_through_the_deployed_api(deployed_stack, capsys):
+    import json
+
+    from local.cli import main
+    from shared import wiring
+
+    main(["campaigns", "create", "autumn", "--stack", deployed_stack, "--name", "Autumn", "--destination-url", "https://shop.example.com/", "--advocate-reward", "flat:500"])
+    capsys.readouterr()
+    assert main(["advocates", "enrol", "autumn", "leaving@example.org", "--consent-terms", "t-7", "--marketing", "--stack", deployed_stack]) == 0
+    advocate = json.loads(capsys.readouterr().out)
+    assert main(["advocates", "get", advocate["advocate_id"], "--stack", deployed_stack]) == 0
+    assert json.loads(capsys.readouterr().out)["consent"]["terms_version"] == "t-7"
+
+    assert main(["erase", "leaving@example.org", "--stack", deployed_stack]) == 0
+    receipt = json.loads(capsys.readouterr().out)
+    assert receipt["status"] == "pending"
+    wiring.privacy_job().run(wiring.now())
+    assert main(["erasures", "get", receipt["erasure_id"], "--stack", deployed_stack]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["status"] == "completed" and done["erased"]["advocates"] == 1
+    assert main(["advocates", "get", advocate["advocate_id"], "--stack", deployed_stack]) == 1
+    assert main(["advocates", "enrol", "autumn", "x", "--marketing", "--stack", deployed_stack]) == 1
+    assert "--consent-terms" in capsys.readouterr().err

@@ -290,9 +290,10 @@ def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) 
 
 def test_conversion_facts_carry_no_customer_data(scripted_day) -> None:
     from shared.platform.dynamo import deserialise
+    from shared.platform.event_items import read_event
 
     items = [deserialise(i) for i in boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name)["Items"]]
-    facts = [i for i in items if i["kind"] in ("conversion", "refund", "reward_created", "reward_voided")]
+    facts = [i for i in items if read_event(i)["kind"] in ("conversion", "refund", "reward_created", "reward_voided")]
     assert len(facts) == 9 + 2 + 4 + 2  # conversions (8 on DAY, 1 the next day), refunds, rewards created and voided
     for fact in facts:
         assert not {"customer_id", "customer_email", "customer_email_hash", "metadata", "order_id"} & set(fact)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.integration.conftest import all_items, event_items
+from tests.integration.conftest import all_items, event_items, stored_event_items
 from tests.support.http_events import BROWSER_UA
 
 SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
@@ -72,7 +72,7 @@ def test_bots_and_link_previews_are_redirected_and_flagged(api, advocate, aws, u
     assert response["statusCode"] == 302
     [click] = _clicks(aws)
     assert click["bot"] is True
-    assert "visitor" not in click
+    assert click["visitor"] is None
 
 
 def test_head_redirects_but_is_not_recorded(api, advocate, aws):
@@ -88,7 +88,34 @@ def test_do_not_track_still_counts_without_a_visitor_hash(api, advocate, aws, he
     api("GET", f"/r/{advocate['code']}", headers={header: "1"})
     clicks = _clicks(aws)
     assert len(clicks) == 2
-    assert all("visitor" not in c and c["bot"] is False for c in clicks)
+    # No hash of the visitor: each click's token is random, so each is a visitor of its own.
+    assert all(c["bot"] is False and c["hits"] == 1 for c in clicks)
+    assert len({c["visitor"] for c in clicks}) == 2
+
+
+def test_the_same_visitor_has_one_token_all_day_and_a_click_item_per_hour(api, advocate, aws, monkeypatch):
+    from datetime import UTC, datetime
+
+    from shared import wiring
+
+    for hour in (9, 9, 15):
+        wiring.use_clock(lambda hour=hour: datetime(2026, 11, 20, hour, 30, tzinfo=UTC))
+        api("GET", f"/r/{advocate['code']}")
+    clicks = sorted(_clicks(aws), key=lambda c: c["at"])
+    assert [c["hits"] for c in clicks] == [2, 1]
+    assert clicks[0]["visitor"] == clicks[1]["visitor"] and clicks[0]["click_id"] != clicks[1]["click_id"]
+
+
+def test_event_items_store_nothing_their_key_or_click_id_holds(api, advocate, aws):
+    api("GET", f"/r/{advocate['code']}")
+    api("GET", "/p.gif", query={"t": "view", "c": advocate["code"], "ch": "email"})
+    api("POST", "/v1/events", body={"events": [{"type": "share", "code": advocate["code"], "event_id": "s-1", "occurred_at": None}]})
+    stored = stored_event_items(aws)
+    assert len(stored) == 3
+    for item in stored:
+        assert not {"kind", "campaign_id", "code", "click_id", "visitor", "event_id"} & set(item), item
+        assert advocate["code"] not in json.dumps({k: v for k, v in item.items() if k not in ("pk", "sk")}, default=str)
+        assert all(len(name) <= 2 for name in item if name not in ("pk", "sk", "expires_at")), item
 
 
 def test_pixel_records_valid_input(api, advocate, aws):

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from functions.tracking.routes import router
+from functions.tracking import handler as tracking_handler
 from local.settings import function_environment, local_settings
-from shared.platform.http import create_resolver
+from shared import wiring
 from shared.platform.settings import settings_from_env
 from tests.support.http_events import LambdaContext, http_event
 
 
 def preflight(origins: tuple[str, ...], origin: str) -> dict:
-    app = create_resolver(origins)
-    app.include_router(router)
+    """The tracking function's own answer to a browser's preflight (it answers CORS itself, without Powertools)."""
     headers = {"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
-    return app.resolve(http_event("OPTIONS", "/v1/events", headers=headers), LambdaContext())
+    wiring.reset()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WOM_CORS_ORIGINS", ",".join(origins))
+        try:
+            return tracking_handler.lambda_handler(http_event("OPTIONS", "/v1/events", headers=headers), LambdaContext())
+        finally:
+            wiring.reset()
 
 
 def allowed(response: dict) -> str | None:

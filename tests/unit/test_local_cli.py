@@ -41,3 +41,17 @@ def test_send_refund_needs_its_ids_and_an_integer_amount():
     for missing in (["--order-id", "o-1", "--amount", "1"], ["--refund-id", "r", "--order-id", "o", "--amount", "1.5"]):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["send", "refund", *missing])
+
+
+def test_erase_takes_one_customer_id_an_optional_wait_and_the_admin_targets(capsys):
+    from local.erase import erase
+
+    args = build_parser().parse_args(["erase", "cust 1@example.org", "--wait", "30", "--stack", "Wom"])
+    assert (args.handler, args.customer_id, args.wait, args.stack) == (erase, "cust 1@example.org", 30, "Wom")
+    assert build_parser().parse_args(["erase", "c"]).wait is None
+    for bad in (["erase"], ["erase", "c", "--wait", "0"], ["erase", "c", "--wait", "soon"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(bad)
+    # An id no storefront could have sent: refused before any request.
+    assert erase(build_parser().parse_args(["erase", "x" * 129])) == 2
+    assert "1–128 characters" in capsys.readouterr().err

@@ -85,6 +85,10 @@ def test_who_may_call_is_documented_with_its_401(document):
         elif route.auth == "token":
             assert op["security"] == [{"statusToken": []}] and "401" in op["responses"], (method, path)
             assert schemes["statusToken"] == {"type": "apiKey", "in": "query", "name": "token", "description": schemes["statusToken"]["description"]}
+        elif route.auth == "stripe":
+            assert op["security"] == [{"stripeSignature": []}] and "400" in op["responses"], (method, path)
+        elif route.auth == "shopify":
+            assert op["security"] == [{"shopifyHmac": []}] and "401" in op["responses"], (method, path)
         else:
             assert "security" not in op and "401" not in op["responses"], (method, path)
 

@@ -85,6 +85,12 @@ def test_double_sided_rewards_have_deterministic_ids_and_holding():
     assert {p.approve_at for p in planned} == {AT + timedelta(days=30)}
 
 
+def test_a_buyer_erased_before_their_rewards_were_made_leaves_only_the_advocates():
+    erased_buyer = Conversion("cnv_1", "o-1", "attributed", "spring", "adv_1", None, "ada", 10_000, "USD", AT, 1, AT)
+    planned = plan_rewards(erased_buyer, rules(friend={"type": "flat", "value": 500}), "USD")
+    assert [(p.recipient, p.customer_id) for p in planned] == [("advocate", "ada")]
+
+
 @pytest.mark.parametrize(
     ("at", "month"),
     [

@@ -227,8 +227,8 @@ def test_a_partial_then_a_full_refund_add_up_to_the_order():
 def test_every_purchase_makes_a_valid_conversion_body(name):
     purchase = translate(name)
     body = conversion_body(purchase, buyer_id(purchase, lambda email: "h:" + email))
-    body.pop("heard_from", None)  # SPEC §3.2 field the service's model is to gain
     request = ConversionRequest.model_validate(body)
+    assert request.heard_from == purchase.attribution.heard_from
     assert (request.amount, request.currency, request.customer_id) == (purchase.amount, purchase.currency, purchase.customer_id or "h:" + purchase.customer_email)
 
 

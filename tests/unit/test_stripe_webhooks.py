@@ -392,10 +392,9 @@ def test_a_subscription_refund_finds_its_invoice_through_the_invoice_payment():
 def test_every_purchase_makes_a_valid_conversion_body(name):
     purchase = translate_stripe_event(raw(name))
     body = conversion_body(purchase, buyer_id(purchase, lambda email: "h:" + email))
-    heard_from = body.pop("heard_from", None)  # SPEC §3.2 field the service's model is to gain
     request = ConversionRequest.model_validate(body)
     assert (request.order_id, request.amount, request.currency) == (purchase.order_id, purchase.amount, purchase.currency)
-    assert heard_from == purchase.attribution.heard_from
+    assert request.heard_from == purchase.attribution.heard_from
 
 
 def test_the_buyer_is_the_customer_else_the_emails_hash_else_a_guest_of_the_order():

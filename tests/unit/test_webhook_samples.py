@@ -7,7 +7,8 @@ from pathlib import Path
 
 import stripe
 
-from local.webhook_samples import DEFAULT_SHOPIFY_SECRET, DEFAULT_STRIPE_SECRET, signed_shopify_delivery, signed_stripe_delivery
+from local.settings import DEFAULT_SHOPIFY_SECRET, DEFAULT_STRIPE_SECRET
+from local.webhook_samples import signed_shopify_delivery, signed_stripe_delivery
 from shared.conversions.webhooks.shopify import read_shopify_webhook
 from shared.conversions.webhooks.stripe import read_stripe_webhook
 

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.conversions.models import HEARD_FROM
 from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
 from shared.platform.keys import parse_click_id
 
-Source = Literal["stripe", "shopify"]
+Source = Literal["stripe", "shopify"]  # the webhook sources of shared.conversions.models.ConversionSource
 
-# SPEC §3.2: the answers to "how did you hear about us?"
-HEARD_FROM = ("friend_or_family", "social_media", "influencer", "review_site", "search", "advertising", "other")
 MAX_CODE_CANDIDATES = 5
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")  # the shape ConversionRequest accepts
 
