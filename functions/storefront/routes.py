@@ -31,7 +31,7 @@ def _base_url() -> str:
         201: answer(StorefrontAdvocate, "Enrolled"),
         200: answer(StorefrontAdvocate, "Already enrolled: the same advocate, and a fresh status token"),
         404: problem("No such campaign"),
-        409: problem("No unique referral code could be allocated: retry"),
+        409: problem("No unique referral code could be allocated (retry), or the customer is being erased (customer_being_erased)"),
     },
 )
 def enrol_from_storefront(enrolment: StorefrontEnrolment) -> tuple[StorefrontAdvocate, int]:

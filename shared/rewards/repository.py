@@ -387,7 +387,8 @@ class RewardRepository:
         if adjustment is not None:
             operations.append(self._new_reward(adjustment))
             operations += self._recipient_guards(adjustment)
-            if reward.recipient == "advocate":
+            # Not for an erased advocate (the reward lost their key): their counters went with them.
+            if reward.recipient == "advocate" and reward.customer_key:
                 operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
         if reward.recipient == "advocate":
             operations += self._referral_of(reward, progress, checked=adjustment is not None and bool(adjustment.customer_key))

@@ -284,9 +284,12 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
 def test_storefront_role_reads_and_enrols_in_the_referrals_table_only(synthesized: Synthesized) -> None:
     (storefront,) = [definition for definition in FUNCTIONS if definition.name == "storefront"]
     granted = granted_by_resource(synthesized, storefront)
-    # The enrolment transaction (conditional puts), the advocate, campaign and counters (gets), and the advocate's
-    # partition (Query: referrals and daily activity). No update, no delete, no scan, no index, no events table.
-    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    # The enrolment's transactions (conditional puts, the customer's state checked; a replaced consent updated), the
+    # advocate, campaign and counters (gets), and the advocate's partition (Query: referrals and daily activity). No
+    # delete, no scan, no index, no events table.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {
+        "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"
+    }
     secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
     assert sorted(name for key in secrets for name in ("email-hash-key", "signing-secret", "status-token-key") if f"{name}-??????" in key) == [
         "email-hash-key", "signing-secret", "status-token-key"

@@ -112,6 +112,12 @@ def test_an_enrolment_keeps_the_consent_it_carries(campaign, clock):
     assert response["statusCode"] == 201, response
     advocate = call_route("GET", f"/v1/advocates/{response['json']['advocate_id']}")["json"]
     assert advocate["consent"] == {"terms_version": "2026-10", "marketing": False, "at": iso(START)}
+    # The admin enrolment's rule too: the same customer with another consent replaces it (a new terms version).
+    clock.now += timedelta(days=1)
+    again = enrol({"campaign_id": campaign, "customer_id": "bea", "consent": {"terms_version": "2026-11", "marketing": True}})
+    assert (again["statusCode"], again["json"]["advocate_id"]) == (200, response["json"]["advocate_id"])
+    advocate = call_route("GET", f"/v1/advocates/{response['json']['advocate_id']}")["json"]
+    assert advocate["consent"] == {"terms_version": "2026-11", "marketing": True, "at": iso(clock.now)}
 
 
 @pytest.mark.parametrize(
@@ -231,10 +237,42 @@ def test_the_key_rotates_new_first_and_old_tokens_still_read(enrolled, clock, mo
     assert status(fresh)["statusCode"] == 200
 
 
-def test_an_advocate_erased_since_the_token_was_issued_is_404(enrolled):
-    Table(wiring.dynamodb_client(), REFERRALS_TABLE.local_name).delete(keys.advocate_key(enrolled["advocate_id"]))
+def erase(customer_id: str, at: datetime) -> None:
+    """The customer's erasure, requested and carried out by the privacy job."""
+    assert call_route("DELETE", f"/v1/customers/{customer_id}")["statusCode"] == 202
+    wiring.privacy_job().run(at)
+
+
+def advocate_partition(advocate_id: str) -> list[str]:
+    return [item["sk"] for item in Table(wiring.dynamodb_client(), REFERRALS_TABLE.local_name).partition(keys.advocate_key(advocate_id)["pk"], consistent=True)]
+
+
+def test_an_advocate_erased_since_the_token_was_issued_is_404_and_their_referrals_are_gone(enrolled, clock):
+    buy(enrolled["code"], "o-1", clock)
+    run_rewards(clock.now)
+    assert [r["status"] for r in status_of(enrolled)["referrals"]] == ["reward_pending"]
+    erase("ada", clock.now)
     response = status(enrolled["status_token"])
     assert (response["statusCode"], response["json"]["error"]["code"]) == (404, "advocate_not_found")
+    assert advocate_partition(enrolled["advocate_id"]) == [], "no referral (or anything else) left under the advocate"
+
+
+def test_no_referral_comes_back_for_an_advocate_being_erased_or_erased(enrolled, clock):
+    # Rewarded before the erasure; a purchase while the advocate is being erased; a refund once they are erased.
+    buy(enrolled["code"], "o-before", clock)
+    run_rewards(clock.now + HOLDING + timedelta(minutes=1))
+    assert [r["status"] for r in status_of(enrolled)["referrals"]] == ["rewarded"]
+    assert call_route("DELETE", "/v1/customers/ada")["statusCode"] == 202
+    assert buy(enrolled["code"], "o-during", clock)["status"] == "attributed", "the sale still counts"
+    assert [r["status"] for r in status_of(enrolled)["referrals"]] == ["rewarded"], "no referral written for it"
+    assert run_rewards(clock.now + HOLDING + timedelta(minutes=2))["deferred"] == 1
+    wiring.privacy_job().run(clock.now + HOLDING + timedelta(minutes=3))
+    assert advocate_partition(enrolled["advocate_id"]) == []
+
+    refund("r-after", "o-before", 10_000)
+    summary = run_rewards(clock.now + HOLDING + timedelta(minutes=4))
+    assert (summary["refunds"], summary["skipped"]) == (1, 1)  # the refund adjusts the anonymised reward; o-during has no advocate
+    assert advocate_partition(enrolled["advocate_id"]) == [], "an erased advocate's partition stays empty"
 
 
 # --- each referral's progress -------------------------------------------------------------------------------------
