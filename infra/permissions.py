@@ -76,6 +76,8 @@ ACCESS: dict[str, FunctionAccess] = {
     ),
     "admin": FunctionAccess(
         tables={
+            # A review's transaction leaves its facts (a voided or milestone reward) for the metrics job.
+            EVENTS_TABLE: ("dynamodb:PutItem",),
             # Campaign and advocate writes go through TransactWriteItems, which IAM authorises per item action;
             # listings read their page's campaigns or advocates with one BatchGetItem. An erasure request only
             # records itself (the receipt, the customer marked): the privacy job does the deleting.
@@ -88,18 +90,20 @@ ACCESS: dict[str, FunctionAccess] = {
                 "dynamodb:UpdateItem",
             ),
         },
-        # GET /v1/rewards: rewards by campaign, or by advocate, and creation time.
-        indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",)},
+        # GET /v1/rewards: rewards by campaign, or by advocate, and creation time; a campaign's ?status=held: its
+        # review queue, on the due index.
+        indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",), DUE_INDEX: ("dynamodb:Query",)},
         reads_secrets=(HASH_KEY_SECRET,),
     ),
     # Signed storefront posts and commerce webhooks (functions/conversions): click lookup on the events table; orders, refunds and the
     # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table,
-    # each with its fact for the metrics job (a Put on the events table, in the same transaction).
+    # each with its fact for the metrics job (a Put on the events table, in the same transaction); the advocate's
+    # hourly referral counters of the last 24 hours read with one Query (fraud review's velocity).
     # The buyer's customer index: a reference put with each order, and a ConditionCheck of the customer's state.
     "conversions": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
-            REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"),
         },
         # Storefront posts carry Wom-Signature; Stripe and Shopify sign their webhooks with their own secrets.
         reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET),
@@ -115,10 +119,11 @@ ACCESS: dict[str, FunctionAccess] = {
     ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
     # and takes items off the list in transactions (authorised per item action), with the facts of reward changes
-    # for the metrics job (Put on the events table); publishes reward events.
+    # for the metrics job (Put on the events table); publishes reward events. A rescore finds the rewards of past
+    # days by querying their campaign-days' partitions of the events table (never a scan).
     "rewards": FunctionAccess(
         tables={
-            EVENTS_TABLE: ("dynamodb:PutItem",),
+            EVENTS_TABLE: ("dynamodb:PutItem", "dynamodb:Query"),
             REFERRALS_TABLE: (
                 "dynamodb:ConditionCheckItem",
                 "dynamodb:DeleteItem",

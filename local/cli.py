@@ -24,6 +24,9 @@ from local.send import add_send_parser
 from local.settings import SettingsError, function_environment, local_settings
 from local.simulate import add_simulate_parser
 
+# Run by hand only: fraud review again over past conversions, in the rewards function (its by-hand event).
+RESCORE = "rescore"
+
 logger = logging.getLogger(__name__)
 
 READY_LINE = "wom is running. Press Ctrl-C to stop."
@@ -241,8 +244,13 @@ def run(args: argparse.Namespace) -> int:
 def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
     """Runs a job's handler against the running local mode unless the environment names AWS; prints its answer.
     A run that set items aside prints its summary too, and exits 1 (as its Lambda invocation fails in AWS)."""
-    from local.emulator import use_local_mode_unless_aws
     from local.jobs import job_named, run_job
+
+    return _invoke(job, lambda: run_job(job_named(job), now, day, **extra))
+
+
+def _invoke(job: str, call: Any) -> int:
+    from local.emulator import use_local_mode_unless_aws
     from shared.platform.errors import ItemsSetAside
 
     use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
@@ -251,7 +259,7 @@ def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
 
     function_logger.setLevel("CRITICAL")  # stdout carries the summary alone; set-aside items are in it
     try:
-        answer = run_job(job_named(job), now, day, **extra)
+        answer = call()
     except ItemsSetAside as error:
         print(json.dumps(error.summary, indent=2, sort_keys=True))
         print(
@@ -264,12 +272,38 @@ def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
     return 0
 
 
+# How far back `wom jobs run rescore --since` may ever reach (the archive's default retention); the rewards
+# function refuses a day before its hot window.
+RESCORE_MAX_DAYS = 400
+
+
 def run_job_once(args: argparse.Namespace) -> int:
-    """`wom jobs run <job> [--now] [--date]`: against the running local mode unless the environment names AWS."""
+    """`wom jobs run <job> [--now] [--date] [--since --apply]`: against the running local mode unless the environment
+    names AWS."""
+    now = args.now or datetime.now(UTC)
+    if args.job == RESCORE:
+        return _rescore(args, now)
+    if args.since is not None or args.apply:
+        print("wom: --since and --apply are for rescore", file=sys.stderr)
+        return 2
     if args.date is not None and args.job != "metrics":
         print("wom: --date is for the metrics job; the rewards job runs as of --now", file=sys.stderr)
         return 2
-    return _invoke_job(args.job, args.now or datetime.now(UTC), args.date)
+    return _invoke_job(args.job, now, args.date)
+
+
+def _rescore(args: argparse.Namespace, now: datetime) -> int:
+    """Dry run unless --apply: the report says what would change (or what changed)."""
+    if args.since is None or args.date is not None:
+        print("wom: rescore takes --since YYYY-MM-DD (and --apply to change what it reports)", file=sys.stderr)
+        return 2
+    days = (now.date() - args.since).days
+    if not 0 <= days < RESCORE_MAX_DAYS:
+        print(f"wom: --since must be a day from {RESCORE_MAX_DAYS - 1} days before --now to that day", file=sys.stderr)
+        return 2
+    from local.jobs import run_rescore
+
+    return _invoke(RESCORE, lambda: run_rescore(now, args.since, args.apply))
 
 
 def retry_set_aside(args: argparse.Namespace) -> int:
@@ -310,9 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one job against local mode's emulator (WOM_EMULATOR_PORT) or, with AWS_ENDPOINT_URL unset and "
         "WOM_* names set, wherever the environment points",
     )
-    run_job_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
+    run_job_parser.add_argument("job", choices=[*(schedule.name for schedule in SCHEDULES), RESCORE])
     run_job_parser.add_argument("--now", type=instant, help="ISO-8601 time to run as of (default: now)")
     run_job_parser.add_argument("--date", type=day, help="metrics: recompute this one UTC day (default: today and yesterday)")
+    run_job_parser.add_argument(
+        "--since", type=day, help="rescore: fraud review again over the conversions from this UTC day to today, with today's settings"
+    )
+    run_job_parser.add_argument("--apply", action="store_true", help="rescore: make the changes it reports (default: a dry run)")
     run_job_parser.set_defaults(handler=run_job_once)
     retry_parser = jobs_commands.add_parser(
         "retry",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
     from shared.conversions.webhooks.service import WebhookService
+    from shared.fraud.rescore import Rescore
     from shared.metrics.job import MetricsJob
     from shared.privacy.job import PrivacyJob
     from shared.privacy.service import ErasureService
@@ -177,11 +178,18 @@ def storefront() -> StorefrontService:
 
 @lru_cache(maxsize=1)
 def rewards() -> RewardService:
+    from shared.campaigns.repository import CampaignRepository
     from shared.rewards.repository import RewardRepository
     from shared.rewards.service import RewardService
 
     config, client = settings(), dynamodb_client()
-    return RewardService(RewardRepository(client, config.referrals_table), clock=now)
+    return RewardService(
+        # A review's changes leave their facts for the metrics job, as the rewards job's do.
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        clock=now,
+        retention_days=config.hot_event_days,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -198,6 +206,22 @@ def rewards_job() -> RewardsJob:
         CampaignRepository(client, config.referrals_table),
         boto3.client("events"),
         config.event_bus,
+        config.hot_event_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def rescore() -> Rescore:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.fraud.repository import CreatedRewards
+    from shared.fraud.rescore import Rescore
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return Rescore(
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        CreatedRewards(client, config.events_table),
         config.hot_event_days,
     )
 
@@ -265,6 +289,6 @@ def archive_writer() -> ArchiveWriter:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

@@ -103,6 +103,7 @@ _LINKS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("list_rewards", "200"): {
         "fulfil_reward": {"operationId": "fulfil_reward", "parameters": {"reward_id": "$response.body#/rewards/0/reward_id"}},
+        "review_reward": {"operationId": "review_reward", "parameters": {"reward_id": "$response.body#/rewards/0/reward_id"}},
     },
 }
 

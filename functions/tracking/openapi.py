@@ -59,6 +59,14 @@ class TrackedEvent(StrictModel):
 
     _utc = field_validator("occurred_at")(as_utc)
 
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _written_as_a_time(cls, value: Any) -> Any:
+        # A number is no time here (pydantic would read it as Unix seconds; the tracking parser refuses it).
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError("Input should be a valid datetime")
+        return value
+
 
 class EventBatch(BaseModel):
     events: Annotated[

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared import wiring
 from shared.platform.errors import WomError, error_body
+from shared.platform.hosts import referring_host
 from shared.platform.json_body import read_json_body
 from shared.platform.observability import tracking_logger as logger
 from shared.platform.privacy import tracking_opted_out
@@ -59,8 +60,14 @@ class Request:
 
     @property
     def visitor(self) -> Visitor:
-        """The caller as API Gateway saw it: the connection's address (never a forwarded header) and user agent."""
-        return Visitor(ip=self.source_ip, user_agent=self.user_agent, opted_out=tracking_opted_out(self.headers))
+        """The caller as API Gateway saw it: the connection's address (never a forwarded header), user agent and the
+        referring page's host (nothing else of the Referer)."""
+        return Visitor(
+            ip=self.source_ip,
+            user_agent=self.user_agent,
+            opted_out=tracking_opted_out(self.headers),
+            referrer_host=referring_host(self.headers.get("referer")),
+        )
 
 
 def response(status: int, body: str | bytes = "", content_type: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:

@@ -129,6 +129,7 @@ class CampaignRepository:
         email_hash: str | None,
         consent: RecordedConsent | None,
         created_at: str,
+        mailbox_hash: str | None = None,
     ) -> tuple[Advocate, bool]:
         """(advocate, created). The same customer twice in a campaign is the same advocate, even when racing.
         Raises CodesExhausted when no free code could be drawn, CustomerErasing while the customer is erased."""
@@ -145,6 +146,7 @@ class CampaignRepository:
                 created_at=created_at,
                 email_hash=email_hash,
                 consent=consent,
+                mailbox_hash=mailbox_hash,
             )
             try:
                 transact(self._client, self._advocate_writes(advocate))
@@ -225,6 +227,7 @@ class CampaignRepository:
             advocate_id=advocate.advocate_id,
             advocate_customer_key=advocate.customer_key,
             advocate_email_hash=advocate.email_hash,
+            advocate_mailbox_hash=advocate.mailbox_hash,
             attribution_window_days=campaign.attribution_window_days,
             first_purchase_only=campaign.rewards.first_purchase_only,
             rules_version=campaign.rules_version,

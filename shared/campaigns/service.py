@@ -23,7 +23,7 @@ from shared.metrics.repository import AdvocateDailyCounts
 from shared.platform.clock import Clock, iso
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, InvalidCursor
 from shared.platform.errors import Conflict, InvalidRequest, NotFound
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_hash, mailbox_hash
 from shared.privacy.index import CustomerErasing
 from shared.rewards.models import REWARD_STATUSES, RewardTally
 from shared.rewards.repository import RewardRepository
@@ -115,8 +115,9 @@ class CampaignService:
         hashed = email_hash(key, enrolment.email) if enrolment.email else None
         now = iso(self.clock())
         consent = RecordedConsent(**enrolment.consent.model_dump(), at=now) if enrolment.consent else None
+        mailbox = mailbox_hash(key, enrolment.email) if enrolment.email else None
         try:
-            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, customer_key(key, enrolment.customer_id), hashed, consent, now)
+            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, customer_key(key, enrolment.customer_id), hashed, consent, now, mailbox)
             if not created and consent is not None and _changed(advocate.consent, consent):
                 self.campaigns.record_consent(advocate, consent)
         except CodesExhausted:

@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.metrics.facts import Fact
 from shared.platform import keys
+from shared.platform.clock import expiry
 from shared.platform.dynamo import AlreadyStored, Operation, Table, TransactionCancelled, transact
 from shared.privacy.index import CustomerErasing, CustomerIndex
 from shared.rewards.repository import referral_op, rewards_work_entry
@@ -33,12 +34,13 @@ class RefundExceedsOrder(Exception):
     pass
 
 
+# An hourly referral counter is read for the next 24 hours only; two days keep it past any clock skew.
+_REFERRAL_HOUR_DAYS = 2
 # What an order holds of its buyer; an erasure removes all of it (the body hash too: it is a hash of a body that
 # names the customer).
 BUYER_FIELDS = ("customer_id", "customer_key", "customer_email_hash", "metadata", "body_hash")
 # And a rewards job's set-aside reason: an exception's message may quote the item it was set aside for.
 _ERASED_FIELDS = (*BUYER_FIELDS, "set_aside_reason")
-
 
 
 class ConversionRepository:
@@ -61,6 +63,20 @@ class ConversionRepository:
     def find_refund(self, refund_id: str) -> Stored | None:
         return self._stored(keys.refund_key(refund_id))
 
+    def advocate_referrals(self, advocate_id: str, first_hour: datetime, last_hour: datetime) -> int:
+        """The advocate's referred purchases counted in the clock hours from `first_hour` to `last_hour`: one Query
+        of at most 24 small items of the advocate's partition."""
+        items = self._table.query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues={
+                ":pk": keys.advocate_referrals_hour_key(advocate_id, first_hour)["pk"],
+                ":first": keys.advocate_referrals_hour_key(advocate_id, first_hour)["sk"],
+                ":last": keys.advocate_referrals_hour_key(advocate_id, last_hour)["sk"],
+            },
+            ConsistentRead=True,
+        )
+        return sum(int(item.get("referrals", 0)) for item in items)
+
     def save_conversion(
         self,
         order_id: str,
@@ -69,14 +85,16 @@ class ConversionRepository:
         claim_first_purchase: str | None,
         fact: Fact,
         rewards_due_at: datetime | None,
+        referral_hour: tuple[str, datetime] | None = None,
         referral: tuple[ReferralProgress, str] | None = None,
     ) -> None:
         """Store the order and its fact; with a `customer_key`, file the order in that customer's index and, with
         `claim_first_purchase=<campaign_id>`, claim the buyer's first referred purchase in that campaign, all in one
-        transaction. With `rewards_due_at` the order goes on the rewards job's work list; with `referral` (its
-        progress and the advocate's customer key), on its advocate's list of referrals, unless that advocate is being
-        erased. Raises AlreadyStored, FirstPurchaseTaken, or CustomerErasing (an erasure of the buyer is under way:
-        nothing was stored)."""
+        transaction. With `rewards_due_at` the order goes on the rewards job's work list; with
+        `referral_hour=(advocate_id, hour)` it counts for the advocate in that clock hour (advocate_velocity); with
+        `referral` (its progress and the advocate's customer key), on its advocate's list of referrals, unless that
+        advocate is being erased. Raises AlreadyStored, FirstPurchaseTaken, or CustomerErasing (an erasure of the
+        buyer is under way: nothing was stored)."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
         claim_at = state_at = None
@@ -86,6 +104,16 @@ class ConversionRepository:
                 operations.append(self._table.put_new_op(keys.buyer_key(claim_first_purchase, customer_key), {"kind": "buyer", "order_id": order_id}))
             state_at = len(operations)
             operations += self._index.entries(customer_key, "conversion", order_id)
+        if referral_hour is not None:
+            advocate_id, hour = referral_hour
+            operations.append(
+                self._table.update_op(
+                    keys.advocate_referrals_hour_key(advocate_id, hour),
+                    "ADD #n :one SET #k = :kind, #e = :expires",
+                    {":one": 1, ":kind": "referral_hour", ":expires": expiry(hour, _REFERRAL_HOUR_DAYS)},
+                    names={"#n": "referrals", "#k": "kind", "#e": "expires_at"},
+                )
+            )
         operations.append(self._events.put_op(fact.item))
         advocate_at = None
         if referral is not None:
@@ -105,7 +133,7 @@ class ConversionRepository:
                 raise FirstPurchaseTaken(order_id) from cancelled
             if advocate_at is not None and cancelled.failed_at(advocate_at):
                 # The advocate is being erased: the purchase is stored, with no referral left behind in their partition.
-                return self.save_conversion(order_id, attributes, customer_key, claim_first_purchase, fact, rewards_due_at)
+                return self.save_conversion(order_id, attributes, customer_key, claim_first_purchase, fact, rewards_due_at, referral_hour)
             raise
 
     # --- erasure -------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from shared.conversions.models import (
     RefundRequest,
     RefundResult,
 )
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_domain, email_hash, mailbox_hash
+from shared.fraud.rules import FraudSignals, signals_of, velocity_hours
 from shared.privacy.index import CustomerErasing
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
@@ -94,7 +95,13 @@ class ConversionService:
         click = self.events.find(keys.click_key(referrer.campaign_id, reference))
         if click is None:
             return None
-        return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
+        return ClickEvidence(
+            click_id=reference.click_id,
+            at=datetime.fromisoformat(click["at"]),
+            bot=bool(click["bot"]),
+            referrer=referrer,
+            referrer_host=click.get("referrer_host"),
+        )
 
     def order(self, order_id: str) -> dict[str, Any] | None:
         """A recorded order as stored (its amount, currency, refunded total), or None."""
@@ -121,7 +128,7 @@ class ConversionService:
         anonymous = False
         for _ in range(3):
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=claim and not anonymous, anonymous=anonymous)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, source, click, claim=claim and not anonymous, anonymous=anonymous)
             except FirstPurchaseTaken:
                 attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
                 claim = False
@@ -133,6 +140,21 @@ class ConversionService:
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
+    def _fraud_signals(self, request: ConversionRequest, attribution: Attribution, click: ClickEvidence | None, now: datetime) -> FraudSignals:
+        """What fraud review needs of an attributed purchase, seen now: no email is kept, only what it showed."""
+        referrer = attribution.referrer
+        assert referrer is not None
+        email = request.customer_email
+        first_hour, last_hour = velocity_hours(now)
+        earlier = self.conversions.advocate_referrals(referrer.advocate_id, first_hour, last_hour)
+        return signals_of(
+            email_domain=email_domain(email) if email else None,
+            buyer_mailbox_hash=mailbox_hash(self.hash_key(), email) if email else None,
+            advocate_mailbox_hash=referrer.advocate_mailbox_hash,
+            advocate_referrals_24h=earlier + 1,
+            referrer_host=click.referrer_host if click is not None and attribution.method == "click_id" else None,
+        )
+
     def _save(
         self,
         request: ConversionRequest,
@@ -142,6 +164,7 @@ class ConversionService:
         purchased_at: datetime,
         now: datetime,
         source: str,
+        click: ClickEvidence | None,
         claim: bool,
         anonymous: bool,
     ) -> Answer:
@@ -170,6 +193,11 @@ class ConversionService:
             "refunded_amount": 0,
             "response": response,
         }
+        # Only an attributed purchase earns rewards, so only it is reviewed and counted for its advocate's velocity.
+        referral_hour = None
+        if attribution.status == "attributed" and referrer is not None:
+            attributes["fraud_signals"] = self._fraud_signals(request, attribution, click, now).stored()
+            referral_hour = (referrer.advocate_id, velocity_hours(now)[1])
         if anonymous:
             attributes["erased_at"] = iso(now)
             # No claim can be made without the buyer's key: whether this was their first purchase stays unknown.
@@ -200,7 +228,9 @@ class ConversionService:
         # The advocate sees the purchase on their page at once (SPEC §3.6), the job moves it on from there.
         progress = progress_at_purchase(attribution.status, purchased_at) if referrer else None
         referral = (progress, referrer.advocate_customer_key) if progress and referrer else None
-        self.conversions.save_conversion(request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at, referral)
+        self.conversions.save_conversion(
+            request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at, referral_hour, referral
+        )
         return 201, response
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:

@@ -17,7 +17,7 @@ from typing import Any
 from shared.conversions.attribution import REFERRED_STATUSES
 from shared.tracking.channels import CHANNELS
 from shared.platform.resources import DAILY_METRICS_PREFIX
-from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED
+from shared.metrics.facts import REWARD_CREATED, REWARD_HELD, REWARD_VOIDED
 
 
 # Every field of the object, in the order it is written, with its Athena (Glue) type.
@@ -41,6 +41,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("rewards_created", "bigint"),
     ("rewards_amount", "bigint"),
     ("rewards_voided", "bigint"),
+    ("rewards_held", "bigint"),
     ("share_to_click_rate", "double"),
     ("click_to_conversion_rate", "double"),
     ("referral_rate", "double"),
@@ -136,6 +137,7 @@ def daily_metrics(campaign_id: str, currency: str, day: date, items: Iterable[Ma
         "rewards_created": len(created),
         "rewards_amount": sum(int(r["amount"]) for r in created),
         "rewards_voided": len(by_type.get(REWARD_VOIDED, [])),
+        "rewards_held": len(by_type.get(REWARD_HELD, [])),
         "share_to_click_rate": rate(counts["clicks"], counts["shares"]),
         "click_to_conversion_rate": rate(counts["conversions"], counts["clicks"]),
         "referral_rate": rate(counts["conversions"], counts["conversions"] + unattributed.conversions),

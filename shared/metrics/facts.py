@@ -17,6 +17,7 @@ from shared.platform.event_items import stored_attributes
 
 REWARD_CREATED = "reward_created"
 REWARD_VOIDED = "reward_voided"
+REWARD_HELD = "reward_held"
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ def reward_fact(
     at: datetime,
     retention_days: int,
 ) -> Fact:
-    """A reward created (filed on its `created_at` day, the day of its conversion) or voided (on the day of
-    the refund that voided it)."""
+    """A reward created (filed on its `created_at` day, the day of its conversion), voided (on the day of the
+    refund or review that voided it) or held for review (on the day it was flagged)."""
     attributes = {
         **_stamp(change, at, retention_days),
         "reward_id": reward_id,

@@ -54,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/advocates/{advocate_id}", "admin", auth="admin"),
     Route("GET", "/v1/rewards", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
+    Route("POST", "/v1/rewards/{reward_id}/review", "admin", auth="admin"),
     Route("DELETE", "/v1/customers/{customer_id}", "admin", auth="admin"),
     # The same erasure with the id in the body: any id, `/` included, without path encoding (wom erase uses it).
     Route("POST", "/v1/erasures", "admin", auth="admin"),
@@ -99,14 +100,14 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.admin.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        description="Admin API: campaigns and advocates; serves the OpenAPI document",
+        description="Admin API: campaigns, advocates, rewards and their review; serves the OpenAPI document",
     ),
     FunctionDefinition(
         name="rewards",
         handler="functions.rewards.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=300,
-        description="Rewards job: creates, approves, voids and adjusts rewards; publishes reward events",
+        description="Rewards job: creates, holds, approves, voids and adjusts rewards; publishes reward events; rescores",
     ),
     FunctionDefinition(
         name="metrics",

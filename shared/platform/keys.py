@@ -56,8 +56,14 @@ def refund_fact_key(campaign_id: str, day: date, refund_id_: str) -> Key:
 
 
 def reward_fact_key(campaign_id: str, day: date, change: str, reward_id_: str) -> Key:
-    """`change` is `reward_created` or `reward_voided`: one fact per reward and change, so a rerun overwrites."""
+    """`change` is `reward_created`, `reward_voided` or `reward_held`: one fact per reward, change and day, so a
+    rerun overwrites."""
     return event_key(campaign_id, day, change, reward_id_)
+
+
+def fact_id(sort_key: str) -> str:
+    """The id of what an event or fact is about, from its sort key (`<type>#<id>`)."""
+    return sort_key.partition("#")[2]
 
 
 # Click ids: `<code>.<YYYYMMDDHH><token>`. They name their own item (code → campaign, hour → day,
@@ -168,6 +174,24 @@ def reward_key(reward_id_: str) -> Key:
 def reward_cap_key(advocate_id: str, month: str) -> Key:
     """Counts an advocate's rewards in a calendar month (UTC), for max_rewards_per_advocate_per_month."""
     return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"CAP#{month}"}
+
+
+def lifetime_cap_key(advocate_id: str) -> Key:
+    """Counts an advocate's rewarded referrals ever (voided ones give their place back), for max_rewards_per_advocate."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": "CAP#LIFETIME"}
+
+
+def milestones_key(advocate_id: str) -> Key:
+    """An advocate's approved referrals and the milestones already paid: every approval moves it conditionally."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": "MILESTONES"}
+
+
+ADVOCATE_REFERRALS_PREFIX = "REFERRED#"
+
+
+def advocate_referrals_hour_key(advocate_id: str, hour: datetime) -> Key:
+    """An advocate's referred purchases in one clock hour (UTC), for advocate_velocity: counted without a scan."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"{ADVOCATE_REFERRALS_PREFIX}{hour:%Y-%m-%dT%H}"}
 
 
 def advocate_stats_key(advocate_id: str) -> Key:

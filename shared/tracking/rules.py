@@ -26,6 +26,7 @@ class Visitor:
     ip: str
     user_agent: str
     opted_out: bool
+    referrer_host: str | None = None  # the Referer's host alone: where a followed link was posted
 
     @property
     def bot(self) -> bool:
@@ -83,6 +84,10 @@ def plan_click(
     token = keys.visitor_click_token(hashed, now.date()) if hashed else new_token()
     click_id = keys.click_id(target.code, now, token)
     attributes = _base_attributes(target, now, bot, source, retention_days)
+    # Only a followed link has a referring page that says where the link was posted (fraud review's
+    # blocked_referrer); the events API's Referer is the storefront's own page.
+    if visitor.referrer_host and source == "redirect":
+        attributes["referrer_host"] = visitor.referrer_host
     if channel := normalise_channel(channel):
         attributes["channel"] = channel
     return click_id, EventRecord(keys.event_key(target.campaign_id, now.date(), "click", click_id), attributes, repeatable=True)

@@ -23,7 +23,7 @@ from local.gateway import match_route
 from shared import wiring
 from shared.conversions.service import body_hash
 from shared.platform.deployment import ROUTES, Route
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_hash, mailbox_hash
 from shared.privacy.job import ERASURE_HOLD
 from shared.conversions.signatures import signature_header
 from tests.integration.test_conversion_routes import Clock
@@ -80,7 +80,10 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     call = Driver(clock)
 
     # Admin: a campaign, changed and read; the advocate enrolled with their email and consent, read back.
-    campaign = {"campaign_id": "audit", "name": "Audit", "destination_url": "https://shop.example.com/", "rewards": {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 300}}}
+    # Programme rules that make every kind of reward: a milestone bonus at the advocate's second approved referral,
+    # and fraud review holding the advocate's third referred purchase of the day (advocate_velocity).
+    rewards = {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 300}, "milestones": [{"referrals": 2, "reward": {"type": "flat", "value": 500}}]}
+    campaign = {"campaign_id": "audit", "name": "Audit", "destination_url": "https://shop.example.com/", "rewards": rewards, "fraud": {"max_referrals_per_day": 2}}
     assert call("POST", "/v1/campaigns", body=campaign)["statusCode"] == 201
     assert call("PATCH", "/v1/campaigns/audit", body={"name": "Audit, renamed"})["statusCode"] == 200
     assert call("GET", "/v1/campaigns/audit")["statusCode"] == 200
@@ -125,6 +128,14 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     wiring.rewards_job().run(clock.now + timedelta(minutes=5))
     clock.now += timedelta(days=15)
     wiring.rewards_job().run(clock.now)
+    # The review queue holds the Shopify purchase's rewards; a reviewer's notes name the people behind them.
+    held = call("GET", "/v1/rewards", query={"campaign_id": "audit", "status": "held"})["json"]["rewards"]
+    assert sorted((r["recipient"], r["customer_id"], r["review"]["reasons"][0]) for r in held) == [("advocate", ADVOCATE_ID, "advocate_velocity"), ("friend", SHOPIFY_BUYER, "advocate_velocity")]
+    for reward in held:
+        decision = "approve" if reward["recipient"] == "advocate" else "reject"
+        note = f"{ADVOCATE_ID} vouched for {SHOPIFY_BUYER}"
+        assert call("POST", f"/v1/rewards/{reward['reward_id']}/review", body={"decision": decision, "note": note})["json"]["review"]["note"] == note
+    wiring.rewards_job().run(clock.now)  # the next run publishes the reviews' events
     wiring.metrics_job().run_days([START.date()])
 
     # Admin: the advocate's view, the rewards, one paid; the OpenAPI document.
@@ -132,6 +143,7 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     assert call("GET", "/v1/campaigns/audit/advocates", query={"customer_id": ADVOCATE_ID})["json"]["advocates"][0]["code"] == code
     found = call("GET", "/v1/rewards", query={"campaign_id": "audit"})["json"]["rewards"]
     assert {r["customer_id"] for r in found} == {ADVOCATE_ID, BUYER_ID, STRIPE_BUYER, SHOPIFY_BUYER}
+    assert [r["milestone"] for r in found if r.get("milestone")] == [2]
     advocate_reward = next(r for r in found if r["recipient"] == "advocate")
     assert call("POST", f"/v1/rewards/{advocate_reward['reward_id']}/fulfil", body={"reference": "payout-1"})["statusCode"] == 200
     assert call("GET", "/openapi.json")["statusCode"] == 200
@@ -144,7 +156,10 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
         email_hash(HASH_KEY, ADVOCATE_EMAIL), email_hash(HASH_KEY, BUYER_EMAIL), body_hash(purchase),
         customer_key(HASH_KEY, STRIPE_BUYER), customer_key(HASH_KEY, SHOPIFY_BUYER),
         email_hash(HASH_KEY, STRIPE_EMAIL), email_hash(HASH_KEY, SHOPIFY_EMAIL),
+        mailbox_hash(HASH_KEY, ADVOCATE_EMAIL),  # the advocate's, for alias_of_advocate
     ]
+    # A buyer's mailbox hash is compared at recording time, never kept.
+    buyer_mailboxes = [mailbox_hash(HASH_KEY, email) for email in (BUYER_EMAIL, STRIPE_EMAIL, SHOPIFY_EMAIL)]
     never = [SOURCE_IP, FORWARDED_IP, USER_AGENT, ADVOCATE_EMAIL, ADVOCATE_EMAIL.lower(), BUYER_EMAIL, BUYER_EMAIL.lower(), STRIPE_EMAIL, SHOPIFY_EMAIL]
     dynamodb, s3 = aws, boto3.client("s3")
 
@@ -158,6 +173,8 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     ids = {key.split("#")[0] for _, _, key in occurrences([ADVOCATE_ID, BUYER_ID, STRIPE_BUYER, SHOPIFY_BUYER], stored) if key != "ORDER#audit-1 / META"}
     assert ids == {"ADVOCATE", "REWARD"}
     assert {place for _, place, _ in occurrences(keys_and_hashes, stored)} == {"wom-referrals"}
+    assert occurrences(buyer_mailboxes, stored) == []
+    assert {key.split("#")[0] for _, _, key in occurrences([mailbox_hash(HASH_KEY, ADVOCATE_EMAIL)], stored)} == {"ADVOCATE"}
 
     # Erase all four (Shopify's buyer as Shopify asks); the receipts complete; after the hold nothing of any is left.
     receipts = [call("DELETE", f"/v1/customers/{quote(ADVOCATE_ID, safe='')}")["json"], call("POST", "/v1/erasures", body={"customer_id": BUYER_ID})["json"]]

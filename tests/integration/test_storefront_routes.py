@@ -15,6 +15,7 @@ from shared.campaigns.status_tokens import LIFETIME, issue_status_token
 from shared.conversions.signatures import signature_header
 from shared.platform import keys
 from shared.platform.dynamo import Table
+from shared.platform.ids import conversion_id
 from shared.platform.resources import REFERRALS_TABLE
 from tests.integration.conftest import all_items
 from tests.integration.test_conversion_routes import Clock
@@ -412,3 +413,27 @@ def test_a_conversion_recorded_before_the_list_existed_joins_it_when_the_job_mov
     assert referrals(enrolled) == []
     run_rewards(clock.now)
     assert referrals(enrolled) == [("reward_pending", None, iso(START))]
+
+
+def test_a_reward_fraud_review_holds_shows_as_held_for_review_until_a_review_releases_it(enrolled, clock):
+    # A throwaway address flags both purchases (disposable_email): the job holds their rewards.
+    early, late = clock.now, clock.now + timedelta(minutes=1)
+    buy(enrolled["code"], "o-early", clock, customer_email="friend@mailinator.com")
+    clock.now = late
+    buy(enrolled["code"], "o-late", clock, customer_email="other@mailinator.com")
+    run_rewards(clock.now + timedelta(minutes=1))
+    assert referrals(enrolled) == [("ineligible", "held_for_review", iso(late)), ("ineligible", "held_for_review", iso(early))]
+
+    held = {r["conversion_id"]: r for r in call_route("GET", "/v1/rewards?campaign_id=spring&status=held")["json"]["rewards"] if r["recipient"] == "advocate"}
+    early_reward, late_reward = (held[conversion_id(order)] for order in ("o-early", "o-late"))
+    # Released before its holding ended: pending until it has, then rewarded by the job.
+    clock.now = START + timedelta(days=2)
+    assert call_route("POST", f"/v1/rewards/{early_reward['reward_id']}/review", json.dumps({"decision": "approve"}))["json"]["status"] == "pending"
+    assert referrals(enrolled)[1] == ("reward_pending", None, iso(early))
+    run_rewards(START + HOLDING + timedelta(minutes=1))
+    assert referrals(enrolled)[1] == ("rewarded", None, iso(START + HOLDING))
+    assert referrals(enrolled)[0] == ("ineligible", "held_for_review", iso(late)), "still held: time alone releases nothing"
+    # Approved once its holding has passed: rewarded at once.
+    clock.now = START + HOLDING + timedelta(days=1)
+    assert call_route("POST", f"/v1/rewards/{late_reward['reward_id']}/review", json.dumps({"decision": "approve"}))["json"]["status"] == "approved"
+    assert referrals(enrolled)[0] == ("rewarded", None, iso(clock.now))

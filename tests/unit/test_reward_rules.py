@@ -13,6 +13,8 @@ from shared.rewards.rules import (
     ReferralProgress,
     RuleTerms,
     cap_month,
+    held_for_review,
+    pending_again,
     plan_rewards,
     progress_after_refund,
     progress_at_purchase,
@@ -171,7 +173,11 @@ def test_progress_at_purchase(status, expected):
         ({"amount": 999, "rules": {"min_order_amount": 1000}}, ("ineligible", "under_minimum")),
         ({"amount": 0}, ("ineligible", "under_minimum")),
         ({"currency": "EUR"}, ("ineligible", "currency_mismatch")),
-        ({"capped": True}, ("ineligible", "monthly_cap")),
+        ({"capped": "monthly_cap"}, ("ineligible", "monthly_cap")),
+        ({"capped": "lifetime_cap"}, ("ineligible", "lifetime_cap")),
+        # Fraud review holds the advocate's reward: ineligible until someone releases it.
+        ({"held": True}, ("ineligible", "held_for_review")),
+        ({"held": True, "amount": 999, "rules": {"min_order_amount": 1000}}, ("ineligible", "under_minimum")),
         ({"status": "not_first_purchase"}, ("ineligible", "not_first_purchase")),
         # The friend's reward alone does not make the advocate's referral pending.
         ({"rules": {"advocate": {"type": "percent", "value": 0.01}, "friend": {"type": "flat", "value": 500}}, "amount": 50}, ("ineligible", "under_minimum")),
@@ -182,12 +188,14 @@ def test_progress_once_the_job_has_planned(case, expected):
     planned = plan_rewards(bought, rules(**case.get("rules", {})), "USD")
     if case.get("capped"):
         planned = [p for p in planned if p.recipient != "advocate"]
-    progress = progress_once_planned(bought, "USD", planned, capped=case.get("capped", False))
+    progress = progress_once_planned(bought, "USD", planned, capped=case.get("capped"), held=case.get("held", False))
     assert (progress.status, progress.reason, progress.at) == (*expected, AT)
 
 
 def test_progress_after_approval_and_refunds():
     assert rewarded(AT) == ReferralProgress("rewarded", AT)
+    assert held_for_review(AT) == ReferralProgress("ineligible", AT, "held_for_review")
+    assert pending_again(AT) == ReferralProgress("reward_pending", AT)
     terms = RuleTerms("percent", 10, 0)
     assert progress_after_refund(refund_effect(terms, 10_000, 0, 10_000), AT) == ReferralProgress("ineligible", AT, "refunded")
     assert progress_after_refund(refund_effect(terms, 10_000, 0, 4_000), AT) is None, "a partial refund changes nothing the advocate sees"
