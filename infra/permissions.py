@@ -24,6 +24,7 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SHOPIFY_SECRET,
     SIGNING_SECRET,
+    STATUS_TOKEN_KEY_SECRET,
     STRIPE_WEBHOOK_SECRET,
     TABLES,
     BucketDefinition,
@@ -107,6 +108,15 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         # Storefront posts carry Wom-Signature; Stripe and Shopify sign their webhooks with their own secrets.
         reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET),
+    ),
+    # The storefront's own routes (functions/storefront): the signed enrolment reads the campaign and enrols through
+    # the admin enrolment's transactions (Puts with conditions and the customer's index, a ConditionCheck of their
+    # state; an Update when a consent sent again replaces the recorded one); the status read gets the advocate,
+    # campaign and counters and queries the advocate's partition (referrals, daily activity). It signs and reads
+    # status tokens.
+    "storefront": FunctionAccess(
+        tables={REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem")},
+        reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STATUS_TOKEN_KEY_SECRET),
     ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
     # and takes items off the list in transactions (authorised per item action), with the facts of reward changes

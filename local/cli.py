@@ -62,12 +62,14 @@ def seed_demo(api: AdminApi) -> list[dict[str, Any]]:
 BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
 
-def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]]) -> list[str]:
+def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]], demo_url: str | None = None) -> list[str]:
     """The demo campaign's links and what to try with them (`wom run` prints them, `wom links` again)."""
     if not advocates:
         return ["The demo campaign could not be seeded; see the log above."]
     lines = ["Demo campaign 'demo', referral links:"]
     lines.extend(f"  {a['customer_id']:<6} {a.get('link') or base_url + '/r/' + a['code']}" for a in advocates)
+    if demo_url:
+        lines += ["", f"Demo shop page (wom.js: {advocates[0]['customer_id']}'s share block and referrals):  {demo_url}"]
     code = advocates[0]["code"]
     share = json.dumps({"events": [{"type": "share", "code": code, "channel": "whatsapp"}]}, separators=(",", ":"))
     return lines + [
@@ -87,8 +89,10 @@ def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]]) -> li
     ]
 
 
-def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str, jobs: str) -> str:
-    lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates)]
+def _banner(
+    base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str, jobs: str, demo_url: str | None = None
+) -> str:
+    lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates, demo_url)]
     lines += [
         "",
         f"Scheduled jobs ({jobs}) run every {interval:g} s; events reach the raw event archive (events/ in the metrics bucket) within seconds.",
@@ -112,8 +116,26 @@ def links(args: argparse.Namespace) -> int:
         return 1
     wanted = {customer_id: n for n, customer_id in enumerate(DEMO_ADVOCATES)}
     advocates = sorted((a for a in response.json()["advocates"] if a["customer_id"] in wanted), key=lambda a: wanted[a["customer_id"]])
-    print("\n".join(demo_lines(api.base_url, settings.admin_token, advocates)))
+    from local.demo import DEMO_PATH
+
+    print("\n".join(demo_lines(api.base_url, settings.admin_token, advocates, api.base_url.rstrip("/") + DEMO_PATH)))
     return 0
+
+
+def _serve_demo_page(gateway: Any, base_url: str, signing_secret: str, advocates: list[dict[str, Any]]) -> str | None:
+    """The demo shop page for the first demo advocate, enrolled as a shop would (signed), with their status token."""
+    from local.demo import DEMO_PATH, DemoError, demo_pages, enrol_from_the_shop
+
+    if not advocates:
+        return None
+    customer_id = advocates[0]["customer_id"]
+    try:
+        advocate = enrol_from_the_shop(base_url, signing_secret, DEMO_CAMPAIGN["campaign_id"], customer_id)
+    except (DemoError, OSError, ValueError) as error:
+        logger.error("the demo shop page is not served: %s", error)
+        return None
+    gateway.pages.update(demo_pages(advocate, customer_id))
+    return base_url + DEMO_PATH
 
 
 def _install_stop_signals(stop: threading.Event) -> None:
@@ -176,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
         # restored items are in the stream again, and their archive objects were restored with the bucket.
         stream = StreamPoller(client("dynamodb", emulator.endpoint_url), streams_client(endpoint_url=emulator.endpoint_url), invoke_function)
         stream.start_at_latest()
-        server = start_gateway(Gateway(admin_bearer_token=settings.admin_token, movable_clock=settings.movable_clock), settings.port)
+        gateway = Gateway(admin_bearer_token=settings.admin_token, movable_clock=settings.movable_clock)
+        server = start_gateway(gateway, settings.port)
 
         token = settings.admin_token
         try:
@@ -184,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
         except (AdminApiError, AdminError, OSError, ValueError) as error:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
+        demo_url = _serve_demo_page(gateway, base_url, settings.signing_secret, advocates)
         register_scheduled_jobs()
         # After the jobs of each round, the data is saved, so a crash loses at most one interval.
         scheduler = JobScheduler(settings.jobs_interval, jobs=[*SCHEDULED_JOBS, ScheduledJob("save local data", lambda _now: state.save())])
@@ -191,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         archive = JobScheduler(settings.archive_interval, [ScheduledJob("archive", lambda _now: stream.poll_once())])
         archive.start()
         jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
-        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs), flush=True)
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs, demo_url), flush=True)
         while not stop.wait(0.5):
             pass
         return 0

@@ -327,6 +327,14 @@ class FunctionInvoker:
 # --- the HTTP side --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LocalPage:
+    """A page local mode serves beside the API (its demo shop), which API Gateway would not."""
+
+    content_type: str
+    body: bytes
+
+
 class GatewayResponse(Response):
     # A handler that sets no Content-Type gets none, as behind API Gateway.
     default_mimetype = None
@@ -392,11 +400,14 @@ class Gateway:
         routes: Iterable[Route] = ROUTES,
         admin_bearer_token: str | None = None,
         movable_clock: bool = False,
+        pages: Mapping[str, LocalPage] | None = None,
     ) -> None:
         self.invoke = invoke or FunctionInvoker()
         self.routes = tuple(routes)
         self.admin_bearer_token = admin_bearer_token or local_settings().admin_token
         self.movable_clock = movable_clock
+        # By path; local mode adds its demo page once the demo campaign is seeded.
+        self.pages: dict[str, LocalPage] = dict(pages or {})
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.respond(environ)(environ, start_response)
@@ -444,6 +455,9 @@ class Gateway:
         path = _wsgi_text(environ.get("PATH_INFO") or "/")
         if path == CLOCK_PATH and method == "PUT" and self.movable_clock:
             return self._move_clock(environ)
+        page = self.pages.get(path)
+        if page is not None and method in ("GET", "HEAD"):
+            return GatewayResponse(b"" if method == "HEAD" else page.body, status=200, content_type=page.content_type, headers={"Cache-Control": "no-store"})
         match = match_route(method, path, self.routes)
         if match is None:
             return error_response(404, "route_not_found", f"no route for {method} {path}")
@@ -464,9 +478,17 @@ class Gateway:
             return error_response(500, "internal_error", "the function failed; see the wom run log")
 
 
+# A credential in a query string (the advocate's status token) never reaches the log.
+_QUERY_CREDENTIAL = re.compile(r"([?&]token=)[^&\s]*")
+
+
+def loggable_request_line(requestline: str) -> str:
+    return _QUERY_CREDENTIAL.sub(r"\1<redacted>", requestline)
+
+
 class _AccessLog(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.info('%s "%s" %s %s', self.address_string(), self.requestline, code, size)
+        logger.info('%s "%s" %s %s', self.address_string(), loggable_request_line(self.requestline), code, size)
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
         getattr(logger, type if type in ("info", "warning", "error") else "info")(message.rstrip(), *args)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shared.privacy.job import PrivacyJob
     from shared.privacy.service import ErasureService
     from shared.rewards.job import RewardsJob
+    from shared.campaigns.storefront import StorefrontService
     from shared.rewards.service import RewardService
     from shared.tracking.service import TrackingService
 
@@ -78,6 +79,12 @@ def stripe_webhook_secrets() -> list[str]:
 def shopify_secrets() -> list[str]:
     config = settings()
     return _secrets(config.shopify_secret_arn, config.shopify_secret)
+
+
+def status_token_keys() -> list[str]:
+    """The keys of advocates' status tokens in force: the first signs new tokens, any of them reads one."""
+    config = settings()
+    return _secrets(config.status_token_key_secret_arn, config.status_token_key)
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +155,24 @@ def campaigns() -> CampaignService:
         hash_key=email_hash_key,
         clock=now,
         hot_event_days=config.hot_event_days,
+    )
+
+
+@lru_cache(maxsize=1)
+def storefront() -> StorefrontService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.storefront import StorefrontService
+    from shared.metrics.repository import AdvocateDailyCounts
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return StorefrontService(
+        enrolments=campaigns(),
+        campaigns=CampaignRepository(client, config.referrals_table),
+        rewards=RewardRepository(client, config.referrals_table),
+        advocate_days=AdvocateDailyCounts(client, config.referrals_table),
+        token_keys=status_token_keys,
+        clock=now,
     )
 
 
@@ -267,6 +292,6 @@ def archive_writer() -> ArchiveWriter:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, webhooks, campaigns, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from shared import wiring
 from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocatePage, AdvocateView, Campaign, CampaignCreate, CampaignPage, CampaignPatch
 from shared.platform.errors import InvalidRequest
-from shared.platform.http import answer, problem
+from shared.platform.http import answer, problem, request_base_url
 from shared.platform.validation import SLUG
 from shared.privacy.models import ErasureReceipt, ErasureRequest
 from shared.rewards.models import Fulfilment, ReviewRequest, Reward, RewardPage, RewardStatus
@@ -31,15 +31,7 @@ ErasureId = Annotated[str, Path(pattern=r"^era_[A-Za-z0-9]{1,64}$", description=
 
 
 def _public_base_url() -> str:
-    """Advocate links start with the configured public base URL, else the host the request came in on."""
-    configured = wiring.settings().public_base_url
-    if configured:
-        return configured
-    context = router.current_event.request_context
-    headers = router.current_event.headers or {}
-    host = headers.get("host") or context.domain_name
-    scheme = "https" if headers.get("x-forwarded-proto", "https") == "https" else "http"
-    return f"{scheme}://{host}"
+    return request_base_url(router, wiring.settings().public_base_url)
 
 
 @router.get(

@@ -146,6 +146,26 @@ def record_events(request: Request) -> dict[str, Any]:
         return json_error(error.status, error.code, error.message)
 
 
+def _script(request: Request, path: str) -> dict[str, Any]:
+    # Imported on the first request for a script, not at the cold start of every click.
+    from shared.tracking.scripts import script_answer
+
+    served = script_answer(path, request.headers.get("accept-encoding"), request.headers.get("if-none-match"))
+    headers = dict(served.headers)
+    content_type = headers.pop("Content-Type")
+    # Gzipped bytes go base64-encoded (payload 2.0's binary answer); the plain script goes as text.
+    body = served.body if "Content-Encoding" in headers else served.body.decode()
+    return response(served.status, body, content_type, headers)
+
+
+def storefront_script(request: Request) -> dict[str, Any]:
+    return _script(request, "/wom.js")
+
+
+def advocate_page_script(request: Request) -> dict[str, Any]:
+    return _script(request, "/wom-advocate.js")
+
+
 Route = Callable[[Request], dict[str, Any]]
 
 # API Gateway's route key → the route; shared.platform.deployment.ROUTES lists the same (a test holds them so).
@@ -154,4 +174,6 @@ ROUTES: dict[str, Route] = {
     "HEAD /r/{code}": check_referral_link,
     "GET /p.gif": tracking_pixel,
     "POST /v1/events": record_events,
+    "GET /wom.js": storefront_script,
+    "GET /wom-advocate.js": advocate_page_script,
 }

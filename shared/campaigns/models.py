@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.platform.hosts import host_name
 from shared.platform.validation import MAX_AMOUNT, SLUG, StrictModel, email_shape, https_url
-from shared.rewards.models import RewardStatus, RewardTally
+from shared.rewards.models import IneligibleReason, ReferralStatus, RewardStatus, RewardTally
 
 # The most rewards a monthly cap can allow: a bound a person would set, and a number DynamoDB counts exactly.
 MAX_MONTHLY_CAP = 1_000_000
@@ -19,6 +19,8 @@ MAX_MILESTONES = 20
 # The most referred purchases a day a campaign's velocity threshold can allow, and the most blocked hosts.
 MAX_REFERRALS_PER_DAY = 100_000
 MAX_BLOCKED_HOSTS = 200
+# The advocate's page shows their newest referrals, up to this many (one Query, however many they have).
+MAX_STATUS_REFERRALS = 100
 
 
 class PercentReward(StrictModel):
@@ -129,6 +131,12 @@ class AdvocateEnrolment(StrictModel):
     _email = field_validator("email")(email_shape)
 
 
+class StorefrontEnrolment(AdvocateEnrolment):
+    """POST /v1/enrolments (SPEC §3.6): the admin enrolment, with the campaign in the body."""
+
+    campaign_id: Annotated[str, Field(pattern=SLUG, description="the campaign's slug")]
+
+
 class Advocate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     advocate_id: str
@@ -171,6 +179,10 @@ class AdvocatePage(BaseModel):
     next_cursor: str | None
 
 
+class StorefrontAdvocate(AdvocateLink):
+    status_token: str = Field(description="for <div data-wom-advocate>: reads this advocate's status for 30 days, and nothing else")
+
+
 class CampaignPatch(StrictModel):
     """Changes to a campaign; new `rewards` make a new rules version (earlier conversions keep theirs). A field left
     out stays as it is; null is not a value any of them can take."""
@@ -205,3 +217,23 @@ class AdvocateView(BaseModel):
     rewards: dict[RewardStatus, RewardTally]
     adjustments: RewardTally
     consent: RecordedConsent | None
+
+
+class Referral(BaseModel):
+    """One referred purchase as its advocate sees it: no friend's id, email or amount."""
+
+    status: ReferralStatus
+    reason: IneligibleReason | None = Field(default=None, description="why it earns nothing (status ineligible only)")
+    at: str = Field(description="since when: the purchase, the reward's approval (rewarded) or the refund (refunded)")
+
+
+class AdvocateStatus(BaseModel):
+    """GET /v1/advocate-status: what the advocate's own page shows (SPEC §3.6)."""
+
+    link: str
+    code: str
+    shares: int = Field(description="as the funnel counts them, as of the metrics job's last run")
+    clicks: int = Field(description="non-bot, deduplicated, as of the metrics job's last run")
+    referrals: list[Referral] = Field(description=f"newest first, at most {MAX_STATUS_REFERRALS}")
+    rewards: dict[Literal["pending", "approved", "paid"], RewardTally] = Field(description="the advocate's own rewards (count, amount in minor units)")
+    currency: str = Field(description="the campaign's currency: what reward amounts are in")

@@ -133,17 +133,13 @@ class CampaignService:
             raise NotFound(f"no advocate {advocate_id!r}", code="advocate_not_found")
         tallies = self.rewards.advocate_tallies(advocate_id)
         activity = self.advocate_days.totals(advocate_id)
-
-        def tally(name: str) -> RewardTally:
-            return RewardTally(count=tallies.get(f"{name}_count", 0), amount=tallies.get(f"{name}_amount", 0))
-
         return AdvocateView(
             **advocate.model_dump(include={"advocate_id", "campaign_id", "customer_id", "code", "created_at"}),
             shares=activity["shares"],
             clicks=activity["clicks"],
             conversions=tallies.get("conversions", 0),
-            rewards={status: tally(status) for status in REWARD_STATUSES},
-            adjustments=tally("adjustments"),
+            rewards={status: RewardTally.of(tallies, status) for status in REWARD_STATUSES},
+            adjustments=RewardTally.of(tallies, "adjustments"),
             consent=advocate.consent,
         )
 

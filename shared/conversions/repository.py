@@ -13,7 +13,8 @@ from shared.platform import keys
 from shared.platform.clock import expiry
 from shared.platform.dynamo import AlreadyStored, Operation, Table, TransactionCancelled, transact
 from shared.privacy.index import CustomerErasing, CustomerIndex
-from shared.rewards.repository import rewards_work_entry
+from shared.rewards.repository import referral_op, rewards_work_entry
+from shared.rewards.rules import ReferralProgress
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,16 @@ class ConversionRepository:
         referral_hour: tuple[str, datetime] | None = None,
         more_facts: tuple[Fact, ...] = (),
         ledger: tuple[Operation, ...] = (),
+        referral: tuple[ReferralProgress, str] | None = None,
     ) -> None:
         """Store the order and its fact; with a `customer_key`, file the order in that customer's index and, with
         `claim_first_purchase=<campaign_id>`, claim the buyer's first referred purchase in that campaign, all in one
         transaction, with `more_facts` (a survey answer, a repeat purchase) and the buyer's `ledger` operations. With
         `rewards_due_at` the order goes on the rewards job's work list; with `referral_hour=(advocate_id, hour)` it
-        counts for the advocate in that clock hour (advocate_velocity). Raises AlreadyStored, FirstPurchaseTaken,
-        LedgerMoved, or CustomerErasing (an erasure of the buyer is under way: nothing was stored)."""
+        counts for the advocate in that clock hour (advocate_velocity); with `referral` (its progress and the
+        advocate's customer key), on its advocate's list of referrals, unless that advocate is being erased. Raises
+        AlreadyStored, FirstPurchaseTaken, LedgerMoved, or CustomerErasing (an erasure of the buyer is under way:
+        nothing was stored)."""
         work = rewards_work_entry(rewards_due_at) if rewards_due_at else {}
         operations = [self._table.put_new_op(keys.order_key(order_id), {"kind": "conversion", **attributes, **work})]
         claim_at = state_at = None
@@ -118,6 +122,14 @@ class ConversionRepository:
         operations += [self._events.put_op(f.item) for f in (fact, *more_facts)]
         ledger_at = len(operations)
         operations += ledger
+        ledger_end = len(operations)
+        advocate_at = None
+        if referral is not None:
+            progress, advocate_key = referral
+            if advocate_key != customer_key:  # a self-referral's buyer check is the advocate's too (one op per item)
+                advocate_at = len(operations)
+                operations.append(self._index.check(advocate_key))
+            operations.append(referral_op(self._table, attributes["advocate_id"], attributes["received_at"], attributes["conversion_id"], progress))
         try:
             transact(self._client, operations)
         except TransactionCancelled as cancelled:
@@ -127,8 +139,11 @@ class ConversionRepository:
                 raise CustomerErasing(order_id) from cancelled
             if claim_at is not None and cancelled.failed_at(claim_at):
                 raise FirstPurchaseTaken(order_id) from cancelled
-            if any(cancelled.failed_at(i) for i in range(ledger_at, len(operations))):
+            if any(cancelled.failed_at(i) for i in range(ledger_at, ledger_end)):
                 raise LedgerMoved(order_id) from cancelled
+            if advocate_at is not None and cancelled.failed_at(advocate_at):
+                # The advocate is being erased: the purchase is stored, with no referral left behind in their partition.
+                return self.save_conversion(order_id, attributes, customer_key, claim_first_purchase, fact, rewards_due_at, referral_hour, more_facts, ledger)
             raise
 
     # --- erasure -------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
 from shared.campaigns.repository import CampaignRepository
 from shared.conversions.attribution import REFERRED_STATUSES
+from shared.rewards.rules import progress_at_purchase
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
 
@@ -237,9 +238,12 @@ class ConversionService:
         claim_in = referrer.campaign_id if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
+        # The advocate sees the purchase on their page at once (SPEC §3.6), the job moves it on from there.
+        progress = progress_at_purchase(attribution.status, purchased_at) if referrer else None
+        referral = (progress, referrer.advocate_customer_key) if progress and referrer else None
         self.conversions.save_conversion(
             request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at, referral_hour,
-            more_facts=tuple(more_facts), ledger=tuple(ledger),
+            more_facts=tuple(more_facts), ledger=tuple(ledger), referral=referral,
         )
         return 201, response
 

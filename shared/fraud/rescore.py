@@ -29,6 +29,7 @@ from shared.platform.errors import InvalidRequest
 from shared.rewards.events import reward_change_fact, reward_event
 from shared.rewards.models import Review, RewardRecord
 from shared.rewards.repository import AlreadyDone, NotHeld, RewardRepository
+from shared.rewards.rules import held_for_review, pending_again
 
 @dataclass
 class RescoreSummary:
@@ -136,14 +137,14 @@ class Rescore:
         reward, at = change.reward, iso(now)
         try:
             if change.status_after == "pending":
-                self.rewards.unhold(reward, max(reward.approve_at or at, at))
+                self.rewards.unhold(reward, max(reward.approve_at or at, at), pending_again(datetime.fromisoformat(reward.created_at)))
             elif reward.status == "held":
                 assert reward.review is not None
                 self.rewards.change_reasons(reward, reward.review.model_copy(update={"reasons": change.reasons_after}))
             else:
                 review = Review(reasons=change.reasons_after, flagged_at=at)
                 held = reward.model_copy(update={"status": "held", "review": review})
-                self.rewards.hold(reward, review, reward_event(held, "RewardHeld", at), reward_change_fact(REWARD_HELD, held, now, self.retention_days))
+                self.rewards.hold(reward, review, reward_event(held, "RewardHeld", at), reward_change_fact(REWARD_HELD, held, now, self.retention_days), held_for_review(now))
             summary.applied += 1
         except (AlreadyDone, NotHeld):
             summary.changed_meanwhile += 1

@@ -198,6 +198,15 @@ def advocate_stats_key(advocate_id: str) -> Key:
     return {"pk": f"ADVOCATE#{advocate_id}", "sk": "STATS"}
 
 
+REFERRAL_PREFIX = "REFERRAL#"
+
+
+def referral_key(advocate_id: str, received_at: str, conversion_id_: str) -> Key:
+    """One referred purchase on its advocate's list, in the order wom received them (`received_at` is an iso() time,
+    which sorts as text): the advocate's page reads the newest with one Query of their partition."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"{REFERRAL_PREFIX}{received_at}#{conversion_id_}"}
+
+
 ADVOCATE_DAY_PREFIX = "ACTIVITY#"
 
 

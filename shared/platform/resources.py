@@ -159,4 +159,12 @@ SHOPIFY_SECRET = SecretDefinition(
     "wom: the Shopify app's client secret that signs its webhooks; paste Shopify's value, comma-separate old,new to rotate",
     set_by_operator=True,
 )
-SECRETS: tuple[SecretDefinition, ...] = (HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET)
+# wom's own key of advocates' status tokens (SPEC 3.6): storefronts never hold it, so only wom mints tokens.
+# Several comma-separated keys during a rotation; the first signs.
+STATUS_TOKEN_KEY_SECRET = SecretDefinition(
+    "StatusTokenKey", "status-token-key", "WOM_STATUS_TOKEN_KEY_SECRET_ARN",
+    "wom: key of advocates' status tokens; comma-separate new,old to rotate (the first signs)",
+)
+SECRETS: tuple[SecretDefinition, ...] = (
+    HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET, STATUS_TOKEN_KEY_SECRET,
+)

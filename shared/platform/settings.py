@@ -19,6 +19,7 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SHOPIFY_SECRET,
     SIGNING_SECRET,
+    STATUS_TOKEN_KEY_SECRET,
     STRIPE_WEBHOOK_SECRET,
 )
 
@@ -48,6 +49,10 @@ class Settings:
     stripe_webhook_secret: str = field(default="whsec_local", repr=False)
     shopify_secret_arn: str | None = None
     shopify_secret: str = field(default="local-shopify-secret", repr=False)
+    # Keys of the advocates' status tokens (several, comma-separated, during a rotation; the first signs): an ARN in
+    # AWS, values locally. wom's own: storefronts never hold it, so only wom mints tokens.
+    status_token_key_secret_arn: str | None = None
+    status_token_key: str = field(default="local-status-token-key", repr=False)
 
     def __post_init__(self) -> None:
         if self.hot_event_days < 1:
@@ -72,6 +77,8 @@ ENV_VARS = {
     "stripe_webhook_secret": "WOM_STRIPE_WEBHOOK_SECRET",
     "shopify_secret_arn": SHOPIFY_SECRET.arn_env_var,
     "shopify_secret": "WOM_SHOPIFY_SECRET",
+    "status_token_key_secret_arn": STATUS_TOKEN_KEY_SECRET.arn_env_var,
+    "status_token_key": "WOM_STATUS_TOKEN_KEY",
 }
 
 

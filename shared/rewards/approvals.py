@@ -13,7 +13,7 @@ from shared.platform import ids
 from shared.rewards.events import reward_change_fact, reward_event
 from shared.rewards.models import Review, RewardRecord
 from shared.rewards.repository import MilestoneStep, MilestonesMoved, RewardRepository, WorkItem
-from shared.rewards.rules import milestones_reached
+from shared.rewards.rules import milestones_reached, rewarded
 
 # Approvals of one advocate's referrals that commit between our read and our write; each retry reads afresh.
 _MILESTONE_ATTEMPTS = 25
@@ -35,12 +35,13 @@ class Approvals:
         if not reward.is_referral_reward:
             self.rewards.approve(reward, at, event, None, work, review)
             return []
+        progress = rewarded(datetime.fromisoformat(at))  # the advocate's page shows the referral rewarded
         rules = self.rules_of(reward.campaign_id, reward.rules_version)
         milestones = rules.milestones if rules is not None else []
         for _ in range(_MILESTONE_ATTEMPTS):
             step = self._step(reward, at, milestones)
             try:
-                self.rewards.approve(reward, at, event, step, work, review)
+                self.rewards.approve(reward, at, event, step, work, review, progress)
                 return list(step.bonuses)
             except MilestonesMoved:
                 continue  # another approval of this advocate's referrals committed first: count again

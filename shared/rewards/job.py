@@ -37,7 +37,15 @@ from shared.rewards.events import reward_change_fact, reward_event
 from shared.rewards.models import FraudReason, Review, RewardRecord
 from shared.rewards.repository import AlreadyDone, CapReached, Caps, OutboxEntry, RecipientErasing, RewardRepository, WorkItem
 from shared.conversions.attribution import REFERRED_STATUSES
-from shared.rewards.rules import Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
+from shared.rewards.rules import (
+    Conversion,
+    PlannedReward,
+    RuleTerms,
+    plan_rewards,
+    progress_after_refund,
+    progress_once_planned,
+    refund_effect,
+)
 
 MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
 PUT_EVENTS_BATCH = 10
@@ -211,12 +219,14 @@ class RewardsJob:
         customer_keys = {"advocate": advocate.customer_key, "friend": order.get("customer_key")}
         try:
             rewards, facts, events = self._created(planned, conversion, order, reasons, customer_keys)
-            self.rewards.take_conversion(work, rewards, facts, caps, events)
-        except CapReached:
+            progress = progress_once_planned(conversion, campaign.currency, planned, held=bool(reasons))
+            self.rewards.take_conversion(work, rewards, facts, caps, events, progress, advocate.customer_key)
+        except CapReached as full:
             # A cap is full: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
             rewards, facts, events = self._created(planned, conversion, order, reasons, customer_keys)
-            self.rewards.take_conversion(work, rewards, facts, None, events)
+            progress = progress_once_planned(conversion, campaign.currency, planned, capped="lifetime_cap" if full.lifetime else "monthly_cap")
+            self.rewards.take_conversion(work, rewards, facts, None, events, progress, advocate.customer_key)
             summary.capped += 1
         summary.conversions += 1
         summary.rewards_created += len(planned)
@@ -298,9 +308,10 @@ class RewardsJob:
                 continue
             terms = RuleTerms(reward.rule_type, reward.rule_value, reward.min_order_amount)
             effect = refund_effect(terms, reward.order_amount, reward.refunded_basis, int(refund["amount"]))
+            progress = progress_after_refund(effect, datetime.fromisoformat(at))
             if reward.status in ("pending", "held"):
                 if effect.value_after <= 0:
-                    changes += self.rewards.unpaid_voided(reward, effect.refunded_basis, at)
+                    changes += self.rewards.unpaid_voided(reward, effect.refunded_basis, at, progress)
                     changes.append(self.rewards.fact(self._fact(REWARD_VOIDED, reward, datetime.fromisoformat(at))))
                     events.append(reward_event(reward.model_copy(update={"status": "voided"}), "RewardVoided", at, refund_id=refund["refund_id"]))
                     summary.voided += 1
@@ -313,7 +324,7 @@ class RewardsJob:
                 adjustment = self._adjustment(reward, refund, effect.delta)
                 events.append(reward_event(adjustment, "RewardAdjusted", at, adjusts=reward.reward_id, refund_id=refund["refund_id"]))
                 summary.adjusted += 1
-            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment)
+            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment, progress)
         self.rewards.apply_refund(work, changes, events, at)
         summary.refunds += 1
 

@@ -11,6 +11,12 @@ from shared.platform.validation import StrictModel
 RewardStatus = Literal["pending", "held", "approved", "paid", "voided"]
 REWARD_STATUSES: tuple[RewardStatus, ...] = get_args(RewardStatus)
 Recipient = Literal["advocate", "friend"]
+# A referred purchase as its advocate sees it (SPEC §3.6), and why one earns them nothing (held_for_review: fraud
+# review holds its reward until someone releases it).
+ReferralStatus = Literal["purchased", "reward_pending", "rewarded", "ineligible"]
+IneligibleReason = Literal[
+    "self_referral", "not_first_purchase", "under_minimum", "currency_mismatch", "monthly_cap", "lifetime_cap", "held_for_review", "refunded"
+]
 Decision = Literal["approve", "reject"]
 # Why fraud review held a conversion's rewards (SPEC §4); shared/fraud/rules.py says when each applies.
 FraudReason = Literal["disposable_email", "alias_of_advocate", "advocate_velocity", "blocked_referrer"]
@@ -99,3 +105,8 @@ class ReviewRequest(StrictModel):
 class RewardTally(BaseModel):
     count: int = 0
     amount: int = 0
+
+    @classmethod
+    def of(cls, counters: dict[str, int], name: str) -> RewardTally:
+        """From an advocate's counters (`<name>_count`, `<name>_amount`), as the rewards job keeps them."""
+        return cls(count=counters.get(f"{name}_count", 0), amount=counters.get(f"{name}_amount", 0))

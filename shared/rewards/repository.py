@@ -7,6 +7,10 @@ for review on their campaign's `held#<campaign_id>` queue, by when they were fla
 (`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
 conditional on the state it leaves, so a crashed, repeated or overlapping run can neither apply a change twice
 nor publish an event twice.
+
+It also keeps each advocate's referrals (SPEC §3.6): one item per referred purchase in the advocate's partition,
+written with the conversion and moved on by the job's and reviews' own transactions. Ids only: no customer's id,
+email or hash.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from shared.platform.resources import ADVOCATE_REWARDS_INDEX, DUE_INDEX, LISTING
 from shared.platform.worklist import due, on_queue
 from shared.privacy.index import CustomerIndex
 from shared.rewards.models import Review, RewardRecord
+from shared.rewards.rules import ReferralProgress
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
@@ -50,12 +55,31 @@ def rewards_work_entry(due_at: datetime) -> dict[str, str]:
     return on_queue(REWARDS_QUEUE, iso(due_at))
 
 
+def referral_op(table: Table, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress) -> Operation:
+    """Sets a referral's progress on its advocate's list, writing the whole entry (so a conversion recorded before
+    the list existed gets one when the job first moves it on)."""
+    names = {"#k": "kind", "#c": "conversion_id", "#s": "status", "#a": "at", "#r": "reason"}
+    values: dict[str, Any] = {":kind": "referral", ":conversion": conversion_id, ":status": progress.status, ":at": iso(progress.at)}
+    expression = "SET #k = :kind, #c = :conversion, #s = :status, #a = :at"
+    if progress.reason:
+        expression += ", #r = :reason"
+        values[":reason"] = progress.reason
+    else:
+        expression += " REMOVE #r"
+    return table.update_op(keys.referral_key(advocate_id, received_at, conversion_id), expression, values, names=names)
+
+
 def held_queue(campaign_id: str) -> str:
     return f"{HELD_QUEUE_PREFIX}{campaign_id}"
 
 
 class CapReached(ConditionFailed):
-    """The advocate's monthly or lifetime cap is full: the transaction was cancelled on a cap counter."""
+    """The advocate's monthly or lifetime cap is full: the transaction was cancelled on a cap counter (`lifetime`
+    says which)."""
+
+    def __init__(self, advocate_id: str, lifetime: bool = False) -> None:
+        super().__init__(advocate_id)
+        self.lifetime = lifetime
 
 
 class MilestonesMoved(ConditionFailed):
@@ -243,12 +267,34 @@ class RewardRepository:
 
     # --- the job's state changes --------------------------------------------------------------------
 
+    def _referral(self, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress | None) -> list[Operation]:
+        return [referral_op(self._table, advocate_id, received_at, conversion_id, progress)] if progress else []
+
+    def _referral_of(self, reward: RewardRecord, progress: ReferralProgress | None, checked: bool = False) -> list[Operation]:
+        """The referral behind an advocate's referral reward (created_at is when wom received the purchase), moved on
+        only while the reward still names its advocate (an erased advocate's reward has lost their key, and their
+        partition stays gone), checked against an erasure of them under way (unless `checked`: the transaction does
+        already, and DynamoDB takes one operation per item). The check comes first."""
+        if progress is None or not reward.customer_key or not reward.is_referral_reward:
+            return []
+        guard = [] if checked else [self._index.check(reward.customer_key)]
+        return guard + self._referral(reward.advocate_id, reward.created_at, reward.conversion_id, progress)
+
     def take_conversion(
-        self, work: WorkItem, rewards: list[RewardRecord], facts: list[Fact], caps: Caps | None, events: list[OutboxEntry] = ()
+        self,
+        work: WorkItem,
+        rewards: list[RewardRecord],
+        facts: list[Fact],
+        caps: Caps | None,
+        events: list[OutboxEntry] = (),
+        progress: ReferralProgress | None = None,
+        advocate_key: str | None = None,
     ) -> None:
         """Takes the conversion off the list, creates its rewards (with their facts and, for held ones, their
-        events), counts it for the advocate and counts the advocate's reward against `caps`. Raises CapReached
-        (nothing written) when a cap is full, AlreadyDone when the conversion was taken already."""
+        events), counts it for the advocate, moves its referral on to `progress` (checked against an erasure of the
+        advocate, `advocate_key`) and counts the advocate's reward against `caps`. Raises CapReached (nothing
+        written) when a cap is full, AlreadyDone when the conversion was taken already, RecipientErasing when a
+        recipient or the advocate is being erased."""
         advocate_id = work.item["advocate_id"]
         operations = [self._take_order_off_list(work)]
         counters = {"conversions": 1}
@@ -263,6 +309,7 @@ class RewardRepository:
             if reward.recipient == "advocate":
                 counters.update(_tally(reward.status, 1, reward.amount))
         cap_indexes = []
+        lifetime_index = None
         if caps is not None:
             if caps.month is not None:
                 month, limit = caps.month
@@ -272,11 +319,17 @@ class RewardRepository:
                         keys.reward_cap_key(caps.advocate_id, month), "ADD #n :one", {":one": 1, ":limit": limit}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}
                     )
                 )
-            cap_indexes.append(len(operations))
+            lifetime_index = len(operations)
+            cap_indexes.append(lifetime_index)
             operations.append(self._lifetime(caps.advocate_id, 1, caps.lifetime_limit))
         operations.append(self._stats(advocate_id, counters))
         operations += [self.fact(fact) for fact in facts]
         operations += [self._outbox(event, event.detail["at"]) for event in events]
+        if progress is not None and advocate_key:
+            if all(reward.customer_key != advocate_key for reward in rewards):  # else its reward's guard checks them
+                guarded.append(len(operations))
+                operations.append(self._index.check(advocate_key))
+            operations += self._referral(advocate_id, work.item["received_at"], work.item["conversion_id"], progress)
         reasons = self._transact(operations)
         if not reasons:
             return
@@ -286,7 +339,7 @@ class RewardRepository:
         if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in created):
             raise AlreadyDone(work.item["order_id"])  # deterministic ids: an existing reward means another run took it
         if any(cancelled.failed_at(i) for i in cap_indexes):
-            raise CapReached(advocate_id)
+            raise CapReached(advocate_id, lifetime=lifetime_index is not None and cancelled.failed_at(lifetime_index))
         raise cancelled
 
     def milestone_count(self, advocate_id: str) -> tuple[int, frozenset[int], bool]:
@@ -304,8 +357,9 @@ class RewardRepository:
         step: MilestoneStep | None,
         work: WorkItem | None = None,
         review: Review | None = None,
+        progress: ReferralProgress | None = None,
     ) -> None:
-        """Approves a pending reward whose holding ended (`work`: its entry on the list) or a held one a review
+        """Approves (its referral moved on to `progress`) a pending reward whose holding ended (`work`: its entry on the list) or a held one a review
         released (`review`: the decision), with its event and the milestones it reaches (`step`), in one transaction.
         Raises AlreadyDone when the reward is no longer in that state, MilestonesMoved when the advocate's count
         changed since `step` read it, RecipientErasing when a bonus's advocate is being erased."""
@@ -338,6 +392,10 @@ class RewardRepository:
             guards = self._bonus_guards(step.bonuses)
             guarded = range(len(operations), len(operations) + len(guards))
             operations += guards
+        referral = self._referral_of(reward, progress, checked=bool(step is not None and step.bonuses and step.bonuses[0].customer_key))
+        if len(referral) == 2:  # the advocate's erasure check (no bonus guards it), then the referral
+            guarded = range(len(operations), len(operations) + 1)
+        operations += referral
         if counters:
             operations.append(self._stats(reward.advocate_id, counters))
         reasons = self._transact(operations)
@@ -386,10 +444,10 @@ class RewardRepository:
 
     # --- review ------------------------------------------------------------------------------------
 
-    def release(self, reward: RewardRecord, review: Review, due_at: str) -> None:
-        """A held reward a review approved before its holding ended: back on the work list, approved when due.
-        Raises NotHeld when it is no longer held."""
-        self._unhold(reward, due_at, review)
+    def release(self, reward: RewardRecord, review: Review, due_at: str, progress: ReferralProgress | None = None) -> None:
+        """A held reward a review approved before its holding ended: back on the work list, approved when due (its
+        referral moved on to `progress`). Raises NotHeld when it is no longer held."""
+        self._unhold(reward, due_at, review, progress)
 
     def reject(self, reward: RewardRecord, review: Review, at: str, event: OutboxEntry, fact: Fact) -> None:
         """A held reward a review rejected: voided, with its event and fact. Raises NotHeld when it is not held."""
@@ -410,8 +468,9 @@ class RewardRepository:
 
     # --- fraud review of stored conversions (rescore) ------------------------------------------------
 
-    def hold(self, reward: RewardRecord, review: Review, event: OutboxEntry, fact: Fact) -> None:
-        """A pending reward nobody reviewed, held for review. Raises AlreadyDone when it is not that any more."""
+    def hold(self, reward: RewardRecord, review: Review, event: OutboxEntry, fact: Fact, progress: ReferralProgress | None = None) -> None:
+        """A pending reward nobody reviewed, held for review (its referral moved on to `progress`). Raises AlreadyDone
+        when it is not that any more."""
         operations = [
             self._table.update_op(
                 keys.reward_key(reward.reward_id),
@@ -425,12 +484,13 @@ class RewardRepository:
         ]
         if reward.recipient == "advocate":
             operations.append(self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("held", 1, reward.amount)}))
+        operations += self._referral_of(reward, progress)
         if self._transact(operations):
             raise AlreadyDone(reward.reward_id)
 
-    def unhold(self, reward: RewardRecord, due_at: str) -> None:
+    def unhold(self, reward: RewardRecord, due_at: str, progress: ReferralProgress | None = None) -> None:
         """A held reward nobody reviewed that no signal flags any more: pending again, on the work list."""
-        self._unhold(reward, due_at, None)
+        self._unhold(reward, due_at, None, progress)
 
     def change_reasons(self, reward: RewardRecord, review: Review) -> None:
         """A held reward nobody reviewed, flagged for other reasons now."""
@@ -444,7 +504,7 @@ class RewardRepository:
         if self._transact([operation]):
             raise AlreadyDone(reward.reward_id)
 
-    def _unhold(self, reward: RewardRecord, due_at: str, review: Review | None) -> None:
+    def _unhold(self, reward: RewardRecord, due_at: str, review: Review | None, progress: ReferralProgress | None = None) -> None:
         keep = ", #r = :review" if review is not None else ""
         values: dict[str, Any] = {":pending": "pending", ":held": "held", ":queue": REWARDS_QUEUE, ":due": due_at}
         if review is not None:
@@ -460,6 +520,7 @@ class RewardRepository:
         ]
         if reward.recipient == "advocate":
             operations.append(self._stats(reward.advocate_id, {**_tally("held", -1, -reward.amount), **_tally("pending", 1, reward.amount)}))
+        operations += self._referral_of(reward, progress)
         if self._transact(operations):
             raise NotHeld(reward)
 
@@ -539,8 +600,9 @@ class RewardRepository:
         stats = [self._stats(reward.advocate_id, {f"{reward.status}_amount": amount - reward.amount})] if reward.recipient == "advocate" else []
         return [change, *stats]
 
-    def unpaid_voided(self, reward: RewardRecord, basis: int, at: str) -> list[Operation]:
-        """A pending or held reward voided by a refund (off the work list or the review queue)."""
+    def unpaid_voided(self, reward: RewardRecord, basis: int, at: str, progress: ReferralProgress | None = None) -> list[Operation]:
+        """A pending or held reward voided by a refund (off the work list or the review queue), its referral moved
+        on to `progress`."""
         change = self._table.update_op(
             keys.reward_key(reward.reward_id),
             "SET #s = :voided, voided_at = :at, refunded_basis = :basis REMOVE due_queue, due_at",
@@ -548,9 +610,9 @@ class RewardRepository:
             "#s = :status AND refunded_basis = :old",
             {"#s": "status"},
         )
-        return [change, *self._voided_counts(reward, reward.status)]
+        return [change, *self._voided_counts(reward, reward.status), *self._referral_of(reward, progress)]
 
-    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None) -> list[Operation]:
+    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None, progress: ReferralProgress | None = None) -> list[Operation]:
         # The adjustment copies the reward's customer: conditional on the reward still holding them.
         values: dict[str, Any] = {":basis": basis, ":old": reward.refunded_basis}
         if reward.customer_key:
@@ -561,8 +623,10 @@ class RewardRepository:
         if adjustment is not None:
             operations.append(self._new_reward(adjustment))
             operations += self._recipient_guards(adjustment)
-            if reward.recipient == "advocate":
+            # Not for an erased advocate (the reward lost their key): their counters went with them.
+            if reward.recipient == "advocate" and reward.customer_key:
                 operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
+        operations += self._referral_of(reward, progress, checked=adjustment is not None and bool(adjustment.customer_key))
         return operations
 
     # --- erasure ---------------------------------------------------------------------------------------
@@ -712,6 +776,20 @@ class RewardRepository:
             ExpressionAttributeValues={":q": queue},
         )
         return [_record(item) for item in items], next_cursor
+
+    def referrals(self, advocate_id: str, limit: int) -> list[dict[str, Any]]:
+        """The advocate's newest `limit` referrals, newest first: status, reason (when ineligible) and since when."""
+        items, _ = self._table.page(
+            limit=limit,
+            cursor=None,
+            cursor_names=set(),
+            listing={},
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": keys.advocate_key(advocate_id)["pk"], ":prefix": keys.REFERRAL_PREFIX},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+        )
+        return [{name: item[name] for name in ("status", "reason", "at") if name in item} for item in items]
 
     def advocate_tallies(self, advocate_id: str) -> dict[str, int]:
         """The advocate's counters: conversions, and count and amount of rewards by status and of adjustments."""

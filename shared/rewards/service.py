@@ -3,6 +3,8 @@ approved one paid."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shared.campaigns.repository import CampaignRepository
 from shared.metrics.facts import REWARD_VOIDED
 from shared.platform.clock import Clock, iso
@@ -12,6 +14,7 @@ from shared.rewards.approvals import Approvals
 from shared.rewards.events import reward_change_fact, reward_event
 from shared.rewards.models import Review, ReviewRequest, Reward, RewardPage, RewardRecord, RewardStatus
 from shared.rewards.repository import AlreadyDone, NotApproved, NotHeld, RewardRepository
+from shared.rewards.rules import pending_again
 
 
 class RewardService:
@@ -65,7 +68,7 @@ class RewardService:
                 rules_of = self.campaigns.get_rules
                 Approvals(self.rewards, rules_of, self.retention_days).approve(reward, at, review=review)
                 return reward.model_copy(update={"status": "approved", "approved_at": at, "review": review}).shown()
-            self.rewards.release(reward, review, reward.approve_at)
+            self.rewards.release(reward, review, reward.approve_at, pending_again(datetime.fromisoformat(reward.created_at)))
             return reward.model_copy(update={"status": "pending", "review": review}).shown()
         except (NotHeld, AlreadyDone):
             return self._already_reviewed(self._reward(reward_id), request)  # a concurrent review or refund came first

@@ -111,7 +111,10 @@ _SCALARS = st.one_of(
     st.sampled_from(["", "²", "١٧", "0999-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+05:00", "\x00", "'; DROP TABLE"]),
 )
 _JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
-_CONVERSION_FIELDS = ("order_id", "amount", "currency", "customer_id", "customer_email", "click_id", "referral_code", "occurred_at", "metadata", "refund_id")
+_CONVERSION_FIELDS = (
+    "order_id", "amount", "currency", "customer_id", "customer_email", "click_id", "referral_code", "occurred_at", "metadata", "refund_id",
+    "campaign_id", "email", "consent",
+)
 # A review's fields (issue 19) among them: the same fuzzer posts to the review route.
 _FIELDS = (*_CONVERSION_FIELDS, "decision", "note")
 
@@ -134,7 +137,7 @@ def hostile_bodies(draw: st.DrawFn) -> bytes:
 
 @pytest.mark.parametrize(
     ("path", "route"),
-    [(p, p) for p in ("/v1/conversions", "/v1/refunds", "/v1/events")] + [("/v1/rewards/rwd_fuzzed/review", "/v1/rewards/{reward_id}/review")],
+    [(p, p) for p in ("/v1/conversions", "/v1/refunds", "/v1/enrolments", "/v1/events")] + [("/v1/rewards/rwd_fuzzed/review", "/v1/rewards/{reward_id}/review")],
 )
 @settings(max_examples=EXAMPLES_PER_OPERATION * 2, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(body=hostile_bodies())

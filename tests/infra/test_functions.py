@@ -282,6 +282,28 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
+def test_storefront_role_reads_and_enrols_in_the_referrals_table_only(synthesized: Synthesized) -> None:
+    (storefront,) = [definition for definition in FUNCTIONS if definition.name == "storefront"]
+    granted = granted_by_resource(synthesized, storefront)
+    # The enrolment's transactions (conditional puts, the customer's state checked; a replaced consent updated), the
+    # advocate, campaign and counters (gets), and the advocate's partition (Query: referrals and daily activity). No
+    # delete, no scan, no index, no events table.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {
+        "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"
+    }
+    secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
+    assert sorted(name for key in secrets for name in ("email-hash-key", "signing-secret", "status-token-key") if f"{name}-??????" in key) == [
+        "email-hash-key", "signing-secret", "status-token-key"
+    ]
+    (logs,) = [value for key, value in granted.items() if key not in secrets]
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_only_the_storefront_function_reads_the_status_token_key(synthesized: Synthesized) -> None:
+    readers = [definition.name for definition in FUNCTIONS if any("status-token-key-??????" in key for key in granted_by_resource(synthesized, definition))]
+    assert readers == ["storefront"]
+
+
 def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synthesized: Synthesized) -> None:
     (rewards,) = [definition for definition in FUNCTIONS if definition.name == "rewards"]
     granted = granted_by_resource(synthesized, rewards)

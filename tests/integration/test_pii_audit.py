@@ -17,6 +17,7 @@ import stripe
 
 from functions.admin import handler as admin_handler
 from functions.conversions import handler as conversions_handler
+from functions.storefront import handler as storefront_handler
 from functions.tracking import handler as tracking_handler
 from local.gateway import match_route
 from shared import wiring
@@ -45,7 +46,7 @@ BUYER_EMAIL = "Audit.Buyer+shop@Example.net"
 STRIPE_BUYER, STRIPE_EMAIL = "cus_TAuditBuyer0001", "Stripe.Audit@Example.net"
 SHOPIFY_BUYER, SHOPIFY_EMAIL = "7264590800042", "Shopify.Audit@Example.net"
 CALLER = {"source_ip": SOURCE_IP, "user_agent": USER_AGENT, "headers": {"X-Forwarded-For": FORWARDED_IP, "X-Real-IP": FORWARDED_IP, "Referer": f"https://mail.example.net/?to={ADVOCATE_EMAIL}"}}
-HANDLERS = {"tracking": tracking_handler, "conversions": conversions_handler, "admin": admin_handler}
+HANDLERS = {"tracking": tracking_handler, "conversions": conversions_handler, "storefront": storefront_handler, "admin": admin_handler}
 
 
 class Driver:
@@ -90,6 +91,13 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     enrolment = {"customer_id": ADVOCATE_ID, "email": ADVOCATE_EMAIL, "consent": {"terms_version": "t-1", "marketing": False}}
     advocate = call("POST", "/v1/campaigns/audit/advocates", body=enrolment)["json"]
     code = advocate["code"]
+    # The shop's own backend enrols the same customer (signed): the same advocate, and a status token for their page.
+    from_shop = call("POST", "/v1/enrolments", signed=True, body={"campaign_id": "audit", **enrolment})
+    assert (from_shop["statusCode"], from_shop["json"]["advocate_id"]) == (200, advocate["advocate_id"])
+    status_token = from_shop["json"]["status_token"]
+    # The storefront script and its advocate's-page part, fetched by the audited browser.
+    assert call("GET", "/wom.js", headers={"Accept-Encoding": "gzip"})["statusCode"] == 200
+    assert call("GET", "/wom-advocate.js")["statusCode"] == 200
 
     # Tracking, from the audited browser: the link (and its HEAD check), the pixel, the events API and its preflight.
     location = call("GET", f"/r/{code}")["headers"]["Location"]
@@ -139,6 +147,9 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     advocate_reward = next(r for r in found if r["recipient"] == "advocate")
     assert call("POST", f"/v1/rewards/{advocate_reward['reward_id']}/fulfil", body={"reference": "payout-1"})["statusCode"] == 200
     assert call("GET", "/openapi.json")["statusCode"] == 200
+    # The advocate's own page: their three referred purchases, by wom's ids only.
+    page = call("GET", "/v1/advocate-status", query={"token": status_token})["json"]
+    assert len(page["referrals"]) == 3 and page["code"] == code
 
     keys_and_hashes = [
         customer_key(HASH_KEY, ADVOCATE_ID), customer_key(HASH_KEY, BUYER_ID),
@@ -177,6 +188,10 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     clock.now += ERASURE_HOLD
     wiring.privacy_job().run(clock.now)
     assert occurrences(never + [ADVOCATE_ID, BUYER_ID, STRIPE_BUYER, SHOPIFY_BUYER] + keys_and_hashes, everything(dynamodb, s3)) == []
+    # Nothing is left under the erased advocate (their referrals included), and their token names no one.
+    assert [thing.key for thing in everything(dynamodb, s3) if thing.key.startswith(f"ADVOCATE#{advocate['advocate_id']} ")] == []
+    gone = call("GET", "/v1/advocate-status", query={"token": status_token})
+    assert (gone["statusCode"], gone["json"]["error"]["code"]) == (404, "advocate_not_found")
 
     assert call.driven == set(ROUTES), f"routes not audited: {sorted(r.route_key for r in set(ROUTES) - call.driven)}"
 
