@@ -70,6 +70,9 @@ def _no_reward(attribution: Attribution, request: ConversionRequest) -> NoReward
     return NoReward(code=reason, message=message)
 
 
+LEDGER_RACES = 16  # concurrent purchases of one buyer a conversion outwaits before it gives up
+
+
 class ConversionService:
     def __init__(
         self,
@@ -128,7 +131,9 @@ class ConversionService:
         # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
         claim = attribution.status == "attributed"
         anonymous = False
-        for _ in range(4):
+        # Each turn-away below changes what the next attempt writes (at most once each), except a moved ledger:
+        # every racing purchase of the buyer moves it once, so allow a turn for each of a burst of them.
+        for _ in range(3 + LEDGER_RACES):
             try:
                 return self._save(request, buyer, attribution, digest, purchased_at, now, source, click, claim=claim and not anonymous, anonymous=anonymous)
             except LedgerMoved:
