@@ -27,14 +27,17 @@ class Sizes:
     erasure_histories: tuple[tuple[int, int], ...] = ((5, 100), (5, 1_000), (50, 100))
     archive_events: int = 2000
     archive_rounds: int = 5
+    # customers of the measured month per cohort-job run, and of the month before around each
+    cohort_customers: tuple[int, ...] = (100, 1_000, 5_000)
+    cohort_unrelated: int = 5_000
 
 
 QUICK = Sizes(
     call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1,
-    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1,
+    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1, cohort_customers=(20,), cohort_unrelated=40,
 )
 # Sections that can be measured alone and spliced into an existing BENCHMARKS.md (`--only`), leaving the rest.
-ALONE = ("erasure",)
+ALONE = ("erasure", "cohorts")
 
 
 def _step(name: str) -> float:
@@ -45,6 +48,7 @@ def _step(name: str) -> float:
 def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     from bench.archive import measure_archive
     from bench.calls import measure_calls
+    from bench.cohorts import measure_cohorts
     from bench.cold_start import measure_cold_start
     from bench.erasure import measure_erasure
     from bench.latency import measure_latency
@@ -74,6 +78,8 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     script_size = measure_script_size()
     _step("§8 erasure")
     erasure = measure_erasure(log_level, sizes.erasure_histories)
+    _step("§9 cohort job")
+    cohort_job = measure_cohorts(log_level, sizes.cohort_customers, sizes.cohort_unrelated)
     return Results(
         generated_at=datetime.now(UTC),
         seconds=time.perf_counter() - started,
@@ -87,6 +93,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
         script_size=script_size,
         erasure=erasure,
         archive=archive,
+        cohorts=cohort_job,
     )
 
 
@@ -108,15 +115,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _only(args: argparse.Namespace) -> int:
-    from bench.erasure import measure_erasure, splice
+    from bench import cohorts, erasure
     from bench.stack import read_stack_settings
 
     started = _step("synthesizing the stack for its settings")
     log_level = read_stack_settings().function("tracking").log_level
-    _step("§8 erasure")
     sizes = QUICK if args.quick else Sizes()
-    args.output.write_text(splice(args.output.read_text(), measure_erasure(log_level, sizes.erasure_histories)))
-    print(f"bench: replaced the erasure section of {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.only == "erasure":
+        _step("§8 erasure")
+        report = erasure.splice(args.output.read_text(), erasure.measure_erasure(log_level, sizes.erasure_histories))
+    else:
+        _step("§9 cohort job")
+        report = cohorts.splice(args.output.read_text(), cohorts.measure_cohorts(log_level, sizes.cohort_customers, sizes.cohort_unrelated))
+    args.output.write_text(report)
+    print(f"bench: replaced the {args.only} section of {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -27,6 +27,7 @@ from moto import mock_aws
 from bench import traffic
 from bench.dynamo_ledger import DynamoLedger
 from bench.environment import counted_logs, create_stack_resources, handler_environment, patched_environ
+from bench.splice import splice_section
 from local.emulator import keep_moto_close_to_dynamodb
 from shared import wiring
 from shared.campaigns.models import AdvocateEnrolment
@@ -195,23 +196,6 @@ def section(bench: ErasureBench, add) -> None:  # noqa: ANN001 - bench.report's 
 def splice(report: str, bench: ErasureBench) -> str:
     """BENCHMARKS.md with this section and its budget row replaced (or added), every other figure left as it was
     measured: what `python -m bench --only erasure` writes."""
-    lines = report.rstrip("\n").split("\n")
-    budget, measured, verdict = budget_row(bench)
-    row = f"| {budget} | {measured} | **{verdict}** |"
-    existing = [i for i, line in enumerate(lines) if line.startswith(f"| {budget} |")]
-    if existing:
-        lines[existing[0]] = row
-    else:
-        table = next(i for i, line in enumerate(lines) if line.startswith("|") and i > lines.index("## Budgets (SPEC §8)"))
-        end = next(i for i in range(table, len(lines) + 1) if i == len(lines) or not lines[i].startswith("|"))
-        lines.insert(end, row)
     out: list[str] = []
     section(bench, out.append)
-    block = "\n".join(out).rstrip("\n").split("\n")
-    if HEADING in lines:
-        begin = lines.index(HEADING)
-        end = next((i for i in range(begin + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        lines[begin:end] = block + ([""] if end < len(lines) else [])
-    else:
-        lines += ["", *block]
-    return "\n".join(lines) + "\n"
+    return splice_section(report, budget_row(bench), HEADING, out)

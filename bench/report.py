@@ -11,6 +11,9 @@ from bench.archive import ArchiveMeasurement
 from bench.calls import TRACKED, CallsResult
 from bench.cold_start import BASELINE, RUNTIME_PACKAGES, ColdStartResult
 from bench.environment import Machine
+from bench.cohorts import CohortBench
+from bench.cohorts import budget_row as cohort_budget_row
+from bench.cohorts import section as cohort_section
 from bench.erasure import ErasureBench
 from bench.erasure import budget_row as erasure_budget_row
 from bench.erasure import section as erasure_section
@@ -51,6 +54,7 @@ class Results:
     script_size: ScriptSize | None = None  # None: not measured in this run
     erasure: ErasureBench | None = None  # None: not measured in this run
     archive: ArchiveMeasurement | None = None
+    cohorts: CohortBench | None = None  # None: not measured in this run
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def budgets(results: Results) -> list[Budget]:
         ),
     ] + ([Budget(*budget_row(results.script_size))] if results.script_size else []) + (
         [Budget(*erasure_budget_row(results.erasure))] if results.erasure else []
-    )
+    ) + ([Budget(*cohort_budget_row(results.cohorts))] if results.cohorts else [])
 
 
 def _missed_notes(results: Results, rows: list[Budget]) -> list[str]:
@@ -223,6 +227,8 @@ def render(results: Results) -> str:
         script_size_section(results.script_size, add)
     if results.erasure:
         erasure_section(results.erasure, add)
+    if results.cohorts:
+        cohort_section(results.cohorts, add)
     return "\n".join(out).rstrip() + "\n"
 
 

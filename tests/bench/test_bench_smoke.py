@@ -10,6 +10,8 @@ import pytest
 from bench import cost
 from bench.archive import measure_archive
 from bench.calls import TRACKED, measure_calls
+from bench.cohorts import BUDGET as COHORT_BUDGET
+from bench.cohorts import measure_cohorts
 from bench.cold_start import measure_cold_start, parse_importtime, self_time_by_package, subtree
 from bench.latency import measure_latency
 from bench.metrics_job import measure_metrics_job
@@ -81,6 +83,7 @@ def results() -> Results:
         metrics_job=measure_metrics_job(base_events_per_day=30, scales=(1, 2), repetitions=2),
         spread=simulate_key_spread(1_000, seconds=1),
         archive=measure_archive("INFO", events=60, rounds=1),
+        cohorts=measure_cohorts("INFO", sizes=(20,), unrelated=10),
     )
 
 
@@ -194,10 +197,11 @@ def test_archive_measurement_reads_real_stream_records(results):
 
 def test_the_report_shows_every_budget_and_section(results):
     rows = budgets(results)
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert {row.verdict for row in rows} <= {"met", "missed", "not yet measured"}
     assert rows[3].verdict == "met"
+    assert rows[-1].budget == COHORT_BUDGET and rows[-1].verdict == "met"  # 21 items read for 20 customers
     text = render(results)
-    for heading in ("## Budgets (SPEC §8)", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
+    for heading in ("## Budgets (SPEC §8)", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 9. Cohort job"):
         assert heading in text
     assert "not yet measured" not in text
