@@ -140,7 +140,8 @@ class Analytics(Construct):
             "RawEventsTable",
             RAW_EVENTS_TABLE_NAME,
             "The raw event archive: one row per recorded share, view, click request, conversion, refund and "
-            "reward change (gzip JSON Lines). Partitions are projected: filter on dt.",
+            "reward change, and each conversion's survey answer and repeat-purchase facts (gzip JSON Lines). Partitions are "
+            "projected: filter on dt.",
             raw_location,
             {"compressionType": "gzip", **raw_events_projection(raw_location)},
             (("dt", "string"),),

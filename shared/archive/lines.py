@@ -28,7 +28,7 @@ from shared.platform.resources import ARCHIVE_PREFIX
 # Every field a line may have, with its Athena (Glue) type: the raw events table's columns. A line has the fields
 # of its kind only (a click has no amount, a conversion no hits); Athena reads the others as null.
 FIELDS: tuple[tuple[str, str], ...] = (
-    ("kind", "string"),  # share, view, click, conversion, refund, reward_created, reward_voided
+    ("kind", "string"),  # share, view, click, conversion, survey_answer, repeat_purchase, refund, reward_created, reward_held, reward_voided
     ("campaign_id", "string"),  # null for a conversion no campaign claims
     ("date", "string"),  # the day it is filed under (= dt)
     ("id", "string"),  # the event's id: a click id, a share's or view's token, a conversion, refund or reward id
@@ -40,6 +40,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("received_at", "string"),
     ("click_id", "string"),
     ("code", "string"),
+    ("referrer_host", "string"),  # a followed link's referring page's host (fraud review's blocked_referrer)
     ("hits", "bigint"),  # a click's requests so far: 1 on its first line, 2 on the next...
     ("last_at", "string"),  # this request's time, for a click
     ("conversion_id", "string"),
@@ -50,6 +51,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "bigint"),
     ("currency", "string"),
     ("new_customer", "boolean"),
+    ("heard_from", "string"),  # the survey answer: of a survey_answer, or of a conversion no campaign claims
     ("recipient", "string"),
     ("seq", "string"),  # the stream record's sequence number: unique per line
 )

@@ -189,3 +189,87 @@ def test_the_events_ttl_is_the_hot_window(api, clock, aws) -> None:  # noqa: F81
     expected = int((now + timedelta(days=35)).timestamp())
     assert [item["expires_at"] for item in stored_event_items(aws)] == [expected] * 3
     assert datetime.fromtimestamp(expected, UTC).date() == DAY + timedelta(days=35)
+
+
+# --- the Glue table's columns are every field a line can hold -------------------------------------------------
+
+
+def fact_lines() -> list[dict]:
+    """A line of every fact shared.metrics.facts can build, through the archive's own serialiser: each builder
+    called with every optional argument both given and left out (so a field written only sometimes shows up), a
+    reward fact for each change it records."""
+    import inspect
+    import itertools
+
+    from shared.archive.lines import batch_objects
+    from shared.metrics import facts
+
+    samples = {"str": "x", "int": 1, "bool": True, "datetime": datetime(2026, 11, 20, 12, tzinfo=UTC)}
+    changes = [value for name, value in vars(facts).items() if name.startswith("REWARD_") and isinstance(value, str)]
+    items = []
+    for name, build in vars(facts).items():
+        if not (name.endswith("_fact") and inspect.isfunction(build) and build.__module__ == facts.__name__):
+            continue
+        parameters = list(inspect.signature(build).parameters.values())
+        options = []
+        for parameter in parameters:
+            annotation = str(parameter.annotation)
+            if parameter.name == "change":
+                options.append(changes)
+            elif annotation.endswith(" | None"):
+                options.append([samples[annotation.removesuffix(" | None")], None])
+            else:
+                options.append([samples[annotation]])
+        for values in itertools.product(*options):
+            positional = [v for p, v in zip(parameters, values) if p.kind is p.POSITIONAL_OR_KEYWORD]
+            named = {p.name: v for p, v in zip(parameters, values) if p.kind is p.KEYWORD_ONLY}
+            items.append(build(*positional, **named).item)
+    assert len(items) > 10
+    return [line for body in batch_objects((str(n), item) for n, item in enumerate(items, 1)).values() for line in parse(body)]
+
+
+@pytest.fixture
+def archived_day(scripted_day, api, clock, archive) -> list[dict]:  # noqa: F811
+    """The scripted day of the metrics job (every kind of event and fact the handlers write: survey answers, repeat
+    purchases, refunds, rewards created and voided), a click followed from a forum's page and a share posted with
+    its own time, all archived by the real writer."""
+    code = scripted_day["ada"]["code"]
+    at(clock, 15)
+    click(api, code, "203.0.113.20", headers={"referer": "https://forum.example.org/t/gift-ideas?page=2"})
+    posted = {"type": "share", "code": code, "channel": "email", "occurred_at": "2026-11-20T14:30:00Z"}
+    assert api("POST", "/v1/events", body={"events": [posted]})["json"]["accepted"] == 1
+    archive.run()
+    return lines()
+
+
+def test_every_field_a_line_can_hold_is_a_column_of_the_raw_events_table(archived_day) -> None:
+    from shared.archive.lines import FIELDS
+
+    written = {name for line in archived_day + fact_lines() for name in line}
+    columns = {name for name, _ in FIELDS}
+    assert written - columns == set(), "a field the writer writes that Athena cannot read"
+    assert columns - written == set(), "a column no line ever fills"
+    # What issue 18 and the fraud review added, from the real handlers: survey answers, repeat purchases, a
+    # followed link's referring host.
+    kinds = {line["kind"] for line in archived_day}
+    assert {"survey_answer", "repeat_purchase", "refund", "reward_created", "reward_voided"} <= kinds
+    assert {"heard_from", "referrer_host", "received_at"} <= {name for line in archived_day for name in line}
+
+
+def test_the_documented_raw_event_queries_agree_with_the_daily_object(archived_day, tmp_path) -> None:
+    from shared.archive.lines import FIELDS
+    from tests.integration.test_metrics_job import metrics_object
+    from tests.support.athena import download, run_documented
+
+    wiring.metrics_job().run_days([DAY])
+    day = json.loads(metrics_object())
+    assert download(ARCHIVE_PREFIX, tmp_path) >= 1
+    files, partitions = f"{tmp_path}/{ARCHIVE_PREFIX}dt=*/*.json.gz", {"dt": "VARCHAR"}
+
+    answers = run_documented("tests/integration/test_archive.py runs this survey query", "raw_events", files, list(FIELDS), partitions)
+    assert {answer: count for answer, count, _, _ in answers} == {answer: count for answer, count in day["heard_from"].items() if count}
+    assert sum(untracked for _, _, _, untracked in answers) == day["untracked_word_of_mouth"] == 2
+    assert answers[0] == ("friend_or_family", 2, 1, 1)  # f3's survey answer and walk-in 1's unattributed purchase
+
+    hosts = run_documented("tests/integration/test_archive.py runs this referrer query", "raw_events", files, list(FIELDS), partitions)
+    assert hosts == [("forum.example.org", 1)]
