@@ -30,8 +30,10 @@ def enrol_from_the_shop(base_url: str, signing_secret: str, campaign_id: str, cu
 
 def demo_pages(advocate: dict, customer_id: str) -> dict[str, LocalPage]:
     """The page (with this advocate's code, link and status token) and the example stylesheet it uses."""
+    from local.cli import BROWSER_USER_AGENT  # the one curl sends in `wom run`'s hints: a person's browser, not a bot
+
     values = {name: escape(str(advocate[name])) for name in ("code", "link", "status_token")}
-    html = Template(TEMPLATE.read_text()).substitute(values, customer_id=escape(customer_id))
+    html = Template(TEMPLATE.read_text()).substitute(values, customer_id=escape(customer_id), browser_user_agent=escape(BROWSER_USER_AGENT))
     return {
         DEMO_PATH: LocalPage("text/html; charset=utf-8", html.encode()),
         f"{DEMO_PATH}/wom-example.css": LocalPage("text/css; charset=utf-8", EXAMPLE_CSS.read_bytes()),

@@ -23,14 +23,14 @@
           // Amounts are minor units: the currency's own number of decimals makes them money.
           figure(`Rewards ${state}`, count + (format ? ` (${format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits)})` : ""));
         }
-        const referrals = make("ol", "wom-referrals");
-        referrals.ariaLabel = "Referrals";
+        // None yet is a sentence, not a numbered list of one.
+        const referrals = status.referrals.length ? make("ol", "wom-referrals") : make("p", "wom-referrals--none", "No referrals yet");
+        if (status.referrals.length) referrals.ariaLabel = "Referrals";
         for (const { status: state, reason, at } of status.referrals) {
           referrals.append(make("li", `wom-referral wom-referral--${state}`,
             sentence(state) + (reason ? `: ${sentence(reason).toLowerCase()} ` : " "),
             Object.assign(make("time", "", new Date(at).toLocaleDateString()), { dateTime: at })));
         }
-        if (!status.referrals.length) referrals.append(make("li", "wom-referral wom-referral--none", "No referrals yet"));
         const shares = make("div", "wom-advocate__share");
         block.replaceChildren(
           make("p", "wom-advocate__link", Object.assign(make("a", "", status.link), { href: status.link }), " ", button(status.code, "copy_link", status.link)),

@@ -43,7 +43,7 @@ def texts(browser: Browser, selector: str) -> list[str]:
 def drawn(browser: Browser, url: str) -> list[str]:
     """Loads the page and waits for the advocate's page to be drawn: its referrals, as shown."""
     browser.open(url)
-    return wait_for(lambda: texts(browser, ".wom-referral"), message="the advocate's referrals")
+    return wait_for(lambda: texts(browser, ".wom-referral, .wom-referrals--none"), message="the advocate's referrals")
 
 
 def figures(browser: Browser) -> dict[str, str]:
@@ -79,9 +79,10 @@ def test_the_advocates_page_follows_a_referral_from_a_real_click_to_rewarded(
     sizes = local_mode.log_size()
 
     assert drawn(browser, url) == ["No referrals yet"]
+    # A sentence, not a numbered list of one ("1. No referrals yet").
+    assert [e.tag_name for e in browser.driver.find_elements(By.CSS_SELECTOR, "[data-wom-advocate] .wom-referrals--none, [data-wom-advocate] ol, [data-wom-advocate] li")] == ["p"]
     link = browser.driver.find_element(By.CSS_SELECTOR, ".wom-advocate__link a")
     assert (link.text, link.get_attribute("href")) == (enrolled["link"], enrolled["link"])
-    assert browser.driver.find_element(By.CSS_SELECTOR, ".wom-referrals").accessible_name == "Referrals"
     # The answer's currency formats the amounts (the page names none).
     assert figures(browser) == {"Shares": "0", "Clicks": "0", "Rewards pending": "0 ($0.00)", "Rewards approved": "0 ($0.00)", "Rewards paid": "0 ($0.00)"}
 
@@ -104,6 +105,8 @@ def test_the_advocates_page_follows_a_referral_from_a_real_click_to_rewarded(
     today = datetime.now(UTC)
     assert drawn(browser, url) == [f"Purchased {shown_date(today)}"]
     assert [e.get_attribute("class") for e in browser.driver.find_elements(By.CSS_SELECTOR, ".wom-referral")] == ["wom-referral wom-referral--purchased"]
+    assert browser.driver.find_element(By.CSS_SELECTOR, "ol.wom-referrals").accessible_name == "Referrals"
+    assert not browser.driver.find_elements(By.CSS_SELECTOR, ".wom-referrals--none")
 
     # The rewards job takes it up: a reward pending (10 % of 123.45), and the metrics job counts the shares and the click.
     run_rewards_job(local_mode, datetime.now(UTC) + timedelta(minutes=1))

@@ -3,14 +3,20 @@ drawn by wom.js from local mode's own origin, working against the demo campaign.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import RECORD_WINDOW_OPEN, Browser
 from tests.browser.support import wait_for
-from tests.e2e.support import LocalMode, Storage
+from tests.e2e.support import SIGNING_SECRET, LocalMode, Storage
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +41,10 @@ def test_the_printed_demo_page_shows_a_working_share_block_and_the_demo_advocate
     assert channels == ["whatsapp", "x", "facebook", "linkedin", "telegram", "messenger", "sms", "email", "copy_link"]
     link = wait_for(lambda: browser.driver.find_elements(By.CSS_SELECTOR, ".wom-advocate__link a"), message="the demo advocate's page")[0]
     assert link.get_attribute("href") == alice_link
-    assert browser.driver.find_elements(By.CSS_SELECTOR, ".wom-referral"), "the referrals list is drawn"
+    drawn = wait_for(lambda: browser.driver.find_elements(By.CSS_SELECTOR, ".wom-referral, .wom-referrals--none"), message="the referrals")
+    if drawn[0].text == "No referrals yet":
+        # A sentence, not a numbered list of one.
+        assert [e.tag_name for e in drawn] == ["p"] and not browser.driver.find_elements(By.CSS_SELECTOR, "[data-wom-advocate] ol")
 
     shares_before = [e for e in storage.events(code) if e["kind"] == "share" and e["channel"] == "telegram"]
     share.find_element(By.CSS_SELECTOR, ".wom-share--telegram").click()
@@ -44,3 +53,19 @@ def test_the_printed_demo_page_shows_a_working_share_block_and_the_demo_advocate
         message="the demo share in the events table",
     )
     assert browser.opened()[0][0].startswith("https://t.me/share/url?url=")
+
+
+def test_the_demo_page_s_purchase_commands_work_pasted_into_a_shell(browser: Browser, local_mode: LocalMode):
+    """The commands as the page shows them, run by bash from the checkout: a click on alice's link, and the purchase
+    through it, attributed by that click; the page then shows it."""
+    browser.open(f"{local_mode.base_url}/demo")
+    [block] = browser.driver.find_elements(By.CSS_SELECTOR, "pre.demo-commands")
+    commands = block.text
+    assert "<" not in commands and ">" not in commands
+    environment = {**os.environ, "WOM_API_URL": local_mode.base_url, "WOM_SIGNING_SECRET": SIGNING_SECRET}
+    ran = subprocess.run(["bash", "-c", commands], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False)
+    assert ran.returncode == 0, ran.stderr
+    answer = json.loads(ran.stdout)
+    assert answer["status"] == "attributed" and answer["attribution"]["method"] == "click_id", answer
+    browser.open(f"{local_mode.base_url}/demo")
+    wait_for(lambda: any(e.text.startswith("Purchased") for e in browser.driver.find_elements(By.CSS_SELECTOR, ".wom-referral")), message="the purchase on alice's page")
