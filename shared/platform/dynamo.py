@@ -11,15 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.platform.budget import budget_for, refuse_calls_past_the_deadline
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
 BATCH_GET_LIMIT = 100  # DynamoDB's limit per BatchGetItem
@@ -30,16 +31,25 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-# Fail fast: a browser is waiting on the tracking routes.
-_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"})
-
 Key = dict[str, str]
 Operation = dict[str, Any]  # one item of a TransactWriteItems call
 
 
+# Called with each new storage client (local mode's fault injection registers one; nothing does in AWS).
+CLIENT_HOOKS: list[Callable[[Any], None]] = []
+
+
 @lru_cache(maxsize=1)
 def dynamodb_client() -> Any:
-    return boto3.client("dynamodb", config=_CONFIG)
+    """The process's one DynamoDB client, with the timeouts and retries of the function it runs
+    (shared.platform.budget: a request function's calls fit its timeout, and none starts past its deadline)."""
+    from shared.platform.settings import get_settings
+
+    client = boto3.client("dynamodb", config=budget_for(get_settings().function_name).storage.config())
+    client.meta.events.register("before-call.dynamodb", refuse_calls_past_the_deadline)
+    for hook in CLIENT_HOOKS:
+        hook(client)
+    return client
 
 
 class ConditionFailed(Exception):

@@ -19,6 +19,7 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SHOPIFY_SECRET,
     SIGNING_SECRET,
+    SPILL_QUEUE,
     STRIPE_WEBHOOK_SECRET,
 )
 
@@ -48,6 +49,11 @@ class Settings:
     stripe_webhook_secret: str = field(default="whsec_local", repr=False)
     shopify_secret_arn: str | None = None
     shopify_secret: str = field(default="local-shopify-secret", repr=False)
+    # Which function this process is (shared.platform.deployment.FUNCTIONS): its clients' time limits. Unset in
+    # local mode and tests, where one process runs every function.
+    function_name: str | None = None
+    # The tracking function's spill queue; unset locally, where it is found by its name.
+    spill_queue_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.hot_event_days < 1:
@@ -72,6 +78,8 @@ ENV_VARS = {
     "stripe_webhook_secret": "WOM_STRIPE_WEBHOOK_SECRET",
     "shopify_secret_arn": SHOPIFY_SECRET.arn_env_var,
     "shopify_secret": "WOM_SHOPIFY_SECRET",
+    "function_name": "WOM_FUNCTION",
+    "spill_queue_url": SPILL_QUEUE.env_var,
 }
 
 
