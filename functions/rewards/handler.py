@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared import wiring
-from shared.platform.errors import ItemsSetAside
+from shared.platform.errors import ItemsSetAside, RewardEventsUnpublished
 from shared.platform.observability import logger
 
 
@@ -26,6 +26,9 @@ def lambda_handler(event: dict, context: object) -> dict:
         return {"set_aside_items": job.set_aside()}
     summary = job.run(_as_of(event), retry_set_aside=bool(event.get("retry_set_aside")))
     logger.info("rewards job finished", extra={"summary": summary})
+    if summary["publish_failures"]:
+        # The events stay in the outbox for the next run; failing this one raises the job's Errors alarm.
+        raise RewardEventsUnpublished(summary)
     if summary["set_aside"]:
         # Every good item is done; failing the invocation now is what raises the job's Errors alarm.
         raise ItemsSetAside("rewards", summary)
