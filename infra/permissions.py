@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from shared.platform.resources import (
     ADVOCATE_REWARDS_INDEX,
     ARCHIVE_PREFIX,
+    COHORT_METRICS_PREFIX,
     DAILY_METRICS_PREFIX,
     DUE_INDEX,
     HASH_KEY_SECRET,
@@ -23,6 +24,7 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SHOPIFY_SECRET,
     SIGNING_SECRET,
+    STATUS_TOKEN_KEY_SECRET,
     STRIPE_WEBHOOK_SECRET,
     TABLES,
     BucketDefinition,
@@ -75,6 +77,8 @@ ACCESS: dict[str, FunctionAccess] = {
     ),
     "admin": FunctionAccess(
         tables={
+            # A review's transaction leaves its facts (a voided or milestone reward) for the metrics job.
+            EVENTS_TABLE: ("dynamodb:PutItem",),
             # Campaign and advocate writes go through TransactWriteItems, which IAM authorises per item action;
             # listings read their page's campaigns or advocates with one BatchGetItem. An erasure request only
             # records itself (the receipt, the customer marked): the privacy job does the deleting.
@@ -87,28 +91,40 @@ ACCESS: dict[str, FunctionAccess] = {
                 "dynamodb:UpdateItem",
             ),
         },
-        # GET /v1/rewards: rewards by campaign, or by advocate, and creation time.
-        indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",)},
+        # GET /v1/rewards: rewards by campaign, or by advocate, and creation time; a campaign's ?status=held: its
+        # review queue, on the due index.
+        indexes={LISTING_INDEX: ("dynamodb:Query",), ADVOCATE_REWARDS_INDEX: ("dynamodb:Query",), DUE_INDEX: ("dynamodb:Query",)},
         reads_secrets=(HASH_KEY_SECRET,),
     ),
     # Signed storefront posts and commerce webhooks (functions/conversions): click lookup on the events table; orders, refunds and the
     # first-purchase claim written with conditional puts and transactions (Put + Update) on the referrals table,
-    # each with its fact for the metrics job (a Put on the events table, in the same transaction).
+    # each with its fact for the metrics job (a Put on the events table, in the same transaction); the advocate's
+    # hourly referral counters of the last 24 hours read with one Query (fraud review's velocity).
     # The buyer's customer index: a reference put with each order, and a ConditionCheck of the customer's state.
     "conversions": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
-            REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"),
         },
         # Storefront posts carry Wom-Signature; Stripe and Shopify sign their webhooks with their own secrets.
         reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET),
     ),
+    # The storefront's own routes (functions/storefront): the signed enrolment reads the campaign and enrols through
+    # the admin enrolment's transactions (Puts with conditions and the customer's index, a ConditionCheck of their
+    # state; an Update when a consent sent again replaces the recorded one); the status read gets the advocate,
+    # campaign and counters and queries the advocate's partition (referrals, daily activity). It signs and reads
+    # status tokens.
+    "storefront": FunctionAccess(
+        tables={REFERRALS_TABLE: ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem")},
+        reads_secrets=(HASH_KEY_SECRET, SIGNING_SECRET, STATUS_TOKEN_KEY_SECRET),
+    ),
     # The rewards job: reads its work list from the due index only (never the table's history), writes rewards
     # and takes items off the list in transactions (authorised per item action), with the facts of reward changes
-    # for the metrics job (Put on the events table); publishes reward events.
+    # for the metrics job (Put on the events table); publishes reward events. A rescore finds the rewards of past
+    # days by querying their campaign-days' partitions of the events table (never a scan).
     "rewards": FunctionAccess(
         tables={
-            EVENTS_TABLE: ("dynamodb:PutItem",),
+            EVENTS_TABLE: ("dynamodb:PutItem", "dynamodb:Query"),
             REFERRALS_TABLE: (
                 "dynamodb:ConditionCheckItem",
                 "dynamodb:DeleteItem",
@@ -142,12 +158,14 @@ ACCESS: dict[str, FunctionAccess] = {
     # (one Query) and writes advocates' daily activity in the referrals table; puts the daily metrics objects; reads
     # a day older than the hot window from the raw event archive (that day's objects only: list and get).
     # A campaign-day it cannot compute is marked set aside in the referrals table until a retry deletes the mark.
+    # Each day's advocate count is one Query of the campaign's markers; each cohort one Query of its ledger
+    # partition; the cohort objects go under metrics/cohorts/.
     "metrics": FunctionAccess(
         tables={
             EVENTS_TABLE: ("dynamodb:Query",),
             REFERRALS_TABLE: ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"),
         },
-        bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX,)},
+        bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX, COHORT_METRICS_PREFIX)},
         bucket_reads={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
     ),
     # The archive writer: the events table's stream in, objects under events/ out; no table access at all.

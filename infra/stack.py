@@ -19,7 +19,12 @@ from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
 from shared.platform.deployment import FUNCTIONS
-from shared.platform.resources import HASH_KEY_SECRET, METRICS_BUCKET, TABLES
+from shared.platform.resources import HASH_KEY_SECRET, METRICS_BUCKET, STATUS_TOKEN_KEY_SECRET, TABLES, SecretDefinition
+
+# What an operator does with a secret other than the storefront signing secret or a platform's.
+_SECRET_OUTPUTS: dict[SecretDefinition, str] = {
+    STATUS_TOKEN_KEY_SECRET: "wom's key of advocates' status tokens: to rotate, put new,old (the first signs) and drop old after 30 days",
+}
 
 
 class WomStack(Stack):
@@ -91,6 +96,12 @@ class WomStack(Stack):
         )
         CfnOutput(
             self,
+            "CohortsTableName",
+            value=self.analytics.cohorts_table_name,
+            description="Customer value by first-purchase month (docs/athena.md); name campaign ids with = or IN (...)",
+        )
+        CfnOutput(
+            self,
             "ArchiveFailuresQueueUrl",
             value=self.archive.failures.queue_url,
             description="Batches of raw events the archive writer gave up on (shard and sequence numbers)",
@@ -128,9 +139,10 @@ class WomStack(Stack):
                 self,
                 secret.definition.logical_id + "Name",
                 value=secret.secret_name,
-                description=(
+                description=_SECRET_OUTPUTS.get(
+                    secret.definition,
                     "Paste the platform's secret here (secretsmanager put-secret-value)"
                     if secret.definition.set_by_operator
-                    else "Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature"
+                    else "Read it (secretsmanager get-secret-value) to configure storefronts' Wom-Signature",
                 ),
             )

@@ -149,10 +149,19 @@ def _rules(args: argparse.Namespace) -> dict[str, Any] | None:
         rules["advocate"] = args.advocate_reward
     if args.friend_reward:
         rules["friend"] = args.friend_reward
-    for argument in ("holding_days", "min_order_amount", "max_rewards_per_advocate_per_month"):
+    for argument in ("holding_days", "min_order_amount", "max_rewards_per_advocate_per_month", "max_rewards_per_advocate"):
         if getattr(args, argument) is not None:
             rules[argument] = getattr(args, argument)
     return rules or None
+
+
+def _fraud(args: argparse.Namespace) -> dict[str, Any] | None:
+    fraud: dict[str, Any] = dict(args.fraud or {})
+    if args.max_referrals_per_day is not None:
+        fraud["max_referrals_per_day"] = args.max_referrals_per_day
+    if args.blocked_referrer_host is not None:
+        fraud["blocked_referrer_hosts"] = args.blocked_referrer_host
+    return fraud or None
 
 
 def _campaign_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,6 +173,9 @@ def _campaign_fields(args: argparse.Namespace) -> dict[str, Any]:
     rules = _rules(args)
     if rules:
         fields["rewards"] = rules
+    fraud = _fraud(args)
+    if fraud:
+        fields["fraud"] = fraud
     return fields
 
 
@@ -200,7 +212,13 @@ def _campaign_rule_arguments(parser: argparse.ArgumentParser, creating: bool) ->
     parser.add_argument("--holding-days", type=whole_number(0, 365))
     parser.add_argument("--min-order-amount", type=whole_number(0), help="in minor units")
     parser.add_argument("--max-rewards-per-advocate-per-month", type=whole_number(1))
-    parser.add_argument("--rewards", type=_json_object, help="the whole rewards object as JSON (the flags above override its fields)")
+    parser.add_argument("--max-rewards-per-advocate", type=whole_number(1), help="the lifetime cap, in rewarded referrals")
+    parser.add_argument("--rewards", type=_json_object, help="the whole rewards object as JSON, milestones too (the flags above override its fields)")
+    parser.add_argument("--max-referrals-per-day", type=whole_number(1), help="fraud review: more referred purchases than this for one advocate in 24 h are held (default 10)")
+    parser.add_argument(
+        "--blocked-referrer-host", action="append", metavar="HOST", help="fraud review: hold purchases through clicks from this host (repeat for more; replaces the list)"
+    )
+    parser.add_argument("--fraud", type=_json_object, help="the whole fraud object as JSON (the flags above override its fields)")
 
 
 def _campaign_arguments(creating: bool) -> Callable[[argparse.ArgumentParser], None]:
@@ -304,6 +322,19 @@ ADMIN_COMMANDS: list[AdminCommand] = [
         "mark an approved reward paid (the same reference again is a safe retry)",
         lambda p: (p.add_argument("reward_id"), p.add_argument("--reference", required=True, help="your payout's reference")),
         lambda a: AdminRequest("POST", f"/v1/rewards/{_segment(a.reward_id)}/fulfil", body={"reference": a.reference}),
+    ),
+    AdminCommand(
+        "rewards",
+        "review",
+        "decide on a held reward: approve (approved once holding has passed) or reject (voided)",
+        lambda p: (
+            p.add_argument("reward_id"),
+            p.add_argument("--decision", required=True, choices=("approve", "reject")),
+            p.add_argument("--note", help="why, for the record"),
+        ),
+        lambda a: AdminRequest(
+            "POST", f"/v1/rewards/{_segment(a.reward_id)}/review", body={"decision": a.decision, **({"note": a.note} if a.note else {})}
+        ),
     ),
 ]
 

@@ -24,6 +24,9 @@ from local.send import add_send_parser
 from local.settings import SettingsError, function_environment, local_settings
 from local.simulate import add_simulate_parser
 
+# Run by hand only: fraud review again over past conversions, in the rewards function (its by-hand event).
+RESCORE = "rescore"
+
 logger = logging.getLogger(__name__)
 
 READY_LINE = "wom is running. Press Ctrl-C to stop."
@@ -59,12 +62,14 @@ def seed_demo(api: AdminApi) -> list[dict[str, Any]]:
 BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
 
-def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]]) -> list[str]:
+def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]], demo_url: str | None = None) -> list[str]:
     """The demo campaign's links and what to try with them (`wom run` prints them, `wom links` again)."""
     if not advocates:
         return ["The demo campaign could not be seeded; see the log above."]
     lines = ["Demo campaign 'demo', referral links:"]
     lines.extend(f"  {a['customer_id']:<6} {a.get('link') or base_url + '/r/' + a['code']}" for a in advocates)
+    if demo_url:
+        lines += ["", f"Demo shop page (wom.js: {advocates[0]['customer_id']}'s share block and referrals):  {demo_url}"]
     code = advocates[0]["code"]
     share = json.dumps({"events": [{"type": "share", "code": code, "channel": "whatsapp"}]}, separators=(",", ":"))
     return lines + [
@@ -84,8 +89,10 @@ def demo_lines(base_url: str, token: str, advocates: list[dict[str, Any]]) -> li
     ]
 
 
-def _banner(base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str, jobs: str) -> str:
-    lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates)]
+def _banner(
+    base_url: str, endpoint_url: str, token: str, advocates: list[dict[str, Any]], interval: float, data_note: str, jobs: str, demo_url: str | None = None
+) -> str:
+    lines = ["", f"wom local mode: API on {base_url}, AWS emulator on {endpoint_url}", data_note, "", *demo_lines(base_url, token, advocates, demo_url)]
     lines += [
         "",
         f"Scheduled jobs ({jobs}) run every {interval:g} s; events reach the raw event archive (events/ in the metrics bucket) within seconds.",
@@ -109,8 +116,26 @@ def links(args: argparse.Namespace) -> int:
         return 1
     wanted = {customer_id: n for n, customer_id in enumerate(DEMO_ADVOCATES)}
     advocates = sorted((a for a in response.json()["advocates"] if a["customer_id"] in wanted), key=lambda a: wanted[a["customer_id"]])
-    print("\n".join(demo_lines(api.base_url, settings.admin_token, advocates)))
+    from local.demo import DEMO_PATH
+
+    print("\n".join(demo_lines(api.base_url, settings.admin_token, advocates, api.base_url.rstrip("/") + DEMO_PATH)))
     return 0
+
+
+def _serve_demo_page(gateway: Any, base_url: str, signing_secret: str, advocates: list[dict[str, Any]]) -> str | None:
+    """The demo shop page for the first demo advocate, enrolled as a shop would (signed), with their status token."""
+    from local.demo import DEMO_PATH, DemoError, demo_pages, enrol_from_the_shop
+
+    if not advocates:
+        return None
+    customer_id = advocates[0]["customer_id"]
+    try:
+        advocate = enrol_from_the_shop(base_url, signing_secret, DEMO_CAMPAIGN["campaign_id"], customer_id)
+    except (DemoError, OSError, ValueError) as error:
+        logger.error("the demo shop page is not served: %s", error)
+        return None
+    gateway.pages.update(demo_pages(advocate, customer_id))
+    return base_url + DEMO_PATH
 
 
 def _install_stop_signals(stop: threading.Event) -> None:
@@ -173,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
         # restored items are in the stream again, and their archive objects were restored with the bucket.
         stream = StreamPoller(client("dynamodb", emulator.endpoint_url), streams_client(endpoint_url=emulator.endpoint_url), invoke_function)
         stream.start_at_latest()
-        server = start_gateway(Gateway(admin_bearer_token=settings.admin_token), settings.port)
+        gateway = Gateway(admin_bearer_token=settings.admin_token, movable_clock=settings.movable_clock)
+        server = start_gateway(gateway, settings.port)
 
         token = settings.admin_token
         try:
@@ -181,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
         except (AdminApiError, AdminError, OSError, ValueError) as error:
             logger.error("seeding the demo campaign failed: %s", error)
             advocates = []
+        demo_url = _serve_demo_page(gateway, base_url, settings.signing_secret, advocates)
         register_scheduled_jobs()
         # After the jobs of each round, the data is saved, so a crash loses at most one interval.
         scheduler = JobScheduler(settings.jobs_interval, jobs=[*SCHEDULED_JOBS, ScheduledJob("save local data", lambda _now: state.save())])
@@ -188,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         archive = JobScheduler(settings.archive_interval, [ScheduledJob("archive", lambda _now: stream.poll_once())])
         archive.start()
         jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
-        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs), flush=True)
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs, demo_url), flush=True)
         while not stop.wait(0.5):
             pass
         return 0
@@ -217,8 +244,13 @@ def run(args: argparse.Namespace) -> int:
 def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
     """Runs a job's handler against the running local mode unless the environment names AWS; prints its answer.
     A run that set items aside prints its summary too, and exits 1 (as its Lambda invocation fails in AWS)."""
-    from local.emulator import use_local_mode_unless_aws
     from local.jobs import job_named, run_job
+
+    return _invoke(job, lambda: run_job(job_named(job), now, day, **extra))
+
+
+def _invoke(job: str, call: Any) -> int:
+    from local.emulator import use_local_mode_unless_aws
     from shared.platform.errors import ItemsSetAside
 
     use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
@@ -227,7 +259,7 @@ def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
 
     function_logger.setLevel("CRITICAL")  # stdout carries the summary alone; set-aside items are in it
     try:
-        answer = run_job(job_named(job), now, day, **extra)
+        answer = call()
     except ItemsSetAside as error:
         print(json.dumps(error.summary, indent=2, sort_keys=True))
         print(
@@ -240,12 +272,38 @@ def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
     return 0
 
 
+# How far back `wom jobs run rescore --since` may ever reach (the archive's default retention); the rewards
+# function refuses a day before its hot window.
+RESCORE_MAX_DAYS = 400
+
+
 def run_job_once(args: argparse.Namespace) -> int:
-    """`wom jobs run <job> [--now] [--date]`: against the running local mode unless the environment names AWS."""
+    """`wom jobs run <job> [--now] [--date] [--since --apply]`: against the running local mode unless the environment
+    names AWS."""
+    now = args.now or datetime.now(UTC)
+    if args.job == RESCORE:
+        return _rescore(args, now)
+    if args.since is not None or args.apply:
+        print("wom: --since and --apply are for rescore", file=sys.stderr)
+        return 2
     if args.date is not None and args.job != "metrics":
         print("wom: --date is for the metrics job; the rewards job runs as of --now", file=sys.stderr)
         return 2
-    return _invoke_job(args.job, args.now or datetime.now(UTC), args.date)
+    return _invoke_job(args.job, now, args.date)
+
+
+def _rescore(args: argparse.Namespace, now: datetime) -> int:
+    """Dry run unless --apply: the report says what would change (or what changed)."""
+    if args.since is None or args.date is not None:
+        print("wom: rescore takes --since YYYY-MM-DD (and --apply to change what it reports)", file=sys.stderr)
+        return 2
+    days = (now.date() - args.since).days
+    if not 0 <= days < RESCORE_MAX_DAYS:
+        print(f"wom: --since must be a day from {RESCORE_MAX_DAYS - 1} days before --now to that day", file=sys.stderr)
+        return 2
+    from local.jobs import run_rescore
+
+    return _invoke(RESCORE, lambda: run_rescore(now, args.since, args.apply))
 
 
 def retry_set_aside(args: argparse.Namespace) -> int:
@@ -286,9 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one job against local mode's emulator (WOM_EMULATOR_PORT) or, with AWS_ENDPOINT_URL unset and "
         "WOM_* names set, wherever the environment points",
     )
-    run_job_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
+    run_job_parser.add_argument("job", choices=[*(schedule.name for schedule in SCHEDULES), RESCORE])
     run_job_parser.add_argument("--now", type=instant, help="ISO-8601 time to run as of (default: now)")
     run_job_parser.add_argument("--date", type=day, help="metrics: recompute this one UTC day (default: today and yesterday)")
+    run_job_parser.add_argument(
+        "--since", type=day, help="rescore: fraud review again over the conversions from this UTC day to today, with today's settings"
+    )
+    run_job_parser.add_argument("--apply", action="store_true", help="rescore: make the changes it reports (default: a dry run)")
     run_job_parser.set_defaults(handler=run_job_once)
     retry_parser = jobs_commands.add_parser(
         "retry",

@@ -327,6 +327,14 @@ class FunctionInvoker:
 # --- the HTTP side --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LocalPage:
+    """A page local mode serves beside the API (its demo shop), which API Gateway would not."""
+
+    content_type: str
+    body: bytes
+
+
 class GatewayResponse(Response):
     # A handler that sets no Content-Type gets none, as behind API Gateway.
     default_mimetype = None
@@ -379,6 +387,10 @@ def http_response(result: Any, method: str) -> GatewayResponse:
     return response
 
 
+# Local mode's clock, moved by `wom simulate --days` when WOM_MOVABLE_CLOCK is set.
+CLOCK_PATH = "/_local/clock"
+
+
 class Gateway:
     """The WSGI application: routes, authorizes, builds the event, invokes and answers."""
 
@@ -387,10 +399,15 @@ class Gateway:
         invoke: Callable[[str, dict], Any] | None = None,
         routes: Iterable[Route] = ROUTES,
         admin_bearer_token: str | None = None,
+        movable_clock: bool = False,
+        pages: Mapping[str, LocalPage] | None = None,
     ) -> None:
         self.invoke = invoke or FunctionInvoker()
         self.routes = tuple(routes)
         self.admin_bearer_token = admin_bearer_token or local_settings().admin_token
+        self.movable_clock = movable_clock
+        # By path; local mode adds its demo page once the demo campaign is seeded.
+        self.pages: dict[str, LocalPage] = dict(pages or {})
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.respond(environ)(environ, start_response)
@@ -415,9 +432,32 @@ class Gateway:
             FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
 
+    def _move_clock(self, environ: dict) -> GatewayResponse:
+        """`PUT /_local/clock {"now": ISO-8601 | null}`: every function of this process runs as of that time from now
+        on (null: the system's clock again). Only with WOM_MOVABLE_CLOCK, only locally: the stack has no such route."""
+        from shared import wiring
+        from shared.platform.clock import iso, utc_now
+
+        body = Request(environ).get_data(cache=False)
+        if not self._authorized(environ, body):
+            return error_response(401, "unauthorized", "send Authorization: Bearer <WOM_ADMIN_TOKEN>")
+        try:
+            wanted = json.loads(body or b"{}").get("now")
+            moment = None if wanted is None else datetime.fromisoformat(str(wanted)).astimezone(timezone.utc)
+        except (ValueError, AttributeError):
+            return error_response(400, "invalid_request", 'send {"now": "<ISO-8601>"} or {"now": null}')
+        wiring.use_clock(utc_now if moment is None else (lambda: moment))
+        answer = json.dumps({"now": iso(wiring.now()), "moved": moment is not None}).encode()
+        return GatewayResponse(answer, status=200, content_type="application/json")
+
     def respond(self, environ: dict) -> GatewayResponse:
         method = environ["REQUEST_METHOD"]
         path = _wsgi_text(environ.get("PATH_INFO") or "/")
+        if path == CLOCK_PATH and method == "PUT" and self.movable_clock:
+            return self._move_clock(environ)
+        page = self.pages.get(path)
+        if page is not None and method in ("GET", "HEAD"):
+            return GatewayResponse(b"" if method == "HEAD" else page.body, status=200, content_type=page.content_type, headers={"Cache-Control": "no-store"})
         match = match_route(method, path, self.routes)
         if match is None:
             return error_response(404, "route_not_found", f"no route for {method} {path}")
@@ -438,9 +478,17 @@ class Gateway:
             return error_response(500, "internal_error", "the function failed; see the wom run log")
 
 
+# A credential in a query string (the advocate's status token) never reaches the log.
+_QUERY_CREDENTIAL = re.compile(r"([?&]token=)[^&\s]*")
+
+
+def loggable_request_line(requestline: str) -> str:
+    return _QUERY_CREDENTIAL.sub(r"\1<redacted>", requestline)
+
+
 class _AccessLog(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.info('%s "%s" %s %s', self.address_string(), self.requestline, code, size)
+        logger.info('%s "%s" %s %s', self.address_string(), loggable_request_line(self.requestline), code, size)
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
         getattr(logger, type if type in ("info", "warning", "error") else "info")(message.rstrip(), *args)

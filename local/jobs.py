@@ -26,6 +26,11 @@ def run_job(schedule: ScheduleDefinition, now: datetime, day: date | None = None
     return _invoke(schedule.function, event)
 
 
+def run_rescore(now: datetime, since: date, apply: bool) -> object:
+    """Fraud review again over past conversions: a by-hand event of the rewards function."""
+    return _invoke("rewards", {"rescore": {"since": since.isoformat(), "apply": apply}, "now": now.isoformat()})
+
+
 def job_named(name: str) -> ScheduleDefinition:
     for schedule in SCHEDULES:
         if schedule.name == name:

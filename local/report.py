@@ -42,8 +42,19 @@ SUMMED = (
     "rewards_created",
     "rewards_amount",
     "rewards_voided",
+    "rewards_voided_amount",
+    "bot_shares",
+    "bot_views",
+    "new_advocates",
+    "repeat_conversions",
+    "repeat_revenue",
+    "untracked_word_of_mouth",
+    "enrolled_advocates",  # summed: advocate-days, the denominator of the period's participation
 )
 MAX_DAYS = 366
+# Without --days, the report starts on the first day with metrics within this many days (at least MIN_DAYS).
+DEFAULT_DAYS = 30
+MIN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,17 @@ class Report:
     rewards_created: int
     rewards_amount: int
     rewards_voided: int
+    rewards_voided_amount: int
+    bot_shares: int
+    bot_views: int
+    new_advocates: int
+    repeat_conversions: int
+    repeat_revenue: int
+    untracked_word_of_mouth: int
+    enrolled_advocates: int
+    latest_enrolled: int
+    participation_rate: float | None
+    shares_per_sharing_advocate: float | None
     share_to_click_rate: float | None
     click_to_conversion_rate: float | None
     referral_rate: float | None
@@ -116,6 +138,7 @@ def summarise(campaign_id: str, days: Sequence[date], objects: Iterable[Mapping[
         for day in sorted(wanted)
     )
     stamps = [str(item["as_of"]) for item in by_day.values() if item.get("as_of")]
+    latest = by_day[max(by_day)] if by_day else {}
     return Report(
         campaign_id=campaign_id,
         first_day=min(wanted),
@@ -123,6 +146,10 @@ def summarise(campaign_id: str, days: Sequence[date], objects: Iterable[Mapping[
         days_with_metrics=len(by_day),
         as_of=max(stamps, default=None),
         **totals,
+        latest_enrolled=int(latest.get("enrolled_advocates") or 0),
+        # Sharing advocate-days over enrolled advocate-days: the average day's participation.
+        participation_rate=rate(totals["sharing_advocates"], totals["enrolled_advocates"]),
+        shares_per_sharing_advocate=rate(totals["shares"], totals["sharing_advocates"]),
         share_to_click_rate=rate(totals["clicks"], totals["shares"]),
         click_to_conversion_rate=rate(totals["conversions"], totals["clicks"]),
         referral_rate=rate(totals["conversions"], totals["conversions"] + totals["unattributed_conversions"]),
@@ -154,6 +181,24 @@ def ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def per(value: float | None, many: str, one: str) -> str:
+    """A ratio said as marketers say it: `2.6 clicks per share` (never `260.9 %`)."""
+    return "n/a" if value is None else f"{value:,.1f} {many} per {one}"
+
+
+def conversion_step(value: float | None) -> str:
+    """Click → conversion: a percentage while it is one (≤ 100 %); above, conversions per click (code purchases
+    and repeats can outnumber the clicks)."""
+    if value is None or value <= 1:
+        return percent(value)
+    return per(value, "conversions", "click")
+
+
+def reward_cost(report: Report) -> int:
+    """Rewards created less those voided by refunds (partial reductions and clawbacks not included)."""
+    return report.rewards_amount - report.rewards_voided_amount
+
+
 def headline_lines(report: Report, currency: str | None) -> list[tuple[str, str]]:
     """What `wom report` prints: the period's totals, each as (label, value)."""
     return [
@@ -165,13 +210,22 @@ def headline_lines(report: Report, currency: str | None) -> list[tuple[str, str]
         ("unattributed conversions", f"{report.unattributed_conversions:,}"),
         ("new referred customers", f"{report.new_referred_customers:,}"),
         ("rewards created", f"{report.rewards_created:,}"),
+        ("rewards voided", f"{report.rewards_voided:,}"),
         ("rewards amount", money(report.rewards_amount, currency)),
+        ("reward cost after refunds", money(reward_cost(report), currency)),
         ("revenue", money(report.revenue, currency)),
         ("refunded", money(report.refunded_amount, currency)),
-        ("share to click rate", percent(report.share_to_click_rate)),
-        ("click to conversion rate", percent(report.click_to_conversion_rate)),
+        ("share to click rate", per(report.share_to_click_rate, "clicks", "share")),
+        ("click to conversion rate", conversion_step(report.click_to_conversion_rate)),
         ("referral rate", percent(report.referral_rate)),
         ("k-factor", ratio(report.k_factor)),
+        ("enrolled advocates", f"{report.latest_enrolled:,}"),
+        ("participation rate", percent(report.participation_rate)),
+        ("shares per sharing advocate", ratio(report.shares_per_sharing_advocate)),
+        ("repeat purchases by referred customers", f"{report.repeat_conversions:,}"),
+        ("repeat revenue", money(report.repeat_revenue, currency)),
+        ("untracked word of mouth", f"{report.untracked_word_of_mouth:,}"),
+        ("bot shares and views (excluded)", f"{report.bot_shares + report.bot_views:,}"),
     ]
 
 
@@ -195,21 +249,20 @@ def _day_span(report: Report) -> str:
 
 
 def _draw_funnel(ax: Any, report: Report) -> None:
+    # Rewards are not a funnel stage (one conversion can pay an advocate and a friend): they are said below it.
     stages = [
         ("Shares", report.shares),
         ("Clicks", report.clicks),
         ("Conversions", report.conversions),
-        ("Rewards", report.rewards_created),
     ]
     steps = [
-        f"↓ {percent(report.share_to_click_rate)}  share → click",
-        f"↓ {percent(report.click_to_conversion_rate)}  click → conversion",
-        "rewards for advocates and, where the rules say, their friends",
-        None,
+        f"↓ {per(report.share_to_click_rate, 'clicks', 'share')}",
+        f"↓ {conversion_step(report.click_to_conversion_rate)} of clicks convert" if (report.click_to_conversion_rate or 0) <= 1 else f"↓ {conversion_step(report.click_to_conversion_rate)}",
+        f"{report.rewards_created:,} rewards created, {report.rewards_voided:,} voided by refunds",
     ]
     widest = max((count for _, count in stages), default=0) or 1
     spacing = 1.0
-    for index, ((name, count), colour) in enumerate(zip(stages, FUNNEL_COLOURS, strict=True)):
+    for index, ((name, count), colour) in enumerate(zip(stages, FUNNEL_COLOURS[: len(stages)], strict=True)):
         y = -index * spacing
         ax.barh(y, count, height=0.52, color=colour, left=0)
         ax.text(-widest * 0.02, y, name, ha="right", va="center", fontsize=11, color=INK)
@@ -228,19 +281,22 @@ def _draw_headlines(ax: Any, report: Report, currency: str | None) -> None:
     amount = (lambda minor: money(minor, currency)) if currency else (lambda minor: f"{minor:,}")
     cards = [
         (amount(report.revenue), f"referred revenue{unit}"),
-        (amount(report.rewards_amount), f"rewards{unit}\n{report.rewards_created:,} created"),
+        (amount(reward_cost(report)), f"reward cost after refunds{unit}\n{report.rewards_created:,} created, {report.rewards_voided:,} voided"),
         (percent(report.referral_rate), "referral rate\nreferred share of all sales"),
         (ratio(report.k_factor), "k-factor\nnew customers per sharer"),
+        (percent(report.participation_rate), f"participation\nof {report.latest_enrolled:,} advocates share a day"),
+        (f"{report.untracked_word_of_mouth:,}", "untracked word of mouth\nunreferred buyers told by a friend"),
     ]
+    # One card a row: a value and its label on one line each, so long money amounts never run into a neighbour.
     for index, (value, label) in enumerate(cards):
-        x, y = (index % 2) * 0.55, 0.93 - (index // 2) * 0.40
-        ax.text(x, y, value, transform=ax.transAxes, fontsize=16, fontweight="bold", color=INK, va="top")
-        ax.text(x, y - 0.15, label, transform=ax.transAxes, fontsize=9, color=MUTED, va="top", linespacing=1.4)
+        y = 0.99 - index * 0.155
+        ax.text(0, y, value, transform=ax.transAxes, fontsize=12.5, fontweight="bold", color=INK, va="top")
+        ax.text(0, y - 0.075, label.replace("\n", " · "), transform=ax.transAxes, fontsize=8.5, color=MUTED, va="top")
     footnote = (
-        f"{report.views:,} views · {report.bot_clicks:,} bot fetches excluded · "
-        f"{report.unattributed_conversions:,} unreferred sales · refunded {money(report.refunded_amount, currency)}"
+        f"{report.views:,} views · {report.bot_clicks + report.bot_shares + report.bot_views:,} bot fetches excluded · "
+        f"{report.repeat_conversions:,} repeat purchases · refunded {money(report.refunded_amount, currency)}"
     )
-    ax.text(0, 0.05, footnote, transform=ax.transAxes, fontsize=8.5, color=MUTED, va="bottom")
+    ax.text(0, 0.0, footnote, transform=ax.transAxes, fontsize=8, color=MUTED, va="bottom")
 
 
 def _shade_missing_days(ax: Any, report: Report) -> None:
@@ -289,26 +345,57 @@ def _draw_trend(ax: Any, revenue_ax: Any, report: Report, currency: str | None) 
     if report.days_with_metrics < report.days:
         handles.append(Patch(facecolor=NO_DATA, edgecolor=GRID, label="no metrics object that day"))
     ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=9, ncols=3)
-    ax.set_ylim(0, max(max((p.clicks for p in report.daily), default=0), 1) * 1.25)  # room for the legend
+    tallest = max((max(p.clicks, p.conversions) for p in report.daily), default=0)
+    ax.set_ylim(0, max(tallest, 1) * 1.25)  # both series fit, with room for the legend
 
 
-def _draw_header(ax: Any, report: Report) -> None:
+def _draw_ltv(ax: Any, cohorts: Sequence[Mapping[str, Any]], currency: str | None) -> None:
+    """Net revenue per customer 30…365 days after the first purchase, referred against not referred, for the oldest
+    cohort month shown (the one with the most horizons reached); horizons not reached yet are left out."""
+    _style_axis(ax)
+    ax.set_title("Customer value (LTV)", loc="left", fontsize=12, color=INK, pad=6)
+    # The newest cohort with a horizon reached: the freshest comparison that says something.
+    chosen = next((c for c in reversed(cohorts) if any(v is not None for v in c["referred"]["net_revenue_per_customer"].values())), None)
+    if chosen is None:
+        ax.text(0.5, 0.5, "no cohort is 30 days\npast its month yet", ha="center", va="center", transform=ax.transAxes, fontsize=9, color=MUTED)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    horizons = [30, 90, 180, 365]
+    for side, colour, label in (("referred", CONVERSIONS, "referred"), ("not_referred", MUTED, "not referred")):
+        values = chosen[side]["net_revenue_per_customer"]
+        points = [(h, float(major_units(int(round(values[f"d{h}"])), currency))) for h in horizons if values.get(f"d{h}") is not None]
+        ax.plot([h for h, _ in points], [v for _, v in points], marker="o", color=colour, label=f"{label} ({chosen[side]['customers']:,})")
+    ax.set_xticks(horizons, [f"{h} d" for h in horizons])
+    ax.set_xlim(0, 380)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower right", frameon=False, fontsize=8.5)
+    ratio_365 = chosen["ratio"]["net_revenue_per_customer"]
+    best = next((f"referred ×{ratio_365[f'd{h}']:.2f} at {h} d" for h in reversed(horizons) if ratio_365.get(f"d{h}") is not None), "")
+    ax.set_xlabel(f"days after first purchase ({chosen['month']}) · {best}", fontsize=8.5, color=MUTED)
+    ax.set_ylabel(f"net revenue per customer, {currency or 'minor units'}", fontsize=8.5, color=MUTED)
+
+
+def _draw_header(ax: Any, report: Report, name: str | None = None) -> None:
     ax.axis("off")
-    ax.text(0, 1, f"Referrals · campaign {report.campaign_id}", transform=ax.transAxes, ha="left", va="top", fontsize=16, fontweight="bold", color=INK)
+    title = f"Referrals · {name}" if name else f"Referrals · campaign {report.campaign_id}"
+    ax.text(0, 1, title, transform=ax.transAxes, ha="left", va="top", fontsize=16, fontweight="bold", color=INK)
     as_of = f" · data as of {report.as_of}" if report.as_of else ""
     detail = f"{_day_span(report)} · metrics for {report.days_with_metrics} of {report.days} days{as_of}"
     ax.text(0, 0.05, detail, transform=ax.transAxes, ha="left", va="bottom", fontsize=10.5, color=MUTED)
 
 
-def render(report: Report, path: Path, currency: str | None = None) -> Path:
-    """Draw the report as a PNG at `path` (its folder is created); returns the path."""
+def render(report: Report, path: Path, currency: str | None = None, name: str | None = None, cohorts: Sequence[Mapping[str, Any]] = ()) -> Path:
+    """Draw the report as a PNG at `path` (its folder is created); returns the path. `name`: the campaign's name for
+    the title; `cohorts`: its cohort objects, oldest month first, for the customer-value curve."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(12, 8.6), dpi=110, layout="constrained", facecolor="white")
-    grid = figure.add_gridspec(4, 2, height_ratios=(0.2, 1.25, 1.15, 0.6), width_ratios=(1.45, 1))
-    _draw_header(figure.add_subplot(grid[0, :]), report)
+    figure = Figure(figsize=(14, 9.4), dpi=110, layout="constrained", facecolor="white")
+    grid = figure.add_gridspec(4, 3, height_ratios=(0.2, 1.3, 1.15, 0.6), width_ratios=(1.25, 1, 1))
+    _draw_header(figure.add_subplot(grid[0, :]), report, name)
     _draw_funnel(figure.add_subplot(grid[1, 0]), report)
     _draw_headlines(figure.add_subplot(grid[1, 1]), report, currency)
+    _draw_ltv(figure.add_subplot(grid[1, 2]), cohorts, currency)
     trend = figure.add_subplot(grid[2, :])
     _draw_trend(trend, figure.add_subplot(grid[3, :], sharex=trend), report, currency)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -335,8 +422,40 @@ def read_daily_objects(s3: Any, bucket: str, campaign_id: str, days: Iterable[da
     return found
 
 
+def read_cohort_objects(s3: Any, bucket: str, campaign_id: str, days: Sequence[date]) -> list[dict[str, Any]]:
+    """The campaign's cohort objects of the 13 months up to the period's end (a cohort's last horizon is a year
+    after its month), oldest first; missing months left out."""
+    from shared.metrics.cohorts import object_key as cohort_key
+
+    found = []
+    last = max(days)
+    for month in sorted({f"{last - timedelta(days=back):%Y-%m}" for back in range(0, 396, 28)} | {f"{last:%Y-%m}"}):
+        try:
+            found.append(json.loads(s3.get_object(Bucket=bucket, Key=cohort_key(campaign_id, month))["Body"].read()))
+        except s3.exceptions.NoSuchKey:
+            continue
+    return found
+
+
+def default_days(objects_by_day: Iterable[Mapping[str, Any]], until: date) -> int:
+    """Without --days: from the first day with metrics in the last DEFAULT_DAYS, at least MIN_DAYS, so a new
+    campaign's report is not a month of empty days."""
+    first = min((date.fromisoformat(item["date"]) for item in objects_by_day), default=until)
+    return max(MIN_DAYS, (until - first).days + 1)
+
+
+def campaign_name(campaign_id: str) -> str | None:
+    campaign = _campaign(campaign_id)
+    return campaign.name if campaign else None
+
+
 def campaign_currency(campaign_id: str) -> str | None:
     """The campaign's currency from the referrals table, where the environment names it (local mode does)."""
+    campaign = _campaign(campaign_id)
+    return campaign.currency if campaign else None
+
+
+def _campaign(campaign_id: str) -> Any:
     table = os.environ.get(REFERRALS_TABLE.env_var)
     if not table:
         return None
@@ -346,10 +465,9 @@ def campaign_currency(campaign_id: str) -> str | None:
     from shared.campaigns.repository import CampaignRepository
 
     try:
-        campaign = CampaignRepository(boto3.client("dynamodb"), table).get_campaign(campaign_id)
+        return CampaignRepository(boto3.client("dynamodb"), table).get_campaign(campaign_id)
     except (BotoCoreError, ClientError):
         return None
-    return campaign.currency if campaign else None
 
 
 def report(args: argparse.Namespace) -> int:
@@ -363,10 +481,14 @@ def report(args: argparse.Namespace) -> int:
     from shared.platform.settings import settings_from_env
 
     bucket = settings_from_env().metrics_bucket
-    days = period(args.until or datetime.now(UTC).date(), args.days)
+    until = args.until or datetime.now(UTC).date()
+    days = period(until, args.days or DEFAULT_DAYS)
     where = f"s3://{bucket}" + (f" at {os.environ['AWS_ENDPOINT_URL']}" if os.environ.get("AWS_ENDPOINT_URL") else "")
     try:
         objects = read_daily_objects(boto3.client("s3"), bucket, args.campaign, days)
+        if not args.days:
+            days = period(until, default_days(objects, until))
+        cohorts = read_cohort_objects(boto3.client("s3"), bucket, args.campaign, days)
     except (BotoCoreError, ClientError) as error:
         print(f"wom report: cannot read {where} ({error}); is `wom run` running?", file=sys.stderr)
         return 1
@@ -380,7 +502,7 @@ def report(args: argparse.Namespace) -> int:
     summary = summarise(args.campaign, days, objects)
     currency = args.currency or campaign_currency(args.campaign)
     out = Path(args.out or f"wom-report-{args.campaign}.png")
-    render(summary, out, currency)
+    render(summary, out, currency, campaign_name(args.campaign), cohorts)
     print(f"campaign {summary.campaign_id}, {days[0]} to {days[-1]}: metrics for {summary.days_with_metrics} of {summary.days} days")
     lines = headline_lines(summary, currency)
     width = max(len(label) for label, _ in lines)
@@ -410,7 +532,10 @@ def add_report_parser(commands: Any) -> None:
         ),
     )
     parser.add_argument("--campaign", default="demo", help="the campaign's id (default: demo)")
-    parser.add_argument("--days", type=arguments.whole_number(1, MAX_DAYS), default=30, help="how many days, ending with --until (default: 30)")
+    parser.add_argument(
+        "--days", type=arguments.whole_number(1, MAX_DAYS),
+        help=f"how many days, ending with --until (default: from the first day with metrics in the last {DEFAULT_DAYS}, at least {MIN_DAYS})",
+    )
     parser.add_argument("--until", type=arguments.day, help="the last day, YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--out", help="where to write the PNG (default: wom-report-<campaign>.png)")
     parser.add_argument("--currency", type=_currency, help="the campaign's ISO-4217 currency (default: from the campaign)")

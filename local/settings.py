@@ -14,6 +14,7 @@ DEFAULT_ADMIN_TOKEN = "local-admin-token"
 DEFAULT_SIGNING_SECRET = "local-signing-secret"
 DEFAULT_STRIPE_SECRET = "whsec_local"
 DEFAULT_SHOPIFY_SECRET = "local-shopify-secret"
+DEFAULT_STATUS_TOKEN_KEY = "local-status-token-key"
 
 
 class LocalSettings(BaseSettings):
@@ -27,6 +28,7 @@ class LocalSettings(BaseSettings):
     signing_secret: str = Field(DEFAULT_SIGNING_SECRET, min_length=1, description="the Wom-Signature secret(s) of storefront posts")
     stripe_webhook_secret: str = Field(DEFAULT_STRIPE_SECRET, min_length=1, description="the Stripe webhook endpoint's signing secret(s)")
     shopify_secret: str = Field(DEFAULT_SHOPIFY_SECRET, min_length=1, description="the Shopify app's client secret(s) that sign its webhooks")
+    status_token_key: str = Field(DEFAULT_STATUS_TOKEN_KEY, min_length=1, description="the key(s) of advocates' status tokens (the first signs)")
     api_url: str | None = Field(None, description="where `wom send`, `wom simulate` post (default: local mode's API)")
     public_base_url: str | None = Field(None, description="the base of advocate links (default: local mode's API)")
     deploy_port: int | None = Field(None, ge=0, le=65535, description="`make deploy-local`: the emulator's port (default: a free one)")
@@ -36,6 +38,10 @@ class LocalSettings(BaseSettings):
         description="origins allowed to post /v1/events from a browser, comma-separated; `:*` is any port",
     )
     stack_name: str | None = Field(None, description="the deployed stack the admin commands (`wom campaigns …`) talk to with SigV4 (default: local mode)")
+    movable_clock: bool = Field(
+        False,
+        description="`wom run` lets `wom simulate --days` move its one clock (`PUT /_local/clock`, admin token): local mode only, never in AWS",
+    )
 
     @model_validator(mode="after")
     def _defaults_from_the_port(self) -> LocalSettings:
@@ -88,6 +94,7 @@ def function_environment(settings: LocalSettings) -> dict[str, str]:
         ENV_VARS["signing_secret"]: settings.signing_secret,
         ENV_VARS["stripe_webhook_secret"]: settings.stripe_webhook_secret,
         ENV_VARS["shopify_secret"]: settings.shopify_secret,
+        ENV_VARS["status_token_key"]: settings.status_token_key,
         ENV_VARS["public_base_url"]: settings.public_base_url or settings.base_url,
         ENV_VARS["cors_origins"]: settings.cors_origins,
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -69,6 +70,7 @@ Kind = Literal[
     "repeat_purchase",
     "self_referral",
     "unattributed_purchase",
+    "returning_purchase",
     "refund",
 ]
 
@@ -88,6 +90,7 @@ KIND_LABELS: dict[str, str] = {
     "repeat_purchase": "repeat purchases (not a first purchase)",
     "self_referral": "advocates buying through their own link",
     "unattributed_purchase": "purchases nobody referred",
+    "returning_purchase": "earlier days' referred customers buying again (no link)",
     "refund": "refunds",
 }
 
@@ -203,6 +206,46 @@ def plan_traffic(plan: SimulationPlan) -> list[Step]:
     return steps
 
 
+# --- history: --days N ---------------------------------------------------------------------------------
+
+# The post-purchase survey's answers (SPEC §3.2), as buyers of each kind might give them; None: not answered.
+REFERRED_ANSWERS = ("friend_or_family", "friend_or_family", "friend_or_family", "social_media", None)
+UNREFERRED_ANSWERS = ("search", "advertising", "friend_or_family", "social_media", "review_site", "influencer", "other", None, None)
+
+
+def plan_history(plan: SimulationPlan, days: int) -> list[list[Step]]:
+    """`days` days of traffic, one list of steps per day, oldest first. Pure. Each day is a day of `plan_traffic`
+    with its own seed and ids; the advocates enrol on the first day only; buyers answer the survey
+    (`heard_from`); and customers referred on earlier days come back to buy again without a link."""
+    if days < 1:
+        raise ValueError("at least one day")
+    rng = random.Random(plan.seed * 7919 + days)
+    history: list[list[Step]] = []
+    earlier_buyers: list[str] = []
+    for n in range(days):
+        # Word spreads: friends per advocate grow over the period, with good and bad days.
+        friends = max(1, round(plan.friends_per_advocate * (0.6 + 0.8 * n / days) * rng.uniform(0.6, 1.4)))
+        day_plan = SimulationPlan(plan.advocates, friends, plan.seed + n, f"{plan.run_tag}-d{n + 1}", plan.currency)
+        quiet = {i for i in range(plan.advocates) if n > 0 and rng.random() < 0.55}  # advocates who share no more today
+        steps = []
+        for step in plan_traffic(day_plan):
+            if step.kind == "enrolment" and n > 0:
+                continue
+            if step.advocate in quiet and step.kind in ("share_batch", "share_batch_retry", "pixel_share"):
+                continue
+            if step.kind in ("referred_purchase", "code_purchase", "unattributed_purchase"):
+                answer = rng.choice(UNREFERRED_ANSWERS if step.kind == "unattributed_purchase" else REFERRED_ANSWERS)
+                if answer:
+                    step = Step(step.kind, step.advocate, step.user_agent, step.query, step.events, step.buyer, {**step.payload, "heard_from": answer})
+            steps.append(step)
+        for k, buyer in enumerate(b for b in earlier_buyers if rng.random() < 0.03):
+            payload = {"order_id": f"sim-{day_plan.run_tag}-return-{k + 1}", "amount": rng.choice(PRICES), "currency": plan.currency, "customer_id": buyer}
+            steps.insert(len(steps) - 1, Step("returning_purchase", payload=payload))
+        earlier_buyers += [step.payload["customer_id"] for step in steps if step.kind in ("referred_purchase", "code_purchase")]
+        history.append(steps)
+    return history
+
+
 # --- sending ------------------------------------------------------------------------------------------
 
 
@@ -244,6 +287,7 @@ class Simulation:
         self.session = session or requests.Session()
         self.codes: dict[int, str] = {}
         self.click_ids: dict[str, str] = {}
+        self.signed_at: int | None = None  # signatures' time: the moved clock's, when simulating history
 
     # Every answer goes through here: anything but the expected status stops the run.
     def _expect(self, response: requests.Response, expected: Sequence[int]) -> requests.Response:
@@ -303,14 +347,14 @@ class Simulation:
             url = f"{self.base_url}/r/{code}"
             self._expect(self.session.head(url, headers={"User-Agent": step.user_agent or ""}, allow_redirects=False, timeout=15), (302,))
         elif kind == "refund":
-            self._expect(send_signed(self.base_url, "/v1/refunds", step.payload, self.signing_secret), (200, 201))
+            self._expect(send_signed(self.base_url, "/v1/refunds", step.payload, self.signing_secret, self.signed_at), (200, 201))
         else:
             payload = dict(step.payload)
             if kind in ("referred_purchase", "repeat_purchase"):
                 payload["click_id"] = self.click_ids[step.buyer]  # type: ignore[index]
             elif kind in ("code_purchase", "self_referral"):
                 payload["referral_code"] = code
-            response = self._expect(send_signed(self.base_url, "/v1/conversions", payload, self.signing_secret), (200, 201))
+            response = self._expect(send_signed(self.base_url, "/v1/conversions", payload, self.signing_secret, self.signed_at), (200, 201))
             result.statuses[response.json()["status"]] += 1
         result.sent[kind] += 1
         result.requests += 1
@@ -322,6 +366,64 @@ class Simulation:
             self.send(step, result)
         return result
 
+    def move_clock(self, moment: datetime | None) -> None:
+        """Local mode's one clock (WOM_MOVABLE_CLOCK), moved for every function of `wom run`; None restores it."""
+        response = self._admin("PUT", "/_local/clock", {"now": moment.isoformat() if moment else None})
+        if response.status_code == 404:
+            raise SimulationError("local mode's clock cannot be moved: start it with WOM_MOVABLE_CLOCK=1 wom run (local mode only)")
+        self._expect(response, (200,))
+        self.signed_at = int(moment.timestamp()) if moment else None
+
+    def ensure_campaign(self, first_day: date) -> dict[str, Any]:
+        """The campaign, created on the history's first day if it does not exist (its metrics start the day it was made)."""
+        response = self._admin("GET", f"/v1/campaigns/{self.campaign_id}")
+        if response.status_code != 404:
+            return self._expect(response, (200,)).json()
+        self.move_clock(datetime(first_day.year, first_day.month, first_day.day, 8, tzinfo=UTC))
+        body = {
+            "campaign_id": self.campaign_id,
+            "name": f"{self.campaign_id.replace('-', ' ').title()} (simulated)",
+            "destination_url": "https://shop.example.com/",
+            "rewards": {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}, "min_order_amount": 1000},
+        }
+        return self._expect(self._admin("POST", "/v1/campaigns", body), (201,)).json()
+
+    def run_history(self, plan: SimulationPlan, first_day: date, days: int, progress: Callable[[list[Step]], Any] | None = None) -> SimulationResult:
+        """Each day's traffic with local mode's clock on that day (10:00 UTC, a second later for each request)."""
+        result = SimulationResult()
+        try:
+            for n, steps in enumerate(plan_history(plan, days)):
+                start = datetime(first_day.year, first_day.month, first_day.day, 10, tzinfo=UTC) + timedelta(days=n)
+                for index, step in enumerate((progress or iter)(steps)):
+                    if index % 20 == 0:
+                        self.move_clock(start + timedelta(seconds=index * 9))
+                    self.send(step, result)
+        finally:
+            self.move_clock(None)
+        return result
+
+
+def compute_history(first_day: date, days: int) -> None:
+    """What the scheduled jobs would have done each day: rewards as of the day's end, that day's metrics, then the
+    cohorts of the months it spans (in this process, against local mode's emulator)."""
+    from local.emulator import use_local_mode_unless_aws
+    from local.jobs import invoke_function, job_named, run_job
+    from shared.platform.resources import REFERRALS_TABLE
+
+    use_local_mode_unless_aws(REFERRALS_TABLE.env_var)
+    from shared.platform.observability import logger as function_logger
+
+    function_logger.setLevel("CRITICAL")  # the jobs' own log lines would bury the summary
+    rewards, metrics = job_named("rewards"), job_named("metrics")
+    last = first_day + timedelta(days=days - 1)
+    for n in range(days):
+        day = first_day + timedelta(days=n)
+        run_job(rewards, datetime(day.year, day.month, day.day, 23, 30, tzinfo=UTC))
+        run_job(metrics, datetime(day.year, day.month, day.day, 23, 45, tzinfo=UTC), day)
+    end = datetime(last.year, last.month, last.day, 23, 50, tzinfo=UTC)
+    for month in sorted({f"{first_day + timedelta(days=n):%Y-%m}" for n in range(days)}):
+        invoke_function(metrics.function, {"job": metrics.name, "now": end.isoformat(), "month": month})
+
 
 def simulate(args: argparse.Namespace) -> int:
     """`wom simulate`: plan from the seed, send with a progress bar, print what was sent."""
@@ -329,14 +431,19 @@ def simulate(args: argparse.Namespace) -> int:
     admin_token, secret = settings.admin_token, settings.signing_secret
     simulation = Simulation(args.api_url, args.campaign, admin_token, secret)
     run_tag = args.run_tag or secrets.token_hex(3)
+    first_day = datetime.now(UTC).date() - timedelta(days=(args.days or 1) - 1)
     try:
-        campaign = simulation.campaign()
+        campaign = simulation.ensure_campaign(first_day) if args.days else simulation.campaign()
         plan = SimulationPlan(args.advocates, args.friends_per_advocate, args.seed, run_tag, campaign.get("currency") or "USD")
 
         def progress(steps: list[Step]) -> Any:
-            return tqdm(steps, desc=f"simulating {args.campaign}", unit="req", file=sys.stderr, disable=args.quiet)
+            return tqdm(steps, desc=f"simulating {args.campaign}", unit="req", file=sys.stderr, disable=args.quiet, leave=not args.days)
 
-        result = simulation.run(plan, progress)
+        if args.days:
+            result = simulation.run_history(plan, first_day, args.days, progress)
+            compute_history(first_day, args.days)
+        else:
+            result = simulation.run(plan, progress)
     except SimulationError as error:
         print(f"\nwom simulate: stopped: {error}", file=sys.stderr)
         return 1
@@ -344,7 +451,10 @@ def simulate(args: argparse.Namespace) -> int:
         print(f"\nwom simulate: cannot reach {args.api_url} ({error.__class__.__name__}); is `wom run` running?", file=sys.stderr)
         return 1
     print("\n".join(result.summary_lines(args.campaign, run_tag)))
-    print("Run `wom jobs run metrics` (local mode also runs it every minute), then `wom report`.")
+    if args.days:
+        print(f"{args.days} days of history, {first_day} to today, with their rewards, metrics and cohorts. Now: wom report --campaign {args.campaign}")
+    else:
+        print("Run `wom jobs run metrics` (local mode also runs it every minute), then `wom report`.")
     return 0
 
 
@@ -366,5 +476,10 @@ def add_simulate_parser(commands: Any) -> None:
     parser.add_argument("--friends-per-advocate", type=whole_number(1), default=6, help="friends who follow each advocate's link (default: 6)")
     parser.add_argument("--seed", type=int, default=1, help="random seed: the shape of the traffic (default: 1)")
     parser.add_argument("--run-tag", help="goes into order, event and customer ids (default: random, so reruns add new traffic)")
+    parser.add_argument(
+        "--days", type=whole_number(1, 366),
+        help="N days of history ending today: moves local mode's clock day by day (needs WOM_MOVABLE_CLOCK=1 wom run), "
+        "creates the campaign on the first day if it does not exist, and runs the jobs for each day",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=simulate)

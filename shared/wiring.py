@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from shared.campaigns.service import CampaignService
     from shared.conversions.service import ConversionService
     from shared.conversions.webhooks.service import WebhookService
+    from shared.fraud.rescore import Rescore
     from shared.metrics.job import MetricsJob
     from shared.privacy.job import PrivacyJob
     from shared.privacy.service import ErasureService
     from shared.rewards.job import RewardsJob
+    from shared.campaigns.storefront import StorefrontService
     from shared.rewards.service import RewardService
     from shared.tracking.replay import EventReplay
     from shared.tracking.service import TrackingService
@@ -79,6 +81,12 @@ def stripe_webhook_secrets() -> list[str]:
 def shopify_secrets() -> list[str]:
     config = settings()
     return _secrets(config.shopify_secret_arn, config.shopify_secret)
+
+
+def status_token_keys() -> list[str]:
+    """The keys of advocates' status tokens in force: the first signs new tokens, any of them reads one."""
+    config = settings()
+    return _secrets(config.status_token_key_secret_arn, config.status_token_key)
 
 
 @lru_cache(maxsize=1)
@@ -176,12 +184,37 @@ def campaigns() -> CampaignService:
 
 
 @lru_cache(maxsize=1)
+def storefront() -> StorefrontService:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.campaigns.storefront import StorefrontService
+    from shared.metrics.repository import AdvocateDailyCounts
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return StorefrontService(
+        enrolments=campaigns(),
+        campaigns=CampaignRepository(client, config.referrals_table),
+        rewards=RewardRepository(client, config.referrals_table),
+        advocate_days=AdvocateDailyCounts(client, config.referrals_table),
+        token_keys=status_token_keys,
+        clock=now,
+    )
+
+
+@lru_cache(maxsize=1)
 def rewards() -> RewardService:
+    from shared.campaigns.repository import CampaignRepository
     from shared.rewards.repository import RewardRepository
     from shared.rewards.service import RewardService
 
     config, client = settings(), dynamodb_client()
-    return RewardService(RewardRepository(client, config.referrals_table), clock=now)
+    return RewardService(
+        # A review's changes leave their facts for the metrics job, as the rewards job's do.
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        clock=now,
+        retention_days=config.hot_event_days,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -203,6 +236,22 @@ def rewards_job() -> RewardsJob:
 
 
 @lru_cache(maxsize=1)
+def rescore() -> Rescore:
+    from shared.campaigns.repository import CampaignRepository
+    from shared.fraud.repository import CreatedRewards
+    from shared.fraud.rescore import Rescore
+    from shared.rewards.repository import RewardRepository
+
+    config, client = settings(), dynamodb_client()
+    return Rescore(
+        RewardRepository(client, config.referrals_table, config.events_table),
+        CampaignRepository(client, config.referrals_table),
+        CreatedRewards(client, config.events_table),
+        config.hot_event_days,
+    )
+
+
+@lru_cache(maxsize=1)
 def metrics_job() -> MetricsJob:
     import boto3
 
@@ -210,7 +259,9 @@ def metrics_job() -> MetricsJob:
     from shared.archive.service import ArchiveReader
     from shared.campaigns.repository import CampaignRepository
     from shared.metrics.job import MetricsJob
+    from shared.metrics.ledger import CustomerLedger
     from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
+    from shared.platform.dynamo import Table
 
     config, client, s3 = settings(), dynamodb_client(), boto3.client("s3")
     return MetricsJob(
@@ -222,6 +273,7 @@ def metrics_job() -> MetricsJob:
         now,
         archive=ArchiveReader(ArchiveObjects(s3, config.metrics_bucket)),
         hot_event_days=config.hot_event_days,
+        ledger=CustomerLedger(Table(client, config.referrals_table)),
     )
 
 
@@ -265,6 +317,6 @@ def archive_writer() -> ArchiveWriter:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, webhooks, campaigns, rewards, rewards_job, metrics_job, erasures, privacy_job, archive_writer, replay, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, replay, get_settings, dynamodb_client):
         factory.cache_clear()
     use_clock(utc_now)

@@ -57,6 +57,13 @@ SECURITY_SCHEMES = {
         "name": "X-Shopify-Hmac-Sha256",
         "description": "Shopify's own webhook signature: base64 HMAC-SHA256 of the raw body under the app's client secret.",
     },
+    "statusToken": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "token",
+        "description": "An advocate's `status_token` from POST /v1/enrolments: signed by wom, naming one advocate, valid 30 days, "
+        "good for GET /v1/advocate-status only.",
+    },
 }
 _AUTH: dict[str, dict[str, Any]] = {
     "none": {"security": None, "errors": {}},
@@ -74,6 +81,10 @@ _AUTH: dict[str, dict[str, Any]] = {
     # Their signature answers are the platforms' conventions, declared by the routes themselves (Stripe: 400).
     "stripe": {"security": [{"stripeSignature": []}], "errors": {}},
     "shopify": {"security": [{"shopifyHmac": []}], "errors": {}},
+    "token": {
+        "security": [{"statusToken": []}],
+        "errors": {"401": "The status token is missing, is not one wom issued, or has expired"},
+    },
 }
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
 
@@ -92,6 +103,7 @@ _LINKS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("list_rewards", "200"): {
         "fulfil_reward": {"operationId": "fulfil_reward", "parameters": {"reward_id": "$response.body#/rewards/0/reward_id"}},
+        "review_reward": {"operationId": "review_reward", "parameters": {"reward_id": "$response.body#/rewards/0/reward_id"}},
     },
 }
 

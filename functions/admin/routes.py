@@ -12,10 +12,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from shared import wiring
 from shared.campaigns.models import AdvocateEnrolment, AdvocateLink, AdvocatePage, AdvocateView, Campaign, CampaignCreate, CampaignPage, CampaignPatch
 from shared.platform.errors import InvalidRequest
-from shared.platform.http import answer, problem
+from shared.platform.http import answer, problem, request_base_url
 from shared.platform.validation import SLUG
 from shared.privacy.models import ErasureReceipt, ErasureRequest
-from shared.rewards.models import Fulfilment, Reward, RewardPage, RewardStatus
+from shared.rewards.models import Fulfilment, ReviewRequest, Reward, RewardPage, RewardStatus
 
 router = APIGatewayHttpRouter()
 
@@ -31,15 +31,7 @@ ErasureId = Annotated[str, Path(pattern=r"^era_[A-Za-z0-9]{1,64}$", description=
 
 
 def _public_base_url() -> str:
-    """Advocate links start with the configured public base URL, else the host the request came in on."""
-    configured = wiring.settings().public_base_url
-    if configured:
-        return configured
-    context = router.current_event.request_context
-    headers = router.current_event.headers or {}
-    host = headers.get("host") or context.domain_name
-    scheme = "https" if headers.get("x-forwarded-proto", "https") == "https" else "http"
-    return f"{scheme}://{host}"
+    return request_base_url(router, wiring.settings().public_base_url)
 
 
 @router.get(
@@ -124,7 +116,7 @@ def read_advocate(advocate_id: AdvocateId) -> AdvocateView:
 
 @router.get(
     "/v1/rewards",
-    summary="A campaign's or an advocate's rewards and adjustments, oldest first, a page at a time",
+    summary="A campaign's or an advocate's rewards and adjustments, oldest first, a page at a time; a campaign's ?status=held is its review queue",
     responses={200: answer(RewardPage, "One page, and the cursor of the next (null on the last)")},
 )
 def list_rewards(
@@ -148,6 +140,19 @@ def list_rewards(
 )
 def fulfil_reward(reward_id: RewardId, fulfilment: Fulfilment) -> Reward:
     return wiring.rewards().fulfil(reward_id, fulfilment.reference)
+
+
+@router.post(
+    "/v1/rewards/<reward_id>/review",
+    summary="Review a held reward: approve it (approved once holding has passed) or reject it (voided)",
+    responses={
+        200: answer(Reward, "The reward as the decision left it (also for a retry with the same decision)"),
+        404: problem("No such reward"),
+        409: problem("The reward is not held, or was reviewed with the other decision"),
+    },
+)
+def review_reward(reward_id: RewardId, review: ReviewRequest) -> Reward:
+    return wiring.rewards().review(reward_id, review)
 
 
 @router.delete(

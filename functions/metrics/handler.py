@@ -2,14 +2,16 @@
 
 By hand: {"now": ISO-8601} runs as of that time; {"date": "YYYY-MM-DD"} recomputes that one day (from the raw
 event archive when the day is older than the hot window, as of "now" or the clock); {"retry_set_aside": true}
-computes the campaign-days earlier runs set aside again; {"list_set_aside": true} lists them.
+computes the campaign-days earlier runs set aside again; {"list_set_aside": true} lists them; {"month": "YYYY-MM"}
+recomputes that month's cohort objects (customer value) as of "now" or the clock.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from shared import wiring
+from shared.platform.clock import as_of
 from shared.platform.errors import ItemsSetAside
 from shared.platform.observability import logger
 
@@ -18,11 +20,13 @@ from shared.platform.observability import logger
 def lambda_handler(event: dict, context: object) -> dict:
     event = event or {}
     job = wiring.metrics_job()
-    now = datetime.fromisoformat(event["now"]) if event.get("now") else wiring.now()
+    now = as_of(event, wiring.now)
     if event.get("list_set_aside"):
         return {"set_aside_items": job.set_aside()}
     if event.get("retry_set_aside"):
         summary = job.retry_set_aside()
+    elif event.get("month"):
+        return job.run_cohorts([str(event["month"])], now)
     elif event.get("date"):
         summary = job.run_days([date.fromisoformat(event["date"])], now)
     else:

@@ -6,16 +6,10 @@ privacy`); {"retry_set_aside": true} is a run like any other (`wom jobs retry pr
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from shared import wiring
+from shared.platform.clock import as_of
 from shared.platform.errors import ItemsSetAside
 from shared.platform.observability import logger
-
-
-def _as_of(event: dict) -> datetime:
-    raw = (event or {}).get("now")
-    return datetime.fromisoformat(raw) if raw else wiring.now()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -25,7 +19,7 @@ def lambda_handler(event: dict, context: object) -> dict:
     if event.get("list_set_aside"):
         return {"set_aside_items": job.set_aside()}
     time_left = getattr(context, "get_remaining_time_in_millis", None)
-    summary = job.run(_as_of(event), (lambda: time_left() / 1000) if time_left else (lambda: float("inf")))
+    summary = job.run(as_of(event, wiring.now), (lambda: time_left() / 1000) if time_left else (lambda: float("inf")))
     logger.info("privacy job finished", extra={"summary": summary})
     if summary["set_aside"]:
         # Every other erasure went on; failing the invocation now is what raises the job's Errors alarm.

@@ -59,6 +59,14 @@ class TrackedEvent(StrictModel):
 
     _utc = field_validator("occurred_at")(as_utc)
 
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _written_as_a_time(cls, value: Any) -> Any:
+        # A number is no time here (pydantic would read it as Unix seconds; the tracking parser refuses it).
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError("Input should be a valid datetime")
+        return value
+
 
 class EventBatch(BaseModel):
     events: Annotated[
@@ -111,3 +119,27 @@ def tracking_pixel():
 def record_events(batch: EventBatch) -> EventBatchResult:
     _documentation_only()
     raise AssertionError  # never reached; the annotation documents the answer
+
+
+_SCRIPT = {
+    200: {
+        "description": "The script; gzip-encoded (Content-Encoding: gzip) when Accept-Encoding allows it",
+        "headers": {
+            "Cache-Control": {"description": "public, max-age=3600", "schema": {"type": "string"}},
+            "ETag": {"description": "names this build (and encoding): send it back as If-None-Match", "schema": {"type": "string"}},
+            "Vary": {"description": "Accept-Encoding", "schema": {"type": "string"}},
+        },
+        "content": {"application/javascript": {"schema": {"type": "string"}}},
+    },
+    304: {"description": "The copy named by If-None-Match is this build"},
+}
+
+
+@router.get("/wom.js", summary="The storefront script (SPEC 3.5): one tag on every page of a store", responses=_SCRIPT)
+def storefront_script():
+    _documentation_only()
+
+
+@router.get("/wom-advocate.js", summary="The advocate's page part of wom.js, which wom.js loads where a page has one", responses=_SCRIPT)
+def advocate_page_script():
+    _documentation_only()

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared import wiring
 from shared.platform.errors import WomError, error_body
+from shared.platform.hosts import referring_host
 from shared.platform.json_body import read_json_body
 from shared.platform.observability import tracking_logger as logger
 from shared.platform.privacy import tracking_opted_out
@@ -66,8 +67,14 @@ class Request:
 
     @property
     def visitor(self) -> Visitor:
-        """The caller as API Gateway saw it: the connection's address (never a forwarded header) and user agent."""
-        return Visitor(ip=self.source_ip, user_agent=self.user_agent, opted_out=tracking_opted_out(self.headers))
+        """The caller as API Gateway saw it: the connection's address (never a forwarded header), user agent and the
+        referring page's host (nothing else of the Referer)."""
+        return Visitor(
+            ip=self.source_ip,
+            user_agent=self.user_agent,
+            opted_out=tracking_opted_out(self.headers),
+            referrer_host=referring_host(self.headers.get("referer")),
+        )
 
 
 def response(status: int, body: str | bytes = "", content_type: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -159,6 +166,26 @@ def record_events(request: Request) -> dict[str, Any]:
         return json_error(error.status, error.code, error.message)
 
 
+def _script(request: Request, path: str) -> dict[str, Any]:
+    # Imported on the first request for a script, not at the cold start of every click.
+    from shared.tracking.scripts import script_answer
+
+    served = script_answer(path, request.headers.get("accept-encoding"), request.headers.get("if-none-match"))
+    headers = dict(served.headers)
+    content_type = headers.pop("Content-Type")
+    # Gzipped bytes go base64-encoded (payload 2.0's binary answer); the plain script goes as text.
+    body = served.body if "Content-Encoding" in headers else served.body.decode()
+    return response(served.status, body, content_type, headers)
+
+
+def storefront_script(request: Request) -> dict[str, Any]:
+    return _script(request, "/wom.js")
+
+
+def advocate_page_script(request: Request) -> dict[str, Any]:
+    return _script(request, "/wom-advocate.js")
+
+
 Route = Callable[[Request], dict[str, Any]]
 
 # API Gateway's route key → the route; shared.platform.deployment.ROUTES lists the same (a test holds them so).
@@ -167,4 +194,6 @@ ROUTES: dict[str, Route] = {
     "HEAD /r/{code}": check_referral_link,
     "GET /p.gif": tracking_pixel,
     "POST /v1/events": record_events,
+    "GET /wom.js": storefront_script,
+    "GET /wom-advocate.js": advocate_page_script,
 }

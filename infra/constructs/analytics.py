@@ -20,8 +20,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from shared.archive.lines import FIELDS as RAW_EVENT_FIELDS
-from shared.platform.resources import ARCHIVE_PREFIX, ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX
+from shared.platform.resources import ARCHIVE_PREFIX, ATHENA_RESULTS_PREFIX, COHORT_METRICS_PREFIX, DAILY_METRICS_PREFIX
 from shared.metrics.daily import FIELDS
+from shared.metrics.cohorts import FIELDS as COHORT_FIELDS
 
 # Names: the database and workgroup carry the stack's name (two stacks in one account and region do not
 # collide); the table's name is fixed, its database already says whose it is.
@@ -29,6 +30,9 @@ DATABASE_SUFFIX = "_metrics"
 WORKGROUP_SUFFIX = "-metrics"
 TABLE_NAME = "daily_metrics"
 RAW_EVENTS_TABLE_NAME = "raw_events"
+COHORTS_TABLE_NAME = "customer_cohorts"
+# The cohort objects' folders (shared.metrics.cohorts.object_key): campaign_id=…/month=…/.
+COHORT_PARTITION_KEYS: tuple[tuple[str, str], ...] = (("campaign_id", "string"), ("month", "string"))
 # The object's fields that are partition keys, in path order (object_key writes campaign_id=…/dt=…/). A column
 # may not repeat a partition key in Athena, so campaign_id is a partition key only; `date` stays a column (the
 # same day as dt, as the object says it).
@@ -60,16 +64,39 @@ def table_columns() -> list[tuple[str, str]]:
     return [(name, glue_type) for name, glue_type in FIELDS if name not in partition_names]
 
 
+def cohort_columns() -> list[tuple[str, str]]:
+    """The cohort object's fields (shared.metrics.cohorts.FIELDS), in order, less those that are partition keys."""
+    partition_names = {name for name, _ in COHORT_PARTITION_KEYS}
+    return [(name, glue_type) for name, glue_type in COHORT_FIELDS if name not in partition_names]
+
+
+def _date_projection(key: str, date_format: str, start: str, unit: str) -> dict[str, str]:
+    """A partition key projected as a range of dates (days or months) from `start` to today."""
+    return {
+        f"projection.{key}.type": "date",
+        f"projection.{key}.format": date_format,
+        f"projection.{key}.range": f"{start},NOW",
+        f"projection.{key}.interval": "1",
+        f"projection.{key}.interval.unit": unit,
+    }
+
+
+def cohorts_projection(location: str) -> dict[str, str]:
+    """Cohorts by campaign (injected, as for the daily table) and first-purchase month (a monthly date range)."""
+    return {
+        "projection.enabled": "true",
+        "projection.campaign_id.type": "injected",
+        **_date_projection("month", "yyyy-MM", PROJECTION_START[:7], "MONTHS"),
+        "storage.location.template": location + "campaign_id=${campaign_id}/month=${month}/",
+    }
+
+
 def projection_parameters(location: str) -> dict[str, str]:
     """Partition projection: `location` is the table's location (ends with /); ${…} are Athena's, not ours."""
     return {
         "projection.enabled": "true",
         "projection.campaign_id.type": "injected",
-        "projection.dt.type": "date",
-        "projection.dt.format": "yyyy-MM-dd",
-        "projection.dt.range": f"{PROJECTION_START},NOW",
-        "projection.dt.interval": "1",
-        "projection.dt.interval.unit": "DAYS",
+        **_date_projection("dt", "yyyy-MM-dd", PROJECTION_START, "DAYS"),
         "storage.location.template": location + "campaign_id=${campaign_id}/dt=${dt}/",
     }
 
@@ -78,11 +105,7 @@ def raw_events_projection(location: str) -> dict[str, str]:
     """The raw event archive's one partition key, `dt`, projected as a date range: every day is a folder."""
     return {
         "projection.enabled": "true",
-        "projection.dt.type": "date",
-        "projection.dt.format": "yyyy-MM-dd",
-        "projection.dt.range": f"{PROJECTION_START},NOW",
-        "projection.dt.interval": "1",
-        "projection.dt.interval.unit": "DAYS",
+        **_date_projection("dt", "yyyy-MM-dd", PROJECTION_START, "DAYS"),
         "storage.location.template": location + "dt=${dt}/",
     }
 
@@ -102,52 +125,37 @@ class Analytics(Construct):
                 description="wom: daily referral metrics per campaign, for Athena",
             ),
         )
-        self.table = glue.CfnTable(
-            self,
+        self.table = self._json_table(
             "DailyMetricsTable",
-            catalog_id=stack.account,
-            database_name=self.database.ref,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=TABLE_NAME,
-                description=(
-                    "One row per campaign per day (the metrics job's objects). Partitions are projected: "
-                    "name campaign ids with = or IN (...), and filter on dt."
-                ),
-                table_type="EXTERNAL_TABLE",
-                parameters={"EXTERNAL": "TRUE", "classification": "json", **projection_parameters(location)},
-                partition_keys=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in PARTITION_KEYS],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in table_columns()],
-                    location=location,
-                    input_format=TEXT_INPUT_FORMAT,
-                    output_format=TEXT_OUTPUT_FORMAT,
-                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=JSON_SERDE),
-                ),
-            ),
+            TABLE_NAME,
+            "One row per campaign per day (the metrics job's objects). Partitions are projected: "
+            "name campaign ids with = or IN (...), and filter on dt.",
+            location,
+            projection_parameters(location),
+            PARTITION_KEYS,
+            table_columns(),
         )
         raw_location = f"s3://{metrics_bucket.bucket_name}/{ARCHIVE_PREFIX}"
-        self.raw_events_table = glue.CfnTable(
-            self,
+        self.raw_events_table = self._json_table(
             "RawEventsTable",
-            catalog_id=stack.account,
-            database_name=self.database.ref,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=RAW_EVENTS_TABLE_NAME,
-                description=(
-                    "The raw event archive: one row per recorded share, view, click request, conversion, refund and "
-                    "reward change (gzip JSON Lines). Partitions are projected: filter on dt."
-                ),
-                table_type="EXTERNAL_TABLE",
-                parameters={"EXTERNAL": "TRUE", "classification": "json", "compressionType": "gzip", **raw_events_projection(raw_location)},
-                partition_keys=[glue.CfnTable.ColumnProperty(name="dt", type="string")],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in RAW_EVENT_FIELDS],
-                    location=raw_location,
-                    input_format=TEXT_INPUT_FORMAT,
-                    output_format=TEXT_OUTPUT_FORMAT,
-                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=JSON_SERDE),
-                ),
-            ),
+            RAW_EVENTS_TABLE_NAME,
+            "The raw event archive: one row per recorded share, view, click request, conversion, refund and "
+            "reward change (gzip JSON Lines). Partitions are projected: filter on dt.",
+            raw_location,
+            {"compressionType": "gzip", **raw_events_projection(raw_location)},
+            (("dt", "string"),),
+            list(RAW_EVENT_FIELDS),
+        )
+        cohorts_location = f"s3://{metrics_bucket.bucket_name}/{COHORT_METRICS_PREFIX}"
+        self.cohorts_table = self._json_table(
+            "CohortsTable",
+            COHORTS_TABLE_NAME,
+            "Customer value by first-purchase month: referred against not-referred customers, net revenue per "
+            "customer and repeat-purchase rate at 30/90/180/365 days. Name campaign ids with = or IN (...).",
+            cohorts_location,
+            cohorts_projection(cohorts_location),
+            COHORT_PARTITION_KEYS,
+            cohort_columns(),
         )
         self.workgroup = athena.CfnWorkGroup(
             self,
@@ -171,6 +179,39 @@ class Analytics(Construct):
             ),
         )
 
+    def _json_table(
+        self,
+        construct_id: str,
+        name: str,
+        description: str,
+        location: str,
+        parameters: dict[str, str],
+        partition_keys: tuple[tuple[str, str], ...],
+        columns: list[tuple[str, str]],
+    ) -> glue.CfnTable:
+        """An external JSON Lines table over `location`, its partitions projected by `parameters`."""
+        stack = Stack.of(self)
+        return glue.CfnTable(
+            self,
+            construct_id,
+            catalog_id=stack.account,
+            database_name=self.database.ref,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=name,
+                description=description,
+                table_type="EXTERNAL_TABLE",
+                parameters={"EXTERNAL": "TRUE", "classification": "json", **parameters},
+                partition_keys=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in partition_keys],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in columns],
+                    location=location,
+                    input_format=TEXT_INPUT_FORMAT,
+                    output_format=TEXT_OUTPUT_FORMAT,
+                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=JSON_SERDE),
+                ),
+            ),
+        )
+
     @property
     def database_name(self) -> str:
         return self.database.ref
@@ -182,6 +223,10 @@ class Analytics(Construct):
     @property
     def raw_events_table_name(self) -> str:
         return self.raw_events_table.ref
+
+    @property
+    def cohorts_table_name(self) -> str:
+        return self.cohorts_table.ref
 
     @property
     def workgroup_name(self) -> str:

@@ -48,6 +48,11 @@ PUBLIC_ROUTE_REASON = {
         "storefront posts by the Wom-Signature HMAC (SPEC 3.2), Stripe's and Shopify's webhooks by their own "
         "signatures (SPEC 3.4); API Gateway has no HMAC authorizer type."
     ),
+    "storefront": (
+        "The storefront's own routes (SPEC 3.6): enrolment is authenticated inside the function by the Wom-Signature "
+        "HMAC like the conversion routes; the advocate-status read by the HMAC-signed, expiring status token it names, "
+        "which API Gateway cannot check either."
+    ),
     "admin": (
         "Serves the public OpenAPI document, which describes the API and holds no data; every admin "
         "operation route uses IAM authorisation."

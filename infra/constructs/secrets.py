@@ -1,5 +1,5 @@
-"""The stack's secrets (shared.platform.resources.SECRETS): the email-hashing key, the storefront signing secret and
-the commerce platforms' webhook secrets."""
+"""The stack's secrets (shared.platform.resources.SECRETS): the email-hashing key, the storefront signing secret, the
+commerce platforms' webhook secrets and wom's status-token key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.nag import acknowledge
-from shared.platform.resources import HASH_KEY_SECRET, SIGNING_SECRET, SecretDefinition
+from shared.platform.resources import HASH_KEY_SECRET, SIGNING_SECRET, STATUS_TOKEN_KEY_SECRET, SecretDefinition
 
 
 _WHY_NO_ROTATION = {
@@ -23,6 +23,11 @@ _WHY_NO_ROTATION = {
         "Rotation is operator-driven, not a Lambda rotation: storefronts hold a copy of this secret, so a "
         "new value must be rolled out to them first. The value may hold several comma-separated secrets, "
         "all accepted during the overlap (SPEC 3.2), which an automatic rotation cannot coordinate."
+    ),
+    STATUS_TOKEN_KEY_SECRET: (
+        "Rotation is operator-driven, not a Lambda rotation: the value may hold several comma-separated keys, "
+        "the first signing new tokens and all of them reading, so a rotation puts the new key first and drops "
+        "the old one once the tokens it signed have expired (30 days), which an automatic rotation would cut short."
     ),
 }
 _PLATFORM_SECRET_REASON = (

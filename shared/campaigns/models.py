@@ -6,11 +6,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.platform.hosts import host_name
 from shared.platform.validation import MAX_AMOUNT, SLUG, StrictModel, email_shape, https_url
-from shared.rewards.models import RewardStatus, RewardTally
+from shared.rewards.models import IneligibleReason, ReferralStatus, RewardStatus, RewardTally
 
 # The most rewards a monthly cap can allow: a bound a person would set, and a number DynamoDB counts exactly.
 MAX_MONTHLY_CAP = 1_000_000
+# The same bound for the lifetime cap and a milestone's threshold (both counted in referrals).
+MAX_LIFETIME_CAP = 1_000_000
+# A programme has a handful of milestones (Dropbox had none, most have three to five).
+MAX_MILESTONES = 20
+# The most referred purchases a day a campaign's velocity threshold can allow, and the most blocked hosts.
+MAX_REFERRALS_PER_DAY = 100_000
+MAX_BLOCKED_HOSTS = 200
+# The advocate's page shows their newest referrals, up to this many (one Query, however many they have).
+MAX_STATUS_REFERRALS = 100
 
 
 class PercentReward(StrictModel):
@@ -27,13 +37,51 @@ class FlatReward(StrictModel):
 RewardRule = Annotated[PercentReward | FlatReward, Field(discriminator="type")]
 
 
+class Milestone(StrictModel):
+    """A bonus for the advocate the first time their approved referrals reach `referrals`."""
+
+    referrals: Annotated[int, Field(ge=1, le=MAX_LIFETIME_CAP, description="approved referrals that earn the bonus")]
+    reward: FlatReward
+
+
 class RewardRules(StrictModel):
     advocate: RewardRule
     friend: RewardRule | None = None
     min_order_amount: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     holding_days: Annotated[int, Field(ge=0, le=365)] = 14
     max_rewards_per_advocate_per_month: Annotated[int, Field(ge=1, le=MAX_MONTHLY_CAP)] | None = None
+    max_rewards_per_advocate: Annotated[
+        int, Field(ge=1, le=MAX_LIFETIME_CAP, description="lifetime cap: the most referrals an advocate is rewarded for")
+    ] | None = None
+    milestones: Annotated[list[Milestone], Field(max_length=MAX_MILESTONES, description="bonuses at thresholds of approved referrals")] = []
     first_purchase_only: bool = True
+
+    @model_validator(mode="after")
+    def _milestones_reachable(self) -> RewardRules:
+        thresholds = [milestone.referrals for milestone in self.milestones]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("each milestone needs its own number of referrals")
+        cap = self.max_rewards_per_advocate
+        if cap is not None and any(threshold > cap for threshold in thresholds):
+            raise ValueError(f"a milestone above max_rewards_per_advocate ({cap}) could never be reached")
+        return self
+
+
+class FraudSettings(StrictModel):
+    """What fraud review flags (SPEC §4). Not versioned: a change applies to every conversion rewarded after it, and
+    `wom jobs run rescore` applies it to past ones."""
+
+    max_referrals_per_day: Annotated[
+        int, Field(ge=1, le=MAX_REFERRALS_PER_DAY, description="more referred purchases than this for one advocate in 24 h are held")
+    ] = 10
+    blocked_referrer_hosts: Annotated[
+        list[str], Field(max_length=MAX_BLOCKED_HOSTS, description="clicks referred from these hosts (or their subdomains) are held")
+    ] = []
+
+    @field_validator("blocked_referrer_hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        return sorted({host_name(host) for host in hosts})
 
 
 def _absent_not_null(schema: dict[str, Any]) -> None:
@@ -48,6 +96,7 @@ class CampaignCreate(StrictModel):
     attribution_window_days: Annotated[int, Field(ge=1, le=365)] = 30
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO-4217 code")] = "USD"
     rewards: RewardRules
+    fraud: FraudSettings = FraudSettings()
 
     _destination = field_validator("destination_url")(https_url)
 
@@ -82,6 +131,12 @@ class AdvocateEnrolment(StrictModel):
     _email = field_validator("email")(email_shape)
 
 
+class StorefrontEnrolment(AdvocateEnrolment):
+    """POST /v1/enrolments (SPEC §3.6): the admin enrolment, with the campaign in the body."""
+
+    campaign_id: Annotated[str, Field(pattern=SLUG, description="the campaign's slug")]
+
+
 class Advocate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     advocate_id: str
@@ -93,6 +148,8 @@ class Advocate(BaseModel):
     created_at: str
     email_hash: str | None = None
     consent: RecordedConsent | None = None
+    # The mailbox the email delivers to (dots and +tags its provider ignores dropped), hashed: for alias_of_advocate.
+    mailbox_hash: str | None = None
 
 
 class AdvocateLink(BaseModel):
@@ -122,6 +179,10 @@ class AdvocatePage(BaseModel):
     next_cursor: str | None
 
 
+class StorefrontAdvocate(AdvocateLink):
+    status_token: str = Field(description="for <div data-wom-advocate>: reads this advocate's status for 30 days, and nothing else")
+
+
 class CampaignPatch(StrictModel):
     """Changes to a campaign; new `rewards` make a new rules version (earlier conversions keep theirs). A field left
     out stays as it is; null is not a value any of them can take."""
@@ -133,6 +194,7 @@ class CampaignPatch(StrictModel):
     attribution_window_days: Annotated[int, Field(ge=1, le=365, json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
     status: Annotated[Literal["active", "disabled"], Field(json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
     rewards: Annotated[RewardRules, Field(json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
+    fraud: Annotated[FraudSettings, Field(json_schema_extra=_absent_not_null)] = None  # type: ignore[assignment]
 
     _destination = field_validator("destination_url")(https_url)
 
@@ -155,3 +217,23 @@ class AdvocateView(BaseModel):
     rewards: dict[RewardStatus, RewardTally]
     adjustments: RewardTally
     consent: RecordedConsent | None
+
+
+class Referral(BaseModel):
+    """One referred purchase as its advocate sees it: no friend's id, email or amount."""
+
+    status: ReferralStatus
+    reason: IneligibleReason | None = Field(default=None, description="why it earns nothing (status ineligible only)")
+    at: str = Field(description="since when: the purchase, the reward's approval (rewarded) or the refund (refunded)")
+
+
+class AdvocateStatus(BaseModel):
+    """GET /v1/advocate-status: what the advocate's own page shows (SPEC §3.6)."""
+
+    link: str
+    code: str
+    shares: int = Field(description="as the funnel counts them, as of the metrics job's last run")
+    clicks: int = Field(description="non-bot, deduplicated, as of the metrics job's last run")
+    referrals: list[Referral] = Field(description=f"newest first, at most {MAX_STATUS_REFERRALS}")
+    rewards: dict[Literal["pending", "approved", "paid"], RewardTally] = Field(description="the advocate's own rewards (count, amount in minor units)")
+    currency: str = Field(description="the campaign's currency: what reward amounts are in")

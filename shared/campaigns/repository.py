@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from shared.campaigns.models import Advocate, Campaign, RecordedConsent, RewardRules
@@ -15,6 +16,8 @@ from shared.privacy.index import CustomerErasing, CustomerIndex
 _ENROLMENT_ATTEMPTS = 3
 # Where the customer's state check sits in an enrolment's transaction (see _advocate_writes).
 _STATE_CHECK = 3
+# Concurrent enrolments in one campaign each move its advocate counter once: a lost race counts again.
+_COUNT_ATTEMPTS = 20
 
 
 class CodesExhausted(ConditionFailed):
@@ -129,13 +132,18 @@ class CampaignRepository:
         email_hash: str | None,
         consent: RecordedConsent | None,
         created_at: str,
+        mailbox_hash: str | None = None,
     ) -> tuple[Advocate, bool]:
         """(advocate, created). The same customer twice in a campaign is the same advocate, even when racing.
         Raises CodesExhausted when no free code could be drawn, CustomerErasing while the customer is erased."""
         existing = self.find_enrolment(campaign_id, customer_key)
         if existing:
             return existing, False
-        for _ in range(_ENROLMENT_ATTEMPTS):
+        collisions = 0
+        for _ in range(_ENROLMENT_ATTEMPTS + _COUNT_ATTEMPTS):
+            if collisions >= _ENROLMENT_ATTEMPTS:
+                break
+            listing = self._enrolled(campaign_id)
             advocate = Advocate(
                 advocate_id=new_advocate_id(),
                 campaign_id=campaign_id,
@@ -145,9 +153,12 @@ class CampaignRepository:
                 created_at=created_at,
                 email_hash=email_hash,
                 consent=consent,
+                mailbox_hash=mailbox_hash,
             )
+            writes = self._advocate_writes(advocate)
+            count_at = len(writes)
             try:
-                transact(self._client, self._advocate_writes(advocate))
+                transact(self._client, writes + self._count_writes(campaign_id, created_at[:10], listing))
                 return advocate, True
             except TransactionCancelled as cancelled:
                 if cancelled.failed_at(_STATE_CHECK):
@@ -158,8 +169,67 @@ class CampaignRepository:
                         return winner, False
                 elif not cancelled.any_condition_failed:
                     raise
+                elif cancelled.failed_at(count_at):
+                    continue  # another enrolment counted first: count again
                 # Otherwise a code or id collided: draw new ones.
+                collisions += 1
         raise CodesExhausted(campaign_id)
+
+    def _enrolled(self, campaign_id: str) -> dict[str, Any]:
+        """The campaign's advocate count as its listing item holds it (the metrics job reads that item anyway)."""
+        return self._table.get(keys.campaign_listing_key(campaign_id), consistent=True) or {}
+
+    def _count_writes(self, campaign_id: str, day: str, listing: dict[str, Any]) -> list[dict]:
+        """The campaign's advocate count moves one up on its listing item (only if no other enrolment moved it
+        meanwhile), with the day of the last enrolment and that day's count; and the day's marker records the day's
+        enrolments and the total at its end. So the metrics job knows `enrolled_advocates` of today and yesterday from
+        the campaign list it reads anyway, and of any earlier day from one marker, never by counting advocates."""
+        before = int(listing.get("enrolled", 0))
+        same_day = listing.get("enrolled_day") == day
+        values = {":total": before + 1, ":day": day, ":on_day": int(listing.get("enrolled_on_day", 0)) + 1 if same_day else 1}
+        if before:
+            condition, values = "enrolled = :before", {**values, ":before": before}
+        else:
+            condition = "attribute_exists(pk) AND attribute_not_exists(enrolled)"
+        return [
+            self._table.update_op(
+                keys.campaign_listing_key(campaign_id), "SET enrolled = :total, enrolled_day = :day, enrolled_on_day = :on_day", values, condition
+            ),
+            self._table.update_op(
+                keys.advocate_day_count_key(campaign_id, date.fromisoformat(day)),
+                "SET enrolled = :total, #day = :day, kind = :kind ADD added :one",
+                {":total": before + 1, ":day": day, ":one": 1, ":kind": "advocate_day_count"},
+                names={"#day": "date"},
+            ),
+        ]
+
+    def enrolled_by(self, campaign: dict[str, Any], day: date) -> tuple[int, int, int]:
+        """(advocates enrolled by the end of `day`, of whom enrolled on `day`, items read): from the campaign's listing
+        item (`campaign`, as list_campaigns gave it) when nobody enrolled after `day`, else from the newest day marker
+        at or before it (one item)."""
+        last = campaign.get("enrolled_day")
+        if last is None or last <= day.isoformat():
+            on_day = int(campaign.get("enrolled_on_day", 0)) if last == day.isoformat() else 0
+            return int(campaign.get("enrolled", 0)), on_day, 0
+        campaign_id = campaign["campaign_id"]
+        items, _ = self._table.page(
+            limit=1,
+            cursor=None,
+            cursor_names=set(),
+            listing={},
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :day",
+            ExpressionAttributeValues={
+                ":pk": keys.campaign_key(campaign_id)["pk"],
+                ":first": keys.ADVOCATE_COUNT_PREFIX,
+                ":day": keys.advocate_day_count_key(campaign_id, day)["sk"],
+            },
+            ScanIndexForward=False,
+            ConsistentRead=True,
+        )
+        if not items:
+            return 0, 0, 0
+        marker = items[0]
+        return int(marker["enrolled"]), int(marker["added"]) if marker.get("date") == day.isoformat() else 0, 1
 
     def _advocate_writes(self, advocate: Advocate) -> list[dict]:
         body = advocate.model_dump(mode="json", exclude_none=True)
@@ -225,6 +295,7 @@ class CampaignRepository:
             advocate_id=advocate.advocate_id,
             advocate_customer_key=advocate.customer_key,
             advocate_email_hash=advocate.email_hash,
+            advocate_mailbox_hash=advocate.mailbox_hash,
             attribution_window_days=campaign.attribution_window_days,
             first_purchase_only=campaign.rewards.first_purchase_only,
             rules_version=campaign.rules_version,

@@ -23,7 +23,7 @@ from shared.metrics.repository import AdvocateDailyCounts
 from shared.platform.clock import Clock, iso
 from shared.platform.dynamo import AlreadyStored, ConditionFailed, InvalidCursor
 from shared.platform.errors import Conflict, InvalidRequest, NotFound
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_hash, mailbox_hash
 from shared.privacy.index import CustomerErasing
 from shared.rewards.models import REWARD_STATUSES, RewardTally
 from shared.rewards.repository import RewardRepository
@@ -115,8 +115,9 @@ class CampaignService:
         hashed = email_hash(key, enrolment.email) if enrolment.email else None
         now = iso(self.clock())
         consent = RecordedConsent(**enrolment.consent.model_dump(), at=now) if enrolment.consent else None
+        mailbox = mailbox_hash(key, enrolment.email) if enrolment.email else None
         try:
-            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, customer_key(key, enrolment.customer_id), hashed, consent, now)
+            advocate, created = self.campaigns.enrol_advocate(campaign_id, enrolment.customer_id, customer_key(key, enrolment.customer_id), hashed, consent, now, mailbox)
             if not created and consent is not None and _changed(advocate.consent, consent):
                 self.campaigns.record_consent(advocate, consent)
         except CodesExhausted:
@@ -132,17 +133,13 @@ class CampaignService:
             raise NotFound(f"no advocate {advocate_id!r}", code="advocate_not_found")
         tallies = self.rewards.advocate_tallies(advocate_id)
         activity = self.advocate_days.totals(advocate_id)
-
-        def tally(name: str) -> RewardTally:
-            return RewardTally(count=tallies.get(f"{name}_count", 0), amount=tallies.get(f"{name}_amount", 0))
-
         return AdvocateView(
             **advocate.model_dump(include={"advocate_id", "campaign_id", "customer_id", "code", "created_at"}),
             shares=activity["shares"],
             clicks=activity["clicks"],
             conversions=tallies.get("conversions", 0),
-            rewards={status: tally(status) for status in REWARD_STATUSES},
-            adjustments=tally("adjustments"),
+            rewards={status: RewardTally.of(tallies, status) for status in REWARD_STATUSES},
+            adjustments=RewardTally.of(tallies, "adjustments"),
             consent=advocate.consent,
         )
 

@@ -40,6 +40,7 @@ class Referrer:
     # What the campaign's rules in force pay in, and the least order they pay for (for the answer's no_reward).
     currency: str = "USD"
     min_order_amount: int = 0
+    advocate_mailbox_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ClickEvidence:
     at: datetime
     bot: bool
     referrer: Referrer
+    referrer_host: str | None = None  # the host the click came from (its Referer), for fraud review
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from shared.conversions.attribution import Attribution, Buyer, ClickEvidence, at
 from shared.platform.clock import iso
 from shared.platform.ids import is_valid_code
 from shared.platform.errors import Conflict, NotFound
-from shared.metrics.facts import conversion_fact, refund_fact
+from shared.metrics.facts import Fact, conversion_fact, refund_fact, repeat_purchase_fact, survey_answer_fact
+from shared.metrics.ledger import NO_COHORT, LedgerMoved
+from shared.platform.dynamo import Operation
 from shared.conversions.attribution import why_no_reward
 from shared.conversions.models import (
     ConversionAttribution,
@@ -24,13 +26,15 @@ from shared.conversions.models import (
     RefundRequest,
     RefundResult,
 )
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_domain, email_hash, mailbox_hash
+from shared.fraud.rules import FraudSignals, signals_of, velocity_hours
 from shared.privacy.index import CustomerErasing
 from shared.conversions.repository import ConversionRepository, FirstPurchaseTaken, RefundExceedsOrder, Stored
 from shared.platform.dynamo import AlreadyStored
 from shared.tracking.repository import EventRepository
 from shared.campaigns.repository import CampaignRepository
 from shared.conversions.attribution import REFERRED_STATUSES
+from shared.rewards.rules import progress_at_purchase
 
 Answer = tuple[int, str]  # HTTP status and the exact JSON body
 
@@ -66,6 +70,9 @@ def _no_reward(attribution: Attribution, request: ConversionRequest) -> NoReward
     return NoReward(code=reason, message=message)
 
 
+LEDGER_RACES = 16  # concurrent purchases of one buyer a conversion outwaits before it gives up
+
+
 class ConversionService:
     def __init__(
         self,
@@ -93,7 +100,13 @@ class ConversionService:
         click = self.events.find(keys.click_key(referrer.campaign_id, reference))
         if click is None:
             return None
-        return ClickEvidence(click_id=reference.click_id, at=datetime.fromisoformat(click["at"]), bot=bool(click["bot"]), referrer=referrer)
+        return ClickEvidence(
+            click_id=reference.click_id,
+            at=datetime.fromisoformat(click["at"]),
+            bot=bool(click["bot"]),
+            referrer=referrer,
+            referrer_host=click.get("referrer_host"),
+        )
 
     def order(self, order_id: str) -> dict[str, Any] | None:
         """A recorded order as stored (its amount, currency, refunded total), or None."""
@@ -118,9 +131,13 @@ class ConversionService:
         # buyer a new referred customer, and what first_purchase_only turns away a second reward with.
         claim = attribution.status == "attributed"
         anonymous = False
-        for _ in range(3):
+        # Each turn-away below changes what the next attempt writes (at most once each), except a moved ledger:
+        # every racing purchase of the buyer moves it once, so allow a turn for each of a burst of them.
+        for _ in range(3 + LEDGER_RACES):
             try:
-                return self._save(request, buyer, attribution, digest, purchased_at, now, source, claim=claim and not anonymous, anonymous=anonymous)
+                return self._save(request, buyer, attribution, digest, purchased_at, now, source, click, claim=claim and not anonymous, anonymous=anonymous)
+            except LedgerMoved:
+                continue  # another purchase by the same buyer changed their ledger meanwhile: read it again
             except FirstPurchaseTaken:
                 attribution = attribute_conversion(buyer, purchased_at, click, code_referrer, prior_purchase=True)
                 claim = False
@@ -132,6 +149,21 @@ class ConversionService:
         # A concurrent duplicate got there first: answer as a replay of what it stored.
         return _replay(_must(self.conversions.find_order(request.order_id)), digest, f"order {request.order_id!r}")
 
+    def _fraud_signals(self, request: ConversionRequest, attribution: Attribution, click: ClickEvidence | None, now: datetime) -> FraudSignals:
+        """What fraud review needs of an attributed purchase, seen now: no email is kept, only what it showed."""
+        referrer = attribution.referrer
+        assert referrer is not None
+        email = request.customer_email
+        first_hour, last_hour = velocity_hours(now)
+        earlier = self.conversions.advocate_referrals(referrer.advocate_id, first_hour, last_hour)
+        return signals_of(
+            email_domain=email_domain(email) if email else None,
+            buyer_mailbox_hash=mailbox_hash(self.hash_key(), email) if email else None,
+            advocate_mailbox_hash=referrer.advocate_mailbox_hash,
+            advocate_referrals_24h=earlier + 1,
+            referrer_host=click.referrer_host if click is not None and attribution.method == "click_id" else None,
+        )
+
     def _save(
         self,
         request: ConversionRequest,
@@ -141,6 +173,7 @@ class ConversionService:
         purchased_at: datetime,
         now: datetime,
         source: str,
+        click: ClickEvidence | None,
         claim: bool,
         anonymous: bool,
     ) -> Answer:
@@ -169,6 +202,11 @@ class ConversionService:
             "refunded_amount": 0,
             "response": response,
         }
+        # Only an attributed purchase earns rewards, so only it is reviewed and counted for its advocate's velocity.
+        referral_hour = None
+        if attribution.status == "attributed" and referrer is not None:
+            attributes["fraud_signals"] = self._fraud_signals(request, attribution, click, now).stored()
+            referral_hour = (referrer.advocate_id, velocity_hours(now)[1])
         if anonymous:
             attributes["erased_at"] = iso(now)
             # No claim can be made without the buyer's key: whether this was their first purchase stays unknown.
@@ -192,12 +230,46 @@ class ConversionService:
             new_customer=claim,
             received_at=now,
             retention_days=self.retention_days,
+            heard_from=request.heard_from,
         )
+        more_facts: list[Fact] = []
+        if request.heard_from and result.campaign_id is not None:
+            # An unattributed conversion's fact carries its answer; a claimed one's is counted deployment-wide.
+            more_facts.append(survey_answer_fact(conversion_id=result.conversion_id, heard_from=request.heard_from, received_at=now, retention_days=self.retention_days))
+        ledger: list[Operation] = []
+        if not anonymous:
+            ledger, repeat = self._ledger(buyer.customer_key, result, request, now)
+            more_facts += repeat
         claim_in = referrer.campaign_id if claim and referrer else None
         # Referred purchases go on the rewards job's work list.
         rewards_due_at = now if attribution.status in REFERRED_STATUSES else None
-        self.conversions.save_conversion(request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at)
+        # The advocate sees the purchase on their page at once (SPEC §3.6), the job moves it on from there.
+        progress = progress_at_purchase(attribution.status, purchased_at) if referrer else None
+        referral = (progress, referrer.advocate_customer_key) if progress and referrer else None
+        self.conversions.save_conversion(
+            request.order_id, attributes, None if anonymous else buyer.customer_key, claim_in, fact, rewards_due_at, referral_hour,
+            more_facts=tuple(more_facts), ledger=tuple(ledger), referral=referral,
+        )
         return 201, response
+
+    def _ledger(self, customer_key: str, result: ConversionResult, request: ConversionRequest, now: datetime) -> tuple[list[Operation], list[Fact]]:
+        """The buyer's revenue ledger (cohorts): a first purchase makes them a member of the cohort it decides;
+        a later one adds to their ledger and, when a campaign referred their first purchase on an earlier day, is
+        that campaign's repeat purchase."""
+        ledger = self.conversions.ledger
+        day = now.date()
+        head = ledger.head(customer_key)
+        if head is None:
+            cohort = {"attributed": result.campaign_id, "unattributed": keys.NOT_REFERRED_COHORT}.get(result.status) or NO_COHORT
+            return ledger.first_purchase(customer_key, cohort, day, result.conversion_id, request.amount, request.currency), []
+        repeat: list[Fact] = []
+        referred_by = head.referred_by()
+        if referred_by is not None and head.first_day < day.isoformat():
+            repeat.append(repeat_purchase_fact(
+                conversion_id=result.conversion_id, campaign_id=referred_by, amount=request.amount, currency=request.currency,
+                received_at=now, retention_days=self.retention_days,
+            ))
+        return ledger.purchase(head, customer_key, day, result.conversion_id, request.amount, request.currency), repeat
 
     def record_refund(self, request: RefundRequest, body: Any) -> Answer:
         digest = body_hash(body)
@@ -242,11 +314,21 @@ class ConversionService:
                 received_at=now,
                 retention_days=self.retention_days,
             )
-        try:
-            rewards_due_at = now if order.item.get("status") == "attributed" else None
-            self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact, rewards_due_at)
-        except AlreadyStored:
-            return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
-        except RefundExceedsOrder as error:
-            raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order") from error
+        ledger: list[Operation] = []
+        customer = order.item.get("customer_key")
+        head = self.conversions.ledger.head(customer) if customer else None
+        if customer and head is not None:
+            ledger = self.conversions.ledger.refund(head, customer, now.date(), request.refund_id, request.amount, order.item["currency"])
+        rewards_due_at = now if order.item.get("status") == "attributed" else None
+        # Without the ledger on a second try: the buyer's ledger went (an erasure) between reading and writing it.
+        for with_ledger in (tuple(ledger), ()):
+            try:
+                self.conversions.save_refund(request.refund_id, request.order_id, request.amount, order_amount, attributes, fact, rewards_due_at, ledger=with_ledger)
+                break
+            except LedgerMoved:
+                continue
+            except AlreadyStored:
+                return _replay(_must(self.conversions.find_refund(request.refund_id)), digest, f"refund {request.refund_id!r}")
+            except RefundExceedsOrder as error:
+                raise Conflict("the refunds would exceed the order's amount", code="refund_exceeds_order") from error
         return 201, response

@@ -15,9 +15,10 @@ from datetime import date
 from typing import Any
 
 from shared.conversions.attribution import REFERRED_STATUSES
+from shared.conversions.models import HEARD_FROM
 from shared.tracking.channels import CHANNELS
 from shared.platform.resources import DAILY_METRICS_PREFIX
-from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED
+from shared.metrics.facts import REPEAT_PURCHASE, REWARD_CREATED, REWARD_HELD, REWARD_VOIDED, SURVEY_ANSWER
 
 
 # Every field of the object, in the order it is written, with its Athena (Glue) type.
@@ -41,27 +42,64 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("rewards_created", "bigint"),
     ("rewards_amount", "bigint"),
     ("rewards_voided", "bigint"),
+    ("rewards_held", "bigint"),
     ("share_to_click_rate", "double"),
     ("click_to_conversion_rate", "double"),
     ("referral_rate", "double"),
     ("k_factor", "double"),
+    # Engagement and value (SPEC §5, issue 18): kept together here.
+    ("bot_shares", "bigint"),
+    ("bot_views", "bigint"),
+    ("enrolled_advocates", "bigint"),
+    ("new_advocates", "bigint"),
+    ("participation_rate", "double"),
+    ("shares_per_sharing_advocate", "double"),
+    ("repeat_conversions", "bigint"),
+    ("repeat_revenue", "bigint"),
+    ("heard_from", "map<string,bigint>"),
+    ("untracked_word_of_mouth", "bigint"),
+    ("rewards_voided_amount", "bigint"),
     ("as_of", "string"),
 )
 FIELD_NAMES = tuple(name for name, _ in FIELDS)
 RATE_DIGITS = 6
 
 
+# The answers to "how did you hear about us?" that are word of mouth (SPEC §5: untracked_word_of_mouth).
+WORD_OF_MOUTH_ANSWERS = frozenset({"friend_or_family", "social_media", "influencer", "review_site"})
+
+
 @dataclass(frozen=True)
 class Unattributed:
-    """The deployment's conversions of the day that no campaign claims: the same for every campaign."""
+    """What the day holds deployment-wide, the same for every campaign: the conversions no campaign claims, every
+    conversion's `heard_from` answer (an unattributed one's on its fact, a claimed one's as a survey answer fact,
+    both filed in the same partitions), and the unattributed ones whose answer is word of mouth."""
 
     conversions: int = 0
     as_of: str | None = None
+    heard_from: tuple[tuple[str, int], ...] = tuple((answer, 0) for answer in sorted(HEARD_FROM))
+    untracked_word_of_mouth: int = 0
 
     @classmethod
     def of(cls, items: Iterable[Mapping[str, Any]]) -> Unattributed:
+        items = list(items)
         conversions = [item for item in items if item.get("kind") == "conversion"]
-        return cls(len(conversions), max((item["at"] for item in conversions), default=None))
+        answers = Counter(item["heard_from"] for item in items if item.get("kind") in ("conversion", SURVEY_ANSWER) and item.get("heard_from"))
+        untracked = sum(1 for item in conversions if item.get("heard_from") in WORD_OF_MOUTH_ANSWERS)
+        return cls(
+            len(conversions),
+            max((item["at"] for item in items if item.get("kind") in ("conversion", SURVEY_ANSWER)), default=None),
+            tuple((answer, answers[answer]) for answer in sorted(HEARD_FROM)),
+            untracked,
+        )
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A campaign's advocates by the end of the day (all time) and those enrolled that day."""
+
+    enrolled: int = 0
+    new: int = 0
 
 
 def object_key(campaign_id: str, day: date) -> str:
@@ -81,7 +119,9 @@ def _newest(item: Mapping[str, Any]) -> str:
     return max(item.get("at", ""), item.get("last_at", ""))
 
 
-def daily_metrics(campaign_id: str, currency: str, day: date, items: Iterable[Mapping[str, Any]], unattributed: Unattributed) -> dict[str, Any]:
+def daily_metrics(
+    campaign_id: str, currency: str, day: date, items: Iterable[Mapping[str, Any]], unattributed: Unattributed, enrolment: Enrolment = Enrolment()
+) -> dict[str, Any]:
     """The metrics object of one campaign's day. `items` are the campaign's events and facts of that day."""
     by_type: dict[str, list[Mapping[str, Any]]] = {}
     newest: str | None = unattributed.as_of
@@ -104,6 +144,7 @@ def daily_metrics(campaign_id: str, currency: str, day: date, items: Iterable[Ma
         revenue_by_currency[conversion["currency"]] += int(conversion["amount"])
     refunds = [r for r in by_type.get("refund", []) if r.get("conversion_status") in REFERRED_STATUSES and r.get("currency") == currency]
     created = by_type.get(REWARD_CREATED, [])
+    repeats = by_type.get(REPEAT_PURCHASE, [])
 
     counts = {
         "shares": len(shares),
@@ -136,10 +177,22 @@ def daily_metrics(campaign_id: str, currency: str, day: date, items: Iterable[Ma
         "rewards_created": len(created),
         "rewards_amount": sum(int(r["amount"]) for r in created),
         "rewards_voided": len(by_type.get(REWARD_VOIDED, [])),
+        "rewards_held": len(by_type.get(REWARD_HELD, [])),
         "share_to_click_rate": rate(counts["clicks"], counts["shares"]),
         "click_to_conversion_rate": rate(counts["conversions"], counts["clicks"]),
         "referral_rate": rate(counts["conversions"], counts["conversions"] + unattributed.conversions),
         "k_factor": rate(counts["new_referred_customers"], counts["sharing_advocates"]),
+        "bot_shares": sum(1 for s in by_type.get("share", []) if not _human(s)),
+        "bot_views": sum(1 for v in by_type.get("view", []) if not _human(v)),
+        "enrolled_advocates": enrolment.enrolled,
+        "new_advocates": enrolment.new,
+        "participation_rate": rate(counts["sharing_advocates"], enrolment.enrolled),
+        "shares_per_sharing_advocate": rate(counts["shares"], counts["sharing_advocates"]),
+        "repeat_conversions": len(repeats),
+        "repeat_revenue": sum(int(r["amount"]) for r in repeats if r.get("currency") == currency),
+        "heard_from": dict(unattributed.heard_from),
+        "untracked_word_of_mouth": unattributed.untracked_word_of_mouth,
+        "rewards_voided_amount": sum(int(r["amount"]) for r in by_type.get(REWARD_VOIDED, []) if r.get("currency") == currency),
         "as_of": newest,
     }
 

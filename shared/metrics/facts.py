@@ -17,6 +17,9 @@ from shared.platform.event_items import stored_attributes
 
 REWARD_CREATED = "reward_created"
 REWARD_VOIDED = "reward_voided"
+SURVEY_ANSWER = "survey_answer"
+REPEAT_PURCHASE = "repeat_purchase"
+REWARD_HELD = "reward_held"
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,10 @@ def conversion_fact(
     new_customer: bool,
     received_at: datetime,
     retention_days: int,
+    heard_from: str | None = None,
 ) -> Fact:
-    """Filed on the day wom received the conversion: that is the day it was reported."""
+    """Filed on the day wom received the conversion: that is the day it was reported. An unattributed conversion
+    keeps its buyer's `heard_from` answer (untracked word of mouth); a claimed one's goes in a survey_answer_fact."""
     attributes = {
         **_stamp("conversion", received_at, retention_days),
         "conversion_id": conversion_id,
@@ -56,8 +61,23 @@ def conversion_fact(
         "amount": amount,
         "currency": currency,
         "new_customer": new_customer,
+        "heard_from": heard_from if campaign_id is None else None,
     }
     return Fact(keys.conversion_fact_key(campaign_id, received_at.date(), conversion_id), attributes)
+
+
+def survey_answer_fact(*, conversion_id: str, heard_from: str, received_at: datetime, retention_days: int) -> Fact:
+    """A claimed conversion's answer to "how did you hear about us?", counted deployment-wide (heard_from)."""
+    attributes = {**_stamp(SURVEY_ANSWER, received_at, retention_days), "heard_from": heard_from}
+    return Fact(keys.survey_answer_fact_key(received_at.date(), conversion_id), attributes)
+
+
+def repeat_purchase_fact(
+    *, conversion_id: str, campaign_id: str, amount: int, currency: str, received_at: datetime, retention_days: int
+) -> Fact:
+    """A purchase, attributed or not, by a customer this campaign referred on an earlier day: on the purchase's day."""
+    attributes = {**_stamp(REPEAT_PURCHASE, received_at, retention_days), "campaign_id": campaign_id, "amount": amount, "currency": currency}
+    return Fact(keys.repeat_purchase_fact_key(campaign_id, received_at.date(), conversion_id), attributes)
 
 
 def refund_fact(
@@ -95,8 +115,8 @@ def reward_fact(
     at: datetime,
     retention_days: int,
 ) -> Fact:
-    """A reward created (filed on its `created_at` day, the day of its conversion) or voided (on the day of
-    the refund that voided it)."""
+    """A reward created (filed on its `created_at` day, the day of its conversion), voided (on the day of the
+    refund or review that voided it) or held for review (on the day it was flagged)."""
     attributes = {
         **_stamp(change, at, retention_days),
         "reward_id": reward_id,

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 from shared.platform import keys
 from shared.platform.clock import Clock, iso
 from shared.platform.dynamo import is_transient
-from shared.metrics.daily import Unattributed, advocate_daily_counts, daily_metrics, object_key, render
+from shared.metrics import cohorts
+from shared.metrics.daily import Enrolment, Unattributed, advocate_daily_counts, daily_metrics, object_key, render
+from shared.metrics.ledger import CustomerLedger
 from shared.platform.observability import logger
 from shared.metrics.repository import AdvocateDailyCounts, DayReader, MetricsObjects, SetAsideDays
 from shared.campaigns.repository import CampaignRepository
@@ -34,6 +36,8 @@ class MetricsRunSummary:
     set_aside: int = 0  # campaign-days this run could not compute
     set_aside_items: list[dict[str, str]] = field(default_factory=list)
     retried: int = 0  # set-aside campaign-days computed again by this run
+    cohorts_written: int = 0
+    cohort_items_read: int = 0  # ledger items read for the cohorts: their customers, nothing else
 
     def as_dict(self) -> dict[str, Any]:
         return {name: list(value) if isinstance(value, list) else value for name, value in self.__dict__.items()}
@@ -54,6 +58,7 @@ class MetricsJob:
         clock: Clock,
         archive: EventsOfADay | None = None,
         hot_event_days: int | None = None,
+        ledger: CustomerLedger | None = None,
     ) -> None:
         self.campaigns = campaigns
         self.days = days
@@ -63,11 +68,42 @@ class MetricsJob:
         self.clock = clock
         self.archive = archive
         self.hot_event_days = hot_event_days
+        self.ledger = ledger
 
     def run(self, now: datetime) -> dict[str, Any]:
-        """The scheduled run: yesterday (its late events and rewards) and today so far."""
+        """The scheduled run: yesterday (its late events and rewards) and today so far, and the cohorts whose
+        horizons moved (shared.metrics.cohorts.months_to_recompute)."""
         today = now.date()
-        return self.run_days([today - timedelta(days=1), today], now)
+        summary = self.run_days([today - timedelta(days=1), today], now)
+        if self.ledger is not None:
+            done = self.run_cohorts(cohorts.months_to_recompute(today), now)
+            summary |= {"cohorts_written": done["cohorts_written"], "cohort_items_read": done["cohort_items_read"]}
+        return summary
+
+    def run_cohorts(self, months: list[str], now: datetime | None = None) -> dict[str, Any]:
+        """Each campaign's cohort object of each month (from the campaign's first month on), as of `now`'s day.
+        Reads each month's not-referred cohort once and each campaign's referred cohort: their customers' ledgers."""
+        if self.ledger is None:
+            raise RuntimeError("the metrics job was built without the customer ledger")
+        summary = MetricsRunSummary()
+        as_of = (now or self.clock()).date()
+        campaigns = self.campaigns.list_campaigns()
+        for month in months:
+            chosen = [c for c in campaigns if c["created_at"][:7] <= month]
+            if not chosen or month > cohorts.month_of(as_of):
+                continue
+            members, erased, read = self.ledger.cohort(keys.NOT_REFERRED_COHORT, month)
+            summary.cohort_items_read += read
+            for campaign in chosen:
+                not_referred = cohorts.cohort_group(members, erased, campaign["currency"], month, as_of)
+                own, own_erased, own_read = self.ledger.cohort(campaign["campaign_id"], month)
+                summary.cohort_items_read += own_read
+                referred = cohorts.cohort_group(own, own_erased, campaign["currency"], month, as_of)
+                body = cohorts.render(cohorts.cohort_object(campaign["campaign_id"], campaign["currency"], month, referred, not_referred, as_of))
+                self.objects.put(cohorts.object_key(campaign["campaign_id"], month), body)
+                summary.cohorts_written += 1
+        logger.info("cohorts computed", extra={"months": months, "cohorts": summary.cohorts_written})
+        return summary.as_dict()
 
     def run_days(self, days: list[date], now: datetime | None = None) -> dict[str, Any]:
         """A day older than the hot window as of `now` (default: the clock) is read from the archive."""
@@ -133,7 +169,10 @@ class MetricsJob:
         self, campaign: dict[str, Any], day: date, unattributed: Unattributed, summary: MetricsRunSummary, reader: EventsOfADay
     ) -> None:
         items = reader.read(campaign["campaign_id"], day)
-        metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed)
+        # From the campaign list's item, or for a day before the latest enrolment its day marker: never a count.
+        enrolled, new, read = self.campaigns.enrolled_by(campaign, day)
+        summary.items_read += read
+        metrics = daily_metrics(campaign["campaign_id"], campaign["currency"], day, items, unattributed, Enrolment(enrolled, new))
         body = render(metrics)
         counts = advocate_daily_counts(items)
         self.objects.put(object_key(campaign["campaign_id"], day), body)

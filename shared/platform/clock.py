@@ -12,6 +12,12 @@ from datetime import UTC, datetime, timedelta
 Clock = Callable[[], datetime]
 
 
+def as_of(event: dict | None, clock: Clock) -> datetime:
+    """When a job runs: the `now` an operator passed by hand (ISO-8601), else the clock's."""
+    raw = (event or {}).get("now")
+    return datetime.fromisoformat(raw) if raw else clock()
+
+
 def utc_now() -> datetime:
     """The system clock: what every function uses unless handed another."""
     return datetime.now(UTC)

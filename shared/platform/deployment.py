@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "admin", "rewards", "metrics", "privacy", "archive"]
+FunctionName = Literal["tracking", "conversions", "storefront", "admin", "rewards", "metrics", "privacy", "archive"]
 # Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
-# whose body carries a Wom-Signature; or Stripe or Shopify, signing their webhooks their own way. The function
-# checks every signature itself (API Gateway has no HMAC authorizer).
-Auth = Literal["none", "admin", "signed", "stripe", "shopify"]
+# whose body carries a Wom-Signature; Stripe or Shopify, signing their webhooks their own way; or whoever holds an
+# advocate's status token (`?token=`, wom-signed). The function checks every signature and token itself (API
+# Gateway has no HMAC authorizer).
+Auth = Literal["none", "admin", "signed", "stripe", "shopify", "token"]
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/p.gif", "tracking"),
     Route("POST", "/v1/events", "tracking"),
     Route("OPTIONS", "/v1/events", "tracking"),
+    Route("GET", "/wom.js", "tracking"),
+    Route("GET", "/wom-advocate.js", "tracking"),
     Route("POST", "/v1/conversions", "conversions", auth="signed"),
     Route("POST", "/v1/refunds", "conversions", auth="signed"),
     # Signed by Stripe (Stripe-Signature) and Shopify (X-Shopify-Hmac-Sha256), checked in the function.
     Route("POST", "/v1/webhooks/stripe", "conversions", auth="stripe"),
     Route("POST", "/v1/webhooks/shopify", "conversions", auth="shopify"),
+    Route("POST", "/v1/enrolments", "storefront", auth="signed"),
+    Route("GET", "/v1/advocate-status", "storefront", auth="token"),
     Route("GET", "/openapi.json", "admin"),
     Route("POST", "/v1/campaigns", "admin", auth="admin"),
     Route("GET", "/v1/campaigns", "admin", auth="admin"),
@@ -49,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/advocates/{advocate_id}", "admin", auth="admin"),
     Route("GET", "/v1/rewards", "admin", auth="admin"),
     Route("POST", "/v1/rewards/{reward_id}/fulfil", "admin", auth="admin"),
+    Route("POST", "/v1/rewards/{reward_id}/review", "admin", auth="admin"),
     Route("DELETE", "/v1/customers/{customer_id}", "admin", auth="admin"),
     # The same erasure with the id in the body: any id, `/` included, without path encoding (wom erase uses it).
     Route("POST", "/v1/erasures", "admin", auth="admin"),
@@ -83,18 +89,25 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         description="Signed storefront posts and Stripe/Shopify webhooks: conversions with attribution, and refunds",
     ),
     FunctionDefinition(
+        name="storefront",
+        handler="functions.storefront.handler.lambda_handler",
+        memory_mb=512,
+        timeout_seconds=10,
+        description="The storefront's own routes: signed enrolment with a status token, and the advocate's status read",
+    ),
+    FunctionDefinition(
         name="admin",
         handler="functions.admin.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=10,
-        description="Admin API: campaigns and advocates; serves the OpenAPI document",
+        description="Admin API: campaigns, advocates, rewards and their review; serves the OpenAPI document",
     ),
     FunctionDefinition(
         name="rewards",
         handler="functions.rewards.handler.lambda_handler",
         memory_mb=512,
         timeout_seconds=300,
-        description="Rewards job: creates, approves, voids and adjusts rewards; publishes reward events",
+        description="Rewards job: creates, holds, approves, voids and adjusts rewards; publishes reward events; rescores",
     ),
     FunctionDefinition(
         name="metrics",

@@ -35,7 +35,7 @@ LONG_NAMES = {short: name for name, short in SHORT_NAMES.items()}
 # What the key already holds (or a click id does), never stored as an attribute.
 KEY_HELD = frozenset({"kind", "campaign_id", "click_id", "code", "visitor"})
 # The id in the sort key names these, so a fact stores it only in its key.
-ID_OF_KIND = {"conversion": "conversion_id", "refund": "refund_id", "reward_created": "reward_id", "reward_voided": "reward_id"}
+ID_OF_KIND = {"conversion": "conversion_id", "survey_answer": "conversion_id", "repeat_purchase": "conversion_id", "refund": "refund_id", "reward_created": "reward_id", "reward_voided": "reward_id"}
 TRACKED_KINDS = frozenset({"share", "view", "click"})
 
 

@@ -138,3 +138,15 @@ def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolve
         return json_error(404, "route_not_found", "no such route")
 
     return app
+
+
+def request_base_url(app: Any, configured: str | None) -> str:
+    """Where advocate links start: the configured public base URL, else the host the request came in on (`app`: a
+    resolver or router, during a request)."""
+    if configured:
+        return configured
+    event = app.current_event
+    headers = event.headers or {}
+    host = headers.get("host") or event.request_context.domain_name
+    scheme = "https" if headers.get("x-forwarded-proto", "https") == "https" else "http"
+    return f"{scheme}://{host}"

@@ -61,3 +61,8 @@ def reward_id(conversion_id_: str, recipient: str) -> str:
 
 def adjustment_id(reward_id_: str, refund_id: str) -> str:
     return "adj_" + encode_token(digest(f"adjustment|{reward_id_}|{refund_id}", 12), 20)
+
+
+def milestone_reward_id(advocate_id: str, referrals: int) -> str:
+    """Deterministic: an advocate earns each milestone once, however often the job runs."""
+    return "rwd_" + encode_token(digest(f"milestone|{advocate_id}|{referrals}", 12), 20)

@@ -66,8 +66,14 @@ def refund_fact_key(campaign_id: str, day: date, refund_id_: str) -> Key:
 
 
 def reward_fact_key(campaign_id: str, day: date, change: str, reward_id_: str) -> Key:
-    """`change` is `reward_created` or `reward_voided`: one fact per reward and change, so a rerun overwrites."""
+    """`change` is `reward_created`, `reward_voided` or `reward_held`: one fact per reward, change and day, so a
+    rerun overwrites."""
     return event_key(campaign_id, day, change, reward_id_)
+
+
+def fact_id(sort_key: str) -> str:
+    """The id of what an event or fact is about, from its sort key (`<type>#<id>`)."""
+    return sort_key.partition("#")[2]
 
 
 # Click ids: `<code>.<YYYYMMDDHH><token>`. They name their own item (code → campaign, hour → day,
@@ -188,8 +194,35 @@ def reward_cap_key(advocate_id: str, month: str) -> Key:
     return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"CAP#{month}"}
 
 
+def lifetime_cap_key(advocate_id: str) -> Key:
+    """Counts an advocate's rewarded referrals ever (voided ones give their place back), for max_rewards_per_advocate."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": "CAP#LIFETIME"}
+
+
+def milestones_key(advocate_id: str) -> Key:
+    """An advocate's approved referrals and the milestones already paid: every approval moves it conditionally."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": "MILESTONES"}
+
+
+ADVOCATE_REFERRALS_PREFIX = "REFERRED#"
+
+
+def advocate_referrals_hour_key(advocate_id: str, hour: datetime) -> Key:
+    """An advocate's referred purchases in one clock hour (UTC), for advocate_velocity: counted without a scan."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"{ADVOCATE_REFERRALS_PREFIX}{hour:%Y-%m-%dT%H}"}
+
+
 def advocate_stats_key(advocate_id: str) -> Key:
     return {"pk": f"ADVOCATE#{advocate_id}", "sk": "STATS"}
+
+
+REFERRAL_PREFIX = "REFERRAL#"
+
+
+def referral_key(advocate_id: str, received_at: str, conversion_id_: str) -> Key:
+    """One referred purchase on its advocate's list, in the order wom received them (`received_at` is an iso() time,
+    which sorts as text): the advocate's page reads the newest with one Query of their partition."""
+    return {"pk": f"ADVOCATE#{advocate_id}", "sk": f"{REFERRAL_PREFIX}{received_at}#{conversion_id_}"}
 
 
 ADVOCATE_DAY_PREFIX = "ACTIVITY#"
@@ -246,3 +279,51 @@ def subscription_key(source: str, subscription_id: str) -> Key:
 def payment_key(source: str, payment_ref: str) -> Key:
     """Another name of an order's payment (a Stripe payment intent of an invoice): which order it paid."""
     return {"pk": f"PAYMENT#{source}#{payment_ref}", "sk": "META"}
+
+
+# --- engagement and customer value (SPEC §5) ----------------------------------------------------------------
+
+def survey_answer_fact_key(day: date, conversion_id_: str) -> Key:
+    """A claimed conversion's `heard_from` answer, filed with the deployment's unattributed conversions of its day:
+    the answers are counted deployment-wide, from the one partition set the metrics job reads for every day anyway."""
+    return event_key(UNATTRIBUTED, day, "survey_answer", conversion_id_)
+
+
+def repeat_purchase_fact_key(campaign_id: str, day: date, conversion_id_: str) -> Key:
+    """A purchase by a customer whose first purchase this campaign referred on an earlier day."""
+    return event_key(campaign_id, day, "repeat_purchase", conversion_id_)
+
+
+# Advocates enrolled in a campaign: a count on its campaign-list item (campaign_listing_key) and one marker per day
+# with enrolments (that day's count and the total at its end), both written in the enrolment's transaction. The
+# metrics job takes a day's count from the list it reads anyway, or from the newest marker at or before that day.
+ADVOCATE_COUNT_PREFIX = "ADVOCATES#"
+
+
+def advocate_day_count_key(campaign_id: str, day: date) -> Key:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{ADVOCATE_COUNT_PREFIX}{day.isoformat()}"}
+
+
+# A customer's revenue ledger (cohorts, SPEC §5). The head, in the customer's own partition, says which cohort the
+# customer joined with their first purchase (the campaign that referred it, NOT_REFERRED_COHORT, or none for a
+# self-referral) and when; the member item, in the cohort's partition, lists their purchases and refunds. A cohort
+# is one partition, so computing it reads its customers and nothing else. ERASED_MEMBERS holds what erased
+# customers added (aggregates only).
+NOT_REFERRED_COHORT = UNATTRIBUTED
+COHORT_MEMBER_PREFIX = "MEMBER#"
+
+
+def ledger_head_key(customer_key: str) -> Key:
+    return {"pk": f"CUSTOMER#{customer_key}", "sk": "LEDGER"}
+
+
+def cohort_partition(cohort: str, month: str) -> str:
+    return f"COHORT#{cohort}#{month}"
+
+
+def cohort_member_key(cohort: str, month: str, customer_key: str) -> Key:
+    return {"pk": cohort_partition(cohort, month), "sk": f"{COHORT_MEMBER_PREFIX}{customer_key}"}
+
+
+def cohort_erased_key(cohort: str, month: str) -> Key:
+    return {"pk": cohort_partition(cohort, month), "sk": "ERASED"}

@@ -105,6 +105,7 @@ TABLES: tuple[TableDefinition, ...] = (EVENTS_TABLE, REFERRALS_TABLE, SALTS_TABL
 METRICS_BUCKET = BucketDefinition(logical_id="MetricsBucket", env_var="WOM_METRICS_BUCKET", local_name="wom-metrics")
 # The daily metrics objects (SPEC §5): <prefix>campaign_id=<id>/dt=<YYYY-MM-DD>/metrics.json. The Glue table reads here.
 DAILY_METRICS_PREFIX = "metrics/daily/"
+COHORT_METRICS_PREFIX = "metrics/cohorts/"
 # The raw event archive (SPEC §5): <prefix>dt=<YYYY-MM-DD>/<first stream sequence number>.json.gz, gzip JSON Lines.
 ARCHIVE_PREFIX = "events/"
 # Where Athena's workgroup writes query results, in the same bucket, outside the table's location.
@@ -174,4 +175,12 @@ SHOPIFY_SECRET = SecretDefinition(
     "wom: the Shopify app's client secret that signs its webhooks; paste Shopify's value, comma-separate old,new to rotate",
     set_by_operator=True,
 )
-SECRETS: tuple[SecretDefinition, ...] = (HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET)
+# wom's own key of advocates' status tokens (SPEC 3.6): storefronts never hold it, so only wom mints tokens.
+# Several comma-separated keys during a rotation; the first signs.
+STATUS_TOKEN_KEY_SECRET = SecretDefinition(
+    "StatusTokenKey", "status-token-key", "WOM_STATUS_TOKEN_KEY_SECRET_ARN",
+    "wom: key of advocates' status tokens; comma-separate new,old to rotate (the first signs)",
+)
+SECRETS: tuple[SecretDefinition, ...] = (
+    HASH_KEY_SECRET, SIGNING_SECRET, STRIPE_WEBHOOK_SECRET, SHOPIFY_SECRET, STATUS_TOKEN_KEY_SECRET,
+)

@@ -20,6 +20,7 @@ from shared.platform.resources import (
     SHOPIFY_SECRET,
     SIGNING_SECRET,
     SPILL_QUEUE,
+    STATUS_TOKEN_KEY_SECRET,
     STRIPE_WEBHOOK_SECRET,
 )
 
@@ -54,6 +55,10 @@ class Settings:
     function_name: str | None = None
     # The tracking function's spill queue; unset locally, where it is found by its name.
     spill_queue_url: str | None = None
+    # Keys of the advocates' status tokens (several, comma-separated, during a rotation; the first signs): an ARN in
+    # AWS, values locally. wom's own: storefronts never hold it, so only wom mints tokens.
+    status_token_key_secret_arn: str | None = None
+    status_token_key: str = field(default="local-status-token-key", repr=False)
 
     def __post_init__(self) -> None:
         if self.hot_event_days < 1:
@@ -80,6 +85,8 @@ ENV_VARS = {
     "shopify_secret": "WOM_SHOPIFY_SECRET",
     "function_name": "WOM_FUNCTION",
     "spill_queue_url": SPILL_QUEUE.env_var,
+    "status_token_key_secret_arn": STATUS_TOKEN_KEY_SECRET.arn_env_var,
+    "status_token_key": "WOM_STATUS_TOKEN_KEY",
 }
 
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.platform.hosts import HOSTNAME
 from shared.platform.ids import EVENT_ID, SLUG  # noqa: F401 - the shapes request models use, re-exported
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 # A public host name ends in a top-level domain of letters (or an IDN's punycode): no IP address in any notation
 # (127.0.0.1, 2130706433, 0x7f000001, [::1]) has one.
 _TOP_LEVEL_DOMAIN = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
@@ -61,7 +61,7 @@ def https_url(value: str) -> str:
     if len(value) > 2048 or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError("destination_url must be a URL of at most 2048 characters without spaces")
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or not _HOSTNAME.match(parts.hostname):
+    if parts.scheme != "https" or not parts.hostname or not HOSTNAME.match(parts.hostname):
         raise ValueError("destination_url must be an https URL with a host name")
     if "@" in parts.netloc:  # https://user:pw@host, and also https://:@host and https://@host
         raise ValueError("destination_url must not carry credentials")

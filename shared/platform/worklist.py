@@ -3,12 +3,15 @@ a job takes them off, so a run reads what is due and never the history. Each rep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.platform.clock import iso
 from shared.platform.dynamo import Table
 from shared.platform.resources import DUE_INDEX
+
+T = TypeVar("T")
 
 
 def on_queue(queue: str, due_at: str) -> dict[str, str]:
@@ -16,17 +19,31 @@ def on_queue(queue: str, due_at: str) -> dict[str, str]:
     return {DUE_INDEX.partition_key: queue, DUE_INDEX.sort_key: due_at}
 
 
-def due(table: Table, queue: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """The earliest items of a queue that are due by `now` (the index is eventually consistent: every change a job
-    makes is conditional on the item's own state, so a stale entry is harmless)."""
-    items, _ = table.page(
+_CURSOR_NAMES = {"pk", "sk", DUE_INDEX.partition_key, DUE_INDEX.sort_key}
+
+
+def due(table: Table, queue: str, now: datetime, limit: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The earliest items of a queue that are due by `now`, from `cursor` on, and the cursor of the next page (the
+    index is eventually consistent: every change a job makes is conditional on the item's own state, so a stale
+    entry is harmless)."""
+    return table.page(
         limit=limit,
-        cursor=None,
-        cursor_names=set(),
-        listing={},
+        cursor=cursor,
+        cursor_names=_CURSOR_NAMES,
+        listing={DUE_INDEX.partition_key: queue},
         IndexName=DUE_INDEX.name,
         KeyConditionExpression="#q = :q AND #d <= :now",
         ExpressionAttributeNames={"#q": DUE_INDEX.partition_key, "#d": DUE_INDEX.sort_key},
         ExpressionAttributeValues={":q": queue, ":now": iso(now)},
     )
-    return items
+
+
+def first_unseen(read_page: Callable[[str | None], tuple[list[T], str | None]], unseen: Callable[[T], bool]) -> list[T]:
+    """The unseen items of the first page of a due list that has any. Items a run left on the list on purpose (a
+    recipient being erased, an erasure still retrying) must not hide the items due after them, however many."""
+    cursor: str | None = None
+    while True:
+        page, cursor = read_page(cursor)
+        fresh = [item for item in page if unseen(item)]
+        if fresh or cursor is None:
+            return fresh

@@ -19,7 +19,7 @@ from shared.platform import keys
 from shared.platform.dynamo import ConditionFailed, Operation, Table
 
 # What a reference refers to: the erasure treats each family in its own way.
-Family = Literal["reward", "conversion", "advocate"]
+Family = Literal["reward", "conversion", "advocate", "ledger"]
 
 STATE = "state"
 ERASING = "erasing"

@@ -25,9 +25,10 @@ from shared.conversions.repository import ConversionRepository
 from shared.platform.clock import iso
 from shared.platform.dynamo import ConditionFailed, Operation, TransactionCancelled
 from shared.platform.observability import logger
+from shared.platform.worklist import first_unseen
 from shared.privacy.index import ERASED
 from shared.privacy.repository import ErasureRepository
-from shared.rewards.job import reward_event
+from shared.rewards.events import reward_event
 from shared.rewards.repository import RewardRepository
 from shared.tracking.salts import VisitorSaltRepository
 
@@ -91,7 +92,7 @@ class PrivacyJob:
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
             # The index lags the table a little: an entry this run has dealt with may still be listed.
-            due = [item for item in self.erasures.due(now) if (item["pk"], item["due_at"]) not in seen]
+            due = first_unseen(lambda cursor: self.erasures.due(now, cursor), lambda item: (item["pk"], item["due_at"]) not in seen)
             if not due or time_left() < TIME_MARGIN_SECONDS:
                 break
             for item in due:
@@ -167,6 +168,10 @@ class PrivacyJob:
             if order is None or order.get("customer_key") != customer_key:
                 return [], None
             return self.conversions.erasure_changes(order, customer_key, at), "conversions"
+        if family == "ledger":
+            # The customer's revenue ledger goes; the cohort's ERASED counters keep what it added (no receipt count:
+            # it is wom's own aggregate input, not a record the customer would recognise).
+            return self.conversions.ledger.erasure_changes(customer_key), None
         if family == "advocate":
             records = self.campaigns.advocate_records(name)
             advocate = next((r for r in records if r["sk"] == "META"), None)
@@ -182,7 +187,7 @@ class PrivacyJob:
         if item is None or item.get("customer_key") != customer_key:
             return [], None
         reward = self.rewards.record_of(item)
-        if reward.status == "pending" and not reward.is_adjustment:
+        if reward.status in ("pending", "held") and not reward.is_adjustment:  # not owed yet: never will be
             voided = reward.model_copy(update={"status": "voided", "voided_at": at, "customer_id": None})
             event = reward_event(voided, "RewardVoided", at, reason="customer_erased")
             changes = self.rewards.voided_for_erasure(reward, at, event)

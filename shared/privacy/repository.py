@@ -79,9 +79,10 @@ class ErasureRepository:
 
     # --- the job -----------------------------------------------------------------------------------------
 
-    def due(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        """Erasures to work on and erased customers whose hold has ended, earliest first."""
-        return due(self._table, ERASURES_QUEUE, now, limit)
+    def due(self, now: datetime, cursor: str | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the erasures to work on and erased customers whose hold has ended, earliest first, and the
+        cursor of the next."""
+        return due(self._table, ERASURES_QUEUE, now, limit, cursor)
 
     def references(self, customer_key: str) -> list[dict[str, Any]]:
         """The next page of the customer's index (consistent: a reference written before the erasure's mark is here)."""

@@ -1,7 +1,8 @@
 """The rewards job (SPEC §4, §5): works through what is new or due, in the order it became due.
 
-- an attributed conversion gets its rewards (pending until holding ends), within the advocate's monthly cap;
-- a pending reward past holding is approved (RewardApproved);
+- an attributed conversion gets its rewards (pending until holding ends), within the advocate's monthly and lifetime
+  caps; when fraud review flags the conversion they are held instead (RewardHeld), until someone reviews them;
+- a pending reward past holding is approved (RewardApproved), with the milestone bonuses its approval reaches;
 - a refund reduces a pending percent reward pro rata or voids it (RewardVoided), and claws back from an
   approved or paid one with a negative adjustment (RewardAdjusted).
 
@@ -25,14 +26,26 @@ from shared.platform import ids, keys
 from shared.platform.clock import iso
 from shared.platform.dynamo import is_transient
 from shared.platform.resources import REWARDS_BUS
-from shared.metrics.facts import REWARD_CREATED, REWARD_VOIDED, reward_fact
+from shared.metrics.facts import REWARD_CREATED, REWARD_HELD, REWARD_VOIDED, Fact
 from shared.campaigns.models import Campaign, RewardRules
 from shared.platform.observability import logger
+from shared.platform.worklist import first_unseen
 from shared.campaigns.repository import CampaignRepository
-from shared.rewards.models import RewardRecord
-from shared.rewards.repository import AlreadyDone, CapReached, OutboxEntry, RecipientErasing, RewardRepository, WorkItem, event_id
+from shared.fraud.rules import FraudSignals, fraud_reasons
+from shared.rewards.approvals import Approvals
+from shared.rewards.events import reward_change_fact, reward_event
+from shared.rewards.models import FraudReason, Review, RewardRecord
+from shared.rewards.repository import AlreadyDone, CapReached, Caps, OutboxEntry, RecipientErasing, RewardRepository, WorkItem
 from shared.conversions.attribution import REFERRED_STATUSES
-from shared.rewards.rules import Conversion, PlannedReward, RuleTerms, plan_rewards, refund_effect
+from shared.rewards.rules import (
+    Conversion,
+    PlannedReward,
+    RuleTerms,
+    plan_rewards,
+    progress_after_refund,
+    progress_once_planned,
+    refund_effect,
+)
 
 MAX_ROUNDS = 10_000  # a bound on one run; a run that hits it leaves the rest for the next one
 PUT_EVENTS_BATCH = 10
@@ -42,8 +55,10 @@ PUT_EVENTS_BATCH = 10
 class RewardsRunSummary:
     conversions: int = 0
     rewards_created: int = 0
+    held: int = 0  # rewards created held for review
     capped: int = 0
     approved: int = 0
+    milestones: int = 0  # milestone bonuses the approvals reached
     refunds: int = 0
     voided: int = 0
     reduced: int = 0
@@ -78,18 +93,6 @@ class _RulesCache:
         return self._rules[(campaign_id, version)]
 
 
-def reward_event(reward: RewardRecord, detail_type: str, at: str, **extra: Any) -> OutboxEntry:
-    """The event for one state change of one reward; its id names the change, so consumers can deduplicate."""
-    event_id_ = event_id(reward.reward_id, detail_type)
-    detail = {
-        "event_id": event_id_,
-        **reward.model_dump(include={"reward_id", "campaign_id", "conversion_id", "advocate_id", "recipient", "customer_id", "amount", "currency", "status", "rules_version"}),
-        "at": at,
-        **extra,
-    }
-    return OutboxEntry(event_id_, detail_type, detail)
-
-
 class RewardsJob:
     def __init__(self, rewards: RewardRepository, campaigns: CampaignRepository, events_client: Any, bus_name: str, retention_days: int) -> None:
         self.rewards = rewards
@@ -111,13 +114,14 @@ class RewardsJob:
     def set_aside(self) -> list[dict[str, str]]:
         return self.rewards.set_aside_work()
 
-    def _fact(self, change: str, reward: RewardRecord, at: datetime):  # noqa: ANN202 - a Fact
-        return reward_fact(
-            change,
-            **reward.model_dump(include={"reward_id", "campaign_id", "advocate_id", "recipient", "amount", "currency"}),
-            at=at,
-            retention_days=self.retention_days,
-        )
+    def publish(self, now: datetime) -> int:
+        """Publishes what is waiting in the outbox (a review's or a rescore's events) without running the job."""
+        summary = RewardsRunSummary()
+        self._publish_outbox(now, summary)
+        return summary.published
+
+    def _fact(self, change: str, reward: RewardRecord, at: datetime) -> Fact:
+        return reward_change_fact(change, reward, at, self.retention_days)
 
     # --- the work list -------------------------------------------------------------------------------
 
@@ -125,7 +129,7 @@ class RewardsJob:
         seen: set[tuple[str, str]] = set()
         for _ in range(MAX_ROUNDS):
             # The index lags the table a little: an entry this run has handled may still be listed.
-            work = [w for w in self.rewards.due_work(now) if (w.key["pk"], w.due_at) not in seen]
+            work = first_unseen(lambda cursor: self.rewards.due_work(now, cursor), lambda w: (w.key["pk"], w.due_at) not in seen)
             if not work:
                 return
             # Work in due order. A new reward may fall due before later items of this page (a refund that came
@@ -166,7 +170,7 @@ class RewardsJob:
             if work.kind == "refund":
                 self._take_refund(work, cache, summary)
             elif work.kind == "reward":
-                self._approve(work, summary)
+                self._approve(work, cache, summary)
             else:
                 self.rewards.skip(work, "not_rewardable")
                 summary.skipped += 1
@@ -204,26 +208,45 @@ class RewardsJob:
             rules_version=int(order.get("rules_version") or 1),
             received_at=datetime.fromisoformat(order["received_at"]),
         )
+        # Fraud review under the campaign's settings of now; the signals were stored when the purchase was recorded.
+        reasons = fraud_reasons(FraudSignals.from_stored(order.get("fraud_signals")), campaign.fraud) if conversion.status == "attributed" else []
         planned = plan_rewards(conversion, rules, campaign.currency)
         advocate_reward = next((p for p in planned if p.recipient == "advocate"), None)
-        cap = (advocate.advocate_id, advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward and advocate_reward.cap_month else None
+        caps = None
+        if advocate_reward is not None:
+            month = (advocate_reward.cap_month, advocate_reward.cap_limit) if advocate_reward.cap_month and advocate_reward.cap_limit else None
+            caps = Caps(advocate.advocate_id, month, advocate_reward.lifetime_limit)
         customer_keys = {"advocate": advocate.customer_key, "friend": order.get("customer_key")}
         try:
-            self.rewards.take_conversion(work, *self._created(planned, conversion, order, customer_keys), cap)
-        except CapReached:
-            # The cap is full for that month: the friend's reward stands, the advocate's is not created.
+            rewards, facts, events = self._created(planned, conversion, order, reasons, customer_keys)
+            progress = progress_once_planned(conversion, campaign.currency, planned, held=bool(reasons))
+            self.rewards.take_conversion(work, rewards, facts, caps, events, progress, advocate.customer_key)
+        except CapReached as full:
+            # A cap is full: the friend's reward stands, the advocate's is not created.
             planned = [p for p in planned if p.recipient != "advocate"]
-            self.rewards.take_conversion(work, *self._created(planned, conversion, order, customer_keys), None)
+            rewards, facts, events = self._created(planned, conversion, order, reasons, customer_keys)
+            progress = progress_once_planned(conversion, campaign.currency, planned, capped="lifetime_cap" if full.lifetime else "monthly_cap")
+            self.rewards.take_conversion(work, rewards, facts, None, events, progress, advocate.customer_key)
             summary.capped += 1
         summary.conversions += 1
         summary.rewards_created += len(planned)
+        if reasons:
+            summary.held += len(planned)
+            return []  # held rewards are never due: a review releases them
         return [iso(p.approve_at) for p in planned]
 
     def _created(
-        self, planned: list[PlannedReward], conversion: Conversion, order: dict[str, Any], customer_keys: dict[str, str | None]
-    ) -> tuple[list[RewardRecord], list]:
-        """The rewards, and their facts filed on the conversion's day (as `created_at` says)."""
+        self,
+        planned: list[PlannedReward],
+        conversion: Conversion,
+        order: dict[str, Any],
+        reasons: list[FraudReason],
+        customer_keys: dict[str, str | None],
+    ) -> tuple[list[RewardRecord], list[Fact], list[OutboxEntry]]:
+        """The rewards, their facts filed on the conversion's day (as `created_at` says) and, for held ones, their
+        RewardHeld events: flagged when the conversion was recorded, which is what the signals saw."""
         created_at = order["received_at"]
+        review = Review(reasons=reasons, flagged_at=created_at) if reasons else None
         rewards = [
             RewardRecord(
                 reward_id=p.reward_id,
@@ -236,7 +259,7 @@ class RewardsJob:
                 customer_key=customer_keys[p.recipient],
                 amount=p.amount,
                 currency=p.currency,
-                status="pending",
+                status="held" if review else "pending",
                 rules_version=conversion.rules_version,
                 created_at=created_at,
                 rule_type=p.terms.type,
@@ -244,21 +267,27 @@ class RewardsJob:
                 min_order_amount=p.terms.min_order_amount,
                 order_amount=conversion.amount,
                 approve_at=iso(p.approve_at),
+                review=review,
             )
             for p in planned
         ]
         at = datetime.fromisoformat(created_at)
-        return rewards, [self._fact(REWARD_CREATED, reward, at) for reward in rewards]
+        facts = [self._fact(REWARD_CREATED, reward, at) for reward in rewards]
+        events = []
+        if review:
+            facts += [self._fact(REWARD_HELD, reward, at) for reward in rewards]
+            events = [reward_event(reward, "RewardHeld", created_at) for reward in rewards]
+        return rewards, facts, events
 
-    def _approve(self, work: WorkItem, summary: RewardsRunSummary) -> None:
+    def _approve(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> None:
         if work.item.get("status") != "pending":
             self.rewards.skip(work, "not_pending")
             return
         reward = self.rewards.reward_of(work)
         at = work.due_at  # approval is when holding ended, whenever the job got to it
-        approved = reward.model_copy(update={"status": "approved", "approved_at": at})
-        self.rewards.approve(work, reward, at, reward_event(approved, "RewardApproved", at))
+        bonuses = Approvals(self.rewards, cache.rules, self.retention_days).approve(reward, at, work=work)
         summary.approved += 1
+        summary.milestones += len(bonuses)
 
     def _take_refund(self, work: WorkItem, cache: _RulesCache, summary: RewardsRunSummary) -> None:
         refund = work.item
@@ -279,14 +308,15 @@ class RewardsJob:
                 continue
             terms = RuleTerms(reward.rule_type, reward.rule_value, reward.min_order_amount)
             effect = refund_effect(terms, reward.order_amount, reward.refunded_basis, int(refund["amount"]))
-            if reward.status == "pending":
+            progress = progress_after_refund(effect, datetime.fromisoformat(at))
+            if reward.status in ("pending", "held"):
                 if effect.value_after <= 0:
-                    changes += self.rewards.pending_voided(reward, effect.refunded_basis, at)
+                    changes += self.rewards.unpaid_voided(reward, effect.refunded_basis, at, progress)
                     changes.append(self.rewards.fact(self._fact(REWARD_VOIDED, reward, datetime.fromisoformat(at))))
                     events.append(reward_event(reward.model_copy(update={"status": "voided"}), "RewardVoided", at, refund_id=refund["refund_id"]))
                     summary.voided += 1
                 else:
-                    changes += self.rewards.pending_reduced(reward, effect.refunded_basis, effect.value_after)
+                    changes += self.rewards.unpaid_reduced(reward, effect.refunded_basis, effect.value_after)
                     summary.reduced += int(effect.delta != 0)
                 continue
             adjustment = None
@@ -294,7 +324,7 @@ class RewardsJob:
                 adjustment = self._adjustment(reward, refund, effect.delta)
                 events.append(reward_event(adjustment, "RewardAdjusted", at, adjusts=reward.reward_id, refund_id=refund["refund_id"]))
                 summary.adjusted += 1
-            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment)
+            changes += self.rewards.settled_adjusted(reward, effect.refunded_basis, adjustment, progress)
         self.rewards.apply_refund(work, changes, events, at)
         summary.refunds += 1
 
@@ -316,11 +346,11 @@ class RewardsJob:
     # --- the outbox ----------------------------------------------------------------------------------
 
     def _publish_outbox(self, now: datetime, summary: RewardsRunSummary) -> None:
+        failed: set[str] = set()  # tried this run: left for the next, and read past so they hide nothing after them
         for _ in range(MAX_ROUNDS):
-            entries = self.rewards.outbox(now)
+            entries = first_unseen(lambda cursor: self.rewards.outbox(now, cursor), lambda entry: entry[1].event_id not in failed)
             if not entries:
                 return
-            progressed = False
             for start in range(0, len(entries), PUT_EVENTS_BATCH):
                 batch = entries[start : start + PUT_EVENTS_BATCH]
                 response = self.events_client.put_events(
@@ -333,12 +363,10 @@ class RewardsJob:
                     if "EventId" in result and not result.get("ErrorCode"):
                         self.rewards.published(item)
                         summary.published += 1
-                        progressed = True
                     else:
+                        failed.add(entry.event_id)
                         summary.publish_failures += 1
                         logger.warning("reward event not published; kept for the next run", extra={"event_id": entry.event_id, "error": result.get("ErrorCode")})
-            if not progressed:
-                return
 
 
 def _json(detail: dict[str, Any]) -> str:

@@ -2,9 +2,15 @@
 own outbox entry), the outbox, and the reads of the admin API.
 
 This repository owns the storage fields of rewards: the work list (the sparse `due` index: `due_queue`,
-`due_at`; items the job could not process wait on its `set_aside` queue, with `set_aside_reason`), the admin listing (`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
+`due_at`; items the job could not process wait on its `set_aside` queue, with `set_aside_reason`; held rewards wait
+for review on their campaign's `held#<campaign_id>` queue, by when they were flagged), the admin listing
+(`list_pk`, `list_sk`) and the item families (`kind`). Every state change is
 conditional on the state it leaves, so a crashed, repeated or overlapping run can neither apply a change twice
 nor publish an event twice.
+
+It also keeps each advocate's referrals (SPEC §3.6): one item per referred purchase in the advocate's partition,
+written with the conversion and moved on by the job's and reviews' own transactions. Ids only: no customer's id,
+email or hash.
 """
 
 from __future__ import annotations
@@ -21,12 +27,17 @@ from shared.platform.dynamo import ConditionFailed, ItemNotFound, Operation, Tab
 from shared.platform.resources import ADVOCATE_REWARDS_INDEX, DUE_INDEX, LISTING_INDEX
 from shared.platform.worklist import due, on_queue
 from shared.privacy.index import CustomerIndex
-from shared.rewards.models import RewardRecord
+from shared.rewards.models import Review, RewardRecord
+from shared.rewards.rules import ReferralProgress
 
 REWARDS_QUEUE = "rewards"
 OUTBOX_QUEUE = "outbox"
 # Work the job could not process, off its list until someone retries it; each keeps its due time.
 SET_ASIDE_QUEUE = "set_aside"
+# DynamoDB's cancellation reason when another transaction was writing one of the same items at that moment.
+TRANSACTION_CONFLICT = "TransactionConflict"
+# Held rewards, one queue per campaign (the review queue), oldest flagged first; never due for the job.
+HELD_QUEUE_PREFIX = "held#"
 # What a reward record holds beyond its own fields: storage, never shown.
 _STORAGE_FIELDS = ("pk", "sk", "kind", DUE_INDEX.partition_key, DUE_INDEX.sort_key, LISTING_INDEX.partition_key, LISTING_INDEX.sort_key)
 
@@ -44,8 +55,43 @@ def rewards_work_entry(due_at: datetime) -> dict[str, str]:
     return on_queue(REWARDS_QUEUE, iso(due_at))
 
 
+def referral_op(table: Table, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress) -> Operation:
+    """Sets a referral's progress on its advocate's list, writing the whole entry (so a conversion recorded before
+    the list existed gets one when the job first moves it on)."""
+    names = {"#k": "kind", "#c": "conversion_id", "#s": "status", "#a": "at", "#r": "reason"}
+    values: dict[str, Any] = {":kind": "referral", ":conversion": conversion_id, ":status": progress.status, ":at": iso(progress.at)}
+    expression = "SET #k = :kind, #c = :conversion, #s = :status, #a = :at"
+    if progress.reason:
+        expression += ", #r = :reason"
+        values[":reason"] = progress.reason
+    else:
+        expression += " REMOVE #r"
+    return table.update_op(keys.referral_key(advocate_id, received_at, conversion_id), expression, values, names=names)
+
+
+def held_queue(campaign_id: str) -> str:
+    return f"{HELD_QUEUE_PREFIX}{campaign_id}"
+
+
 class CapReached(ConditionFailed):
-    """The advocate's monthly cap is full: the transaction was cancelled on the cap counter."""
+    """The advocate's monthly or lifetime cap is full: the transaction was cancelled on a cap counter (`lifetime`
+    says which)."""
+
+    def __init__(self, advocate_id: str, lifetime: bool = False) -> None:
+        super().__init__(advocate_id)
+        self.lifetime = lifetime
+
+
+class MilestonesMoved(ConditionFailed):
+    """Another approval of the same advocate's referrals committed since their count was read: read it again."""
+
+
+class NotHeld(ConditionFailed):
+    """Only a held reward can be reviewed; `reward` is the reward as stored."""
+
+    def __init__(self, reward: RewardRecord) -> None:
+        super().__init__(reward.reward_id)
+        self.reward = reward
 
 
 class AlreadyDone(ConditionFailed):
@@ -81,6 +127,31 @@ class OutboxEntry:
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Caps:
+    """What a new advocate reward counts against: the month's cap (advocate_id, month, limit), and the lifetime
+    count, which is kept for every advocate (so a cap added later counts the referrals before it) and checked
+    against `lifetime_limit` when the rules set one."""
+
+    advocate_id: str
+    month: tuple[str, int] | None = None
+    lifetime_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneStep:
+    """What an approval of a referral reward does to its advocate's milestones: the count read (and the milestones
+    paid by then) moves to `read + 1`, and the bonuses reached are created with their events and facts."""
+
+    advocate_id: str
+    read: int
+    exists: bool
+    reached: tuple[int, ...]
+    bonuses: tuple[RewardRecord, ...] = ()
+    events: tuple[OutboxEntry, ...] = ()
+    facts: tuple[Fact, ...] = ()
+
+
 def _tally(status: str, count: int, amount: int) -> dict[str, int]:
     return {f"{status}_count": count, f"{status}_amount": amount}
 
@@ -99,14 +170,10 @@ class RewardRepository:
 
     # --- reads -------------------------------------------------------------------------------------
 
-    def _due(self, queue: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-        return due(self._table, queue, now, limit)
-
-    def due_work(self, now: datetime, limit: int = 100) -> list[WorkItem]:
-        return [
-            WorkItem(str(item.get("kind")), {"pk": item["pk"], "sk": item["sk"]}, item[DUE_INDEX.sort_key], item)
-            for item in self._due(REWARDS_QUEUE, now, limit)
-        ]
+    def due_work(self, now: datetime, cursor: str | None = None, limit: int = 100) -> tuple[list[WorkItem], str | None]:
+        """One page of the work list, earliest first, and the cursor of the next."""
+        items, after = due(self._table, REWARDS_QUEUE, now, limit, cursor)
+        return [WorkItem(str(item.get("kind")), {"pk": item["pk"], "sk": item["sk"]}, item[DUE_INDEX.sort_key], item) for item in items], after
 
     def get_order(self, order_id: str) -> dict[str, Any] | None:
         return self._table.get(keys.order_key(order_id), consistent=True)
@@ -173,7 +240,16 @@ class RewardRepository:
         }
         if reward.status == "pending" and reward.approve_at:
             attributes |= on_queue(REWARDS_QUEUE, reward.approve_at)
+        elif reward.status == "held" and reward.review is not None:
+            attributes |= on_queue(held_queue(reward.campaign_id), reward.review.flagged_at)
         return self._table.put_new_op(keys.reward_key(reward.reward_id), attributes)
+
+    def _lifetime(self, advocate_id: str, change: int, limit: int | None = None) -> Operation:
+        if limit is None:
+            return self._table.update_op(keys.lifetime_cap_key(advocate_id), "ADD #n :change", {":change": change}, names={"#n": "rewards"})
+        return self._table.update_op(
+            keys.lifetime_cap_key(advocate_id), "ADD #n :change", {":change": change, ":limit": limit}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}
+        )
 
     def fact(self, fact: Fact) -> Operation:
         """A transaction item that writes a fact; deterministic key, so a change made twice leaves one fact."""
@@ -191,10 +267,34 @@ class RewardRepository:
 
     # --- the job's state changes --------------------------------------------------------------------
 
-    def take_conversion(self, work: WorkItem, rewards: list[RewardRecord], facts: list[Fact], cap: tuple[str, str, int] | None) -> None:
-        """Takes the conversion off the list, creates its rewards (with their facts), counts it for the advocate and,
-        with a cap (advocate_id, month, limit), counts the advocate's reward against it. Raises CapReached (nothing
-        written) when the cap is full, AlreadyDone when the conversion was taken already."""
+    def _referral(self, advocate_id: str, received_at: str, conversion_id: str, progress: ReferralProgress | None) -> list[Operation]:
+        return [referral_op(self._table, advocate_id, received_at, conversion_id, progress)] if progress else []
+
+    def _referral_of(self, reward: RewardRecord, progress: ReferralProgress | None, checked: bool = False) -> list[Operation]:
+        """The referral behind an advocate's referral reward (created_at is when wom received the purchase), moved on
+        only while the reward still names its advocate (an erased advocate's reward has lost their key, and their
+        partition stays gone), checked against an erasure of them under way (unless `checked`: the transaction does
+        already, and DynamoDB takes one operation per item). The check comes first."""
+        if progress is None or not reward.customer_key or not reward.is_referral_reward:
+            return []
+        guard = [] if checked else [self._index.check(reward.customer_key)]
+        return guard + self._referral(reward.advocate_id, reward.created_at, reward.conversion_id, progress)
+
+    def take_conversion(
+        self,
+        work: WorkItem,
+        rewards: list[RewardRecord],
+        facts: list[Fact],
+        caps: Caps | None,
+        events: list[OutboxEntry] = (),
+        progress: ReferralProgress | None = None,
+        advocate_key: str | None = None,
+    ) -> None:
+        """Takes the conversion off the list, creates its rewards (with their facts and, for held ones, their
+        events), counts it for the advocate, moves its referral on to `progress` (checked against an erasure of the
+        advocate, `advocate_key`) and counts the advocate's reward against `caps`. Raises CapReached (nothing
+        written) when a cap is full, AlreadyDone when the conversion was taken already, RecipientErasing when a
+        recipient or the advocate is being erased."""
         advocate_id = work.item["advocate_id"]
         operations = [self._take_order_off_list(work)]
         counters = {"conversions": 1}
@@ -207,17 +307,29 @@ class RewardRepository:
             guarded += range(len(operations), len(operations) + len(guards))
             operations += guards
             if reward.recipient == "advocate":
-                counters.update(_tally("pending", 1, reward.amount))
-        cap_index = None
-        if cap is not None:
-            cap_index = len(operations)
-            operations.append(
-                self._table.update_op(
-                    keys.reward_cap_key(cap[0], cap[1]), "ADD #n :one", {":one": 1, ":limit": cap[2]}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}
+                counters.update(_tally(reward.status, 1, reward.amount))
+        cap_indexes = []
+        lifetime_index = None
+        if caps is not None:
+            if caps.month is not None:
+                month, limit = caps.month
+                cap_indexes.append(len(operations))
+                operations.append(
+                    self._table.update_op(
+                        keys.reward_cap_key(caps.advocate_id, month), "ADD #n :one", {":one": 1, ":limit": limit}, "attribute_not_exists(#n) OR #n < :limit", {"#n": "rewards"}
+                    )
                 )
-            )
+            lifetime_index = len(operations)
+            cap_indexes.append(lifetime_index)
+            operations.append(self._lifetime(caps.advocate_id, 1, caps.lifetime_limit))
         operations.append(self._stats(advocate_id, counters))
         operations += [self.fact(fact) for fact in facts]
+        operations += [self._outbox(event, event.detail["at"]) for event in events]
+        if progress is not None and advocate_key:
+            if all(reward.customer_key != advocate_key for reward in rewards):  # else its reward's guard checks them
+                guarded.append(len(operations))
+                operations.append(self._index.check(advocate_key))
+            operations += self._referral(advocate_id, work.item["received_at"], work.item["conversion_id"], progress)
         reasons = self._transact(operations)
         if not reasons:
             return
@@ -226,25 +338,201 @@ class RewardRepository:
             raise RecipientErasing(work.item["order_id"])
         if cancelled.failed_at(0) or any(cancelled.failed_at(i) for i in created):
             raise AlreadyDone(work.item["order_id"])  # deterministic ids: an existing reward means another run took it
-        if cap_index is not None and cancelled.failed_at(cap_index):
-            raise CapReached(advocate_id)
+        if any(cancelled.failed_at(i) for i in cap_indexes):
+            raise CapReached(advocate_id, lifetime=lifetime_index is not None and cancelled.failed_at(lifetime_index))
         raise cancelled
 
-    def approve(self, work: WorkItem, reward: RewardRecord, approved_at: str, event: OutboxEntry) -> None:
+    def milestone_count(self, advocate_id: str) -> tuple[int, frozenset[int], bool]:
+        """The advocate's approved referrals, the milestones paid, and whether the counter exists yet."""
+        item = self._table.get(keys.milestones_key(advocate_id), consistent=True)
+        if item is None:
+            return 0, frozenset(), False
+        return int(item.get("approved_referrals", 0)), frozenset(int(n) for n in item.get("milestones_paid", ())), True
+
+    def approve(
+        self,
+        reward: RewardRecord,
+        approved_at: str,
+        event: OutboxEntry,
+        step: MilestoneStep | None,
+        work: WorkItem | None = None,
+        review: Review | None = None,
+        progress: ReferralProgress | None = None,
+    ) -> None:
+        """Approves (its referral moved on to `progress`) a pending reward whose holding ended (`work`: its entry on the list) or a held one a review
+        released (`review`: the decision), with its event and the milestones it reaches (`step`), in one transaction.
+        Raises AlreadyDone when the reward is no longer in that state, MilestonesMoved when the advocate's count
+        changed since `step` read it, RecipientErasing when a bonus's advocate is being erased."""
+        values: dict[str, Any] = {":approved": "approved", ":at": approved_at}
+        if work is not None:
+            expression, condition = "SET #s = :approved, approved_at = :at REMOVE due_queue, due_at", "#s = :pending AND due_at = :due"
+            values |= {":pending": "pending", ":due": work.due_at}
+            key, before = work.key, "pending"
+        else:
+            if review is None:
+                raise ValueError("an approval is of a reward due on the work list or of a reviewed one")
+            expression, condition = "SET #s = :approved, approved_at = :at, #r = :review REMOVE due_queue, due_at", "#s = :held"
+            values |= {":held": "held", ":review": review.model_dump(exclude_none=True)}
+            key, before = keys.reward_key(reward.reward_id), "held"
+        names = {"#s": "status", **({"#r": "review"} if review is not None else {})}
+        operations = [self._table.update_op(key, expression, values, condition, names), self._outbox(event, approved_at)]
+        counters = {**_tally(before, -1, -reward.amount), **_tally("approved", 1, reward.amount)} if reward.recipient == "advocate" else {}
+        step_index = None
+        if step is not None:
+            step_index = len(operations)
+            operations.append(self._milestone_move(step))
+            for bonus in step.bonuses:
+                operations.append(self._new_reward(bonus))
+                counters["approved_count"] = counters.get("approved_count", 0) + 1
+                counters["approved_amount"] = counters.get("approved_amount", 0) + bonus.amount
+            operations += [self._outbox(entry, approved_at) for entry in step.events]
+            operations += [self.fact(fact) for fact in step.facts]
+        guarded = range(len(operations), len(operations))
+        if step is not None and step.bonuses:
+            guards = self._bonus_guards(step.bonuses)
+            guarded = range(len(operations), len(operations) + len(guards))
+            operations += guards
+        referral = self._referral_of(reward, progress, checked=bool(step is not None and step.bonuses and step.bonuses[0].customer_key))
+        if len(referral) == 2:  # the advocate's erasure check (no bonus guards it), then the referral
+            guarded = range(len(operations), len(operations) + 1)
+        operations += referral
+        if counters:
+            operations.append(self._stats(reward.advocate_id, counters))
+        reasons = self._transact(operations)
+        if not reasons:
+            return
+        cancelled = TransactionCancelled(reasons)
+        if cancelled.failed_at(0):
+            raise AlreadyDone(reward.reward_id)
+        if any(cancelled.failed_at(i) for i in guarded):
+            raise RecipientErasing(reward.reward_id)
+        if step_index is not None and any(cancelled.failed_at(i) for i in range(step_index, step_index + 1 + len(step.bonuses))):
+            raise MilestonesMoved(reward.advocate_id)
+        if step is not None and TRANSACTION_CONFLICT in reasons:
+            # Another approval of this advocate's referrals was writing the same counter at that moment (DynamoDB
+            # cancels both sides of such a race): count again, as when it had committed first.
+            raise MilestonesMoved(reward.advocate_id)
+        raise cancelled
+
+    def _bonus_guards(self, bonuses: tuple[RewardRecord, ...]) -> list[Operation]:
+        """As _recipient_guards for the milestone bonuses one approval creates: all the advocate's, so the erasure
+        check and the advocate's check are written once (a transaction names each item once), a reference each."""
+        customer_key = bonuses[0].customer_key
+        if not customer_key:
+            return []
+        return [
+            self._index.check(customer_key),
+            self._table.check_op(keys.advocate_key(bonuses[0].advocate_id), "customer_key = :key", {":key": customer_key}),
+            *(self._index.reference(customer_key, "reward", bonus.reward_id) for bonus in bonuses),
+        ]
+
+    def _milestone_move(self, step: MilestoneStep) -> Operation:
+        # Conditional on the count read: two approvals of one advocate's referrals can never both count as the n-th.
+        values: dict[str, Any] = {":next": step.read + 1}
+        if step.exists:
+            condition, values[":read"] = "#n = :read", step.read
+        else:
+            condition = "attribute_not_exists(#n)"
+        expression = "SET #n = :next, #k = :kind"
+        values[":kind"] = "milestones"
+        if step.reached:
+            expression += " ADD #p :paid"
+            values[":paid"] = set(step.reached)
+        return self._table.update_op(
+            keys.milestones_key(step.advocate_id), expression, values, condition, {"#n": "approved_referrals", "#k": "kind", **({"#p": "milestones_paid"} if step.reached else {})}
+        )
+
+    # --- review ------------------------------------------------------------------------------------
+
+    def release(self, reward: RewardRecord, review: Review, due_at: str, progress: ReferralProgress | None = None) -> None:
+        """A held reward a review approved before its holding ended: back on the work list, approved when due (its
+        referral moved on to `progress`). Raises NotHeld when it is no longer held."""
+        self._unhold(reward, due_at, review, progress)
+
+    def reject(self, reward: RewardRecord, review: Review, at: str, event: OutboxEntry, fact: Fact) -> None:
+        """A held reward a review rejected: voided, with its event and fact. Raises NotHeld when it is not held."""
         operations = [
             self._table.update_op(
-                work.key,
-                "SET #s = :approved, approved_at = :at REMOVE due_queue, due_at",
-                {":approved": "approved", ":pending": "pending", ":due": work.due_at, ":at": approved_at},
-                "#s = :pending AND due_at = :due",
-                {"#s": "status"},
+                keys.reward_key(reward.reward_id),
+                "SET #s = :voided, voided_at = :at, #r = :review REMOVE due_queue, due_at",
+                {":voided": "voided", ":held": "held", ":at": at, ":review": review.model_dump(exclude_none=True)},
+                "#s = :held",
+                {"#s": "status", "#r": "review"},
             ),
-            self._outbox(event, approved_at),
+            self._outbox(event, at),
+            self.fact(fact),
+            *self._voided_counts(reward, "held"),
+        ]
+        if self._transact(operations):
+            raise NotHeld(reward)
+
+    # --- fraud review of stored conversions (rescore) ------------------------------------------------
+
+    def hold(self, reward: RewardRecord, review: Review, event: OutboxEntry, fact: Fact, progress: ReferralProgress | None = None) -> None:
+        """A pending reward nobody reviewed, held for review (its referral moved on to `progress`). Raises AlreadyDone
+        when it is not that any more."""
+        operations = [
+            self._table.update_op(
+                keys.reward_key(reward.reward_id),
+                "SET #s = :held, #r = :review, #q = :queue, #d = :flagged",
+                {":held": "held", ":pending": "pending", ":review": review.model_dump(exclude_none=True), ":queue": held_queue(reward.campaign_id), ":flagged": review.flagged_at},
+                "#s = :pending AND attribute_not_exists(#r)",
+                {"#s": "status", "#r": "review", "#q": DUE_INDEX.partition_key, "#d": DUE_INDEX.sort_key},
+            ),
+            self._outbox(event, review.flagged_at),
+            self.fact(fact),
         ]
         if reward.recipient == "advocate":
-            operations.append(self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("approved", 1, reward.amount)}))
+            operations.append(self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("held", 1, reward.amount)}))
+        operations += self._referral_of(reward, progress)
         if self._transact(operations):
             raise AlreadyDone(reward.reward_id)
+
+    def unhold(self, reward: RewardRecord, due_at: str, progress: ReferralProgress | None = None) -> None:
+        """A held reward nobody reviewed that no signal flags any more: pending again, on the work list."""
+        self._unhold(reward, due_at, None, progress)
+
+    def change_reasons(self, reward: RewardRecord, review: Review) -> None:
+        """A held reward nobody reviewed, flagged for other reasons now."""
+        operation = self._table.update_op(
+            keys.reward_key(reward.reward_id),
+            "SET #r = :review",
+            {":held": "held", ":review": review.model_dump(exclude_none=True)},
+            "#s = :held AND attribute_not_exists(#r.#decision)",
+            {"#s": "status", "#r": "review", "#decision": "decision"},
+        )
+        if self._transact([operation]):
+            raise AlreadyDone(reward.reward_id)
+
+    def _unhold(self, reward: RewardRecord, due_at: str, review: Review | None, progress: ReferralProgress | None = None) -> None:
+        keep = ", #r = :review" if review is not None else ""
+        values: dict[str, Any] = {":pending": "pending", ":held": "held", ":queue": REWARDS_QUEUE, ":due": due_at}
+        if review is not None:
+            values[":review"] = review.model_dump(exclude_none=True)
+        operations = [
+            self._table.update_op(
+                keys.reward_key(reward.reward_id),
+                f"SET #s = :pending, #q = :queue, #d = :due{keep}" + ("" if review is not None else " REMOVE #r"),
+                values,
+                "#s = :held AND attribute_not_exists(#r.#decision)",
+                {"#s": "status", "#r": "review", "#decision": "decision", "#q": DUE_INDEX.partition_key, "#d": DUE_INDEX.sort_key},
+            )
+        ]
+        if reward.recipient == "advocate":
+            operations.append(self._stats(reward.advocate_id, {**_tally("held", -1, -reward.amount), **_tally("pending", 1, reward.amount)}))
+        operations += self._referral_of(reward, progress)
+        if self._transact(operations):
+            raise NotHeld(reward)
+
+    def _voided_counts(self, reward: RewardRecord, before: str) -> list[Operation]:
+        """The advocate's tallies after one of their unpaid rewards is voided; a voided referral gives its place
+        under the lifetime cap back."""
+        if reward.recipient != "advocate":
+            return []
+        operations = [self._stats(reward.advocate_id, {**_tally(before, -1, -reward.amount), **_tally("voided", 1, reward.amount)})]
+        if reward.is_referral_reward:
+            operations.append(self._lifetime(reward.advocate_id, -1))
+        return operations
 
     def apply_refund(self, work: WorkItem, changes: list[Operation], events: list[OutboxEntry], at: str) -> None:
         """Takes the refund off the list together with its changes to rewards and their events."""
@@ -300,33 +588,31 @@ class RewardRepository:
 
     # Changes apply_refund combines.
 
-    def pending_reduced(self, reward: RewardRecord, basis: int, amount: int) -> list[Operation]:
+    def unpaid_reduced(self, reward: RewardRecord, basis: int, amount: int) -> list[Operation]:
+        """A pending or held reward's amount after a partial refund."""
         change = self._table.update_op(
             keys.reward_key(reward.reward_id),
             "SET amount = :amount, refunded_basis = :basis",
-            {":amount": amount, ":basis": basis, ":pending": "pending", ":old": reward.refunded_basis},
-            "#s = :pending AND refunded_basis = :old",
+            {":amount": amount, ":basis": basis, ":status": reward.status, ":old": reward.refunded_basis},
+            "#s = :status AND refunded_basis = :old",
             {"#s": "status"},
         )
-        stats = [self._stats(reward.advocate_id, {"pending_amount": amount - reward.amount})] if reward.recipient == "advocate" else []
+        stats = [self._stats(reward.advocate_id, {f"{reward.status}_amount": amount - reward.amount})] if reward.recipient == "advocate" else []
         return [change, *stats]
 
-    def pending_voided(self, reward: RewardRecord, basis: int, at: str) -> list[Operation]:
+    def unpaid_voided(self, reward: RewardRecord, basis: int, at: str, progress: ReferralProgress | None = None) -> list[Operation]:
+        """A pending or held reward voided by a refund (off the work list or the review queue), its referral moved
+        on to `progress`."""
         change = self._table.update_op(
             keys.reward_key(reward.reward_id),
             "SET #s = :voided, voided_at = :at, refunded_basis = :basis REMOVE due_queue, due_at",
-            {":voided": "voided", ":pending": "pending", ":at": at, ":basis": basis, ":old": reward.refunded_basis},
-            "#s = :pending AND refunded_basis = :old",
+            {":voided": "voided", ":status": reward.status, ":at": at, ":basis": basis, ":old": reward.refunded_basis},
+            "#s = :status AND refunded_basis = :old",
             {"#s": "status"},
         )
-        stats = (
-            [self._stats(reward.advocate_id, {**_tally("pending", -1, -reward.amount), **_tally("voided", 1, reward.amount)})]
-            if reward.recipient == "advocate"
-            else []
-        )
-        return [change, *stats]
+        return [change, *self._voided_counts(reward, reward.status), *self._referral_of(reward, progress)]
 
-    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None) -> list[Operation]:
+    def settled_adjusted(self, reward: RewardRecord, basis: int, adjustment: RewardRecord | None, progress: ReferralProgress | None = None) -> list[Operation]:
         # The adjustment copies the reward's customer: conditional on the reward still holding them.
         values: dict[str, Any] = {":basis": basis, ":old": reward.refunded_basis}
         if reward.customer_key:
@@ -337,8 +623,10 @@ class RewardRepository:
         if adjustment is not None:
             operations.append(self._new_reward(adjustment))
             operations += self._recipient_guards(adjustment)
-            if reward.recipient == "advocate":
+            # Not for an erased advocate (the reward lost their key): their counters went with them.
+            if reward.recipient == "advocate" and reward.customer_key:
                 operations.append(self._stats(reward.advocate_id, {"adjustments_count": 1, "adjustments_amount": adjustment.amount}))
+        operations += self._referral_of(reward, progress, checked=adjustment is not None and bool(adjustment.customer_key))
         return operations
 
     # --- erasure ---------------------------------------------------------------------------------------
@@ -352,29 +640,32 @@ class RewardRepository:
         return _record(item)
 
     def voided_for_erasure(self, reward: RewardRecord, at: str, event: OutboxEntry) -> list[Operation]:
-        """A pending reward of an erased customer: voided without their ids (no fact: an erasure is not a refund, and
-        the metrics stay as they were), off the work list, its RewardVoided in the outbox."""
+        """A pending or held reward of an erased customer: voided without their ids (no fact: an erasure is not a
+        refund, and the metrics stay as they were), off the work list or review queue, its RewardVoided in the
+        outbox."""
         return [
             self._table.update_op(
                 keys.reward_key(reward.reward_id),
-                "SET #s = :voided, voided_at = :at, erased_at = :at REMOVE customer_id, customer_key, due_queue, due_at, set_aside_reason, set_aside_at",
-                {":voided": "voided", ":pending": "pending", ":at": at, ":key": reward.customer_key},
-                "#s = :pending AND customer_key = :key",
-                {"#s": "status"},
+                "SET #s = :voided, voided_at = :at, erased_at = :at REMOVE customer_id, customer_key, due_queue, due_at, set_aside_reason, set_aside_at"
+                + _review_note_removed(reward),
+                {":voided": "voided", ":status": reward.status, ":at": at, ":key": reward.customer_key},
+                "#s = :status AND customer_key = :key",
+                _review_names(reward, {"#s": "status"}),
             ),
             self._outbox(event, at),
         ]
 
     def anonymised(self, reward: RewardRecord, at: str) -> list[Operation]:
         """A settled (or voided) reward of an erased customer keeps its amount, for the operator's books, without
-        their ids; conditional on the state read, so a concurrent change makes the erasure read it again."""
+        their ids (nor a reviewer's note, which may speak of them); conditional on the state read, so a concurrent
+        change makes the erasure read it again."""
         return [
             self._table.update_op(
                 keys.reward_key(reward.reward_id),
-                "SET erased_at = :at REMOVE customer_id, customer_key, set_aside_reason",
+                "SET erased_at = :at REMOVE customer_id, customer_key, set_aside_reason" + _review_note_removed(reward),
                 {":at": at, ":key": reward.customer_key, ":status": reward.status},
                 "customer_key = :key AND #s = :status",
-                {"#s": "status"},
+                _review_names(reward, {"#s": "status"}),
             )
         ]
 
@@ -396,11 +687,10 @@ class RewardRepository:
 
     # --- the outbox ----------------------------------------------------------------------------------
 
-    def outbox(self, now: datetime) -> list[tuple[dict[str, Any], OutboxEntry]]:
-        entries = []
-        for item in self._due(OUTBOX_QUEUE, now, limit=100):
-            entries.append((item, OutboxEntry(item["pk"].removeprefix("OUTBOX#"), item["detail_type"], json.loads(item["detail"]))))
-        return entries
+    def outbox(self, now: datetime, cursor: str | None = None) -> tuple[list[tuple[dict[str, Any], OutboxEntry]], str | None]:
+        """One page of the events waiting to be published, earliest first, and the cursor of the next."""
+        items, after = due(self._table, OUTBOX_QUEUE, now, 100, cursor)
+        return [(item, OutboxEntry(item["pk"].removeprefix("OUTBOX#"), item["detail_type"], json.loads(item["detail"]))) for item in items], after
 
     def published(self, item: dict[str, Any]) -> None:
         self._table.delete({"pk": item["pk"], "sk": item["sk"]})
@@ -437,7 +727,10 @@ class RewardRepository:
 
     def page(self, campaign_id: str | None, status: str | None, cursor: str | None, limit: int, advocate_id: str | None = None) -> tuple[list[RewardRecord], str | None]:
         """A campaign's (or, with `advocate_id`, one advocate's) rewards and adjustments by creation time, each
-        from its own index: never a scan. Raises InvalidCursor for a cursor of another listing."""
+        from its own index: never a scan; a campaign's held ones (its review queue) by when they were flagged, from
+        their own queue. Raises InvalidCursor for a cursor of another listing."""
+        if status == "held" and campaign_id is not None and advocate_id is None:
+            return self._held_page(campaign_id, cursor, limit)
         if advocate_id is not None:
             index, partition = ADVOCATE_REWARDS_INDEX, advocate_id
         elif campaign_id is not None:
@@ -470,7 +763,45 @@ class RewardRepository:
         )
         return [_record(item) for item in items], next_cursor
 
+    def _held_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[RewardRecord], str | None]:
+        queue = held_queue(campaign_id)
+        items, next_cursor = self._table.page(
+            limit=limit,
+            cursor=cursor,
+            cursor_names={"pk", "sk", DUE_INDEX.partition_key, DUE_INDEX.sort_key},
+            listing={DUE_INDEX.partition_key: queue},
+            IndexName=DUE_INDEX.name,
+            KeyConditionExpression="#q = :q",
+            ExpressionAttributeNames={"#q": DUE_INDEX.partition_key},
+            ExpressionAttributeValues={":q": queue},
+        )
+        return [_record(item) for item in items], next_cursor
+
+    def referrals(self, advocate_id: str, limit: int) -> list[dict[str, Any]]:
+        """The advocate's newest `limit` referrals, newest first: status, reason (when ineligible) and since when."""
+        items, _ = self._table.page(
+            limit=limit,
+            cursor=None,
+            cursor_names=set(),
+            listing={},
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": keys.advocate_key(advocate_id)["pk"], ":prefix": keys.REFERRAL_PREFIX},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+        )
+        return [{name: item[name] for name in ("status", "reason", "at") if name in item} for item in items]
+
     def advocate_tallies(self, advocate_id: str) -> dict[str, int]:
         """The advocate's counters: conversions, and count and amount of rewards by status and of adjustments."""
         item = self._table.get(keys.advocate_stats_key(advocate_id), consistent=True) or {}
         return {name: int(value) for name, value in item.items() if name not in ("pk", "sk")}
+
+
+def _review_note_removed(reward: RewardRecord) -> str:
+    # A reviewer's note is free text about the people behind a referral. DynamoDB refuses to remove a path under a
+    # map that is not there, so the note is named only when the reward has one.
+    return ", #r.#note" if reward.review is not None and reward.review.note is not None else ""
+
+
+def _review_names(reward: RewardRecord, names: dict[str, str]) -> dict[str, str]:
+    return {**names, "#r": "review", "#note": "note"} if _review_note_removed(reward) else names

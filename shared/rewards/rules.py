@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
-from shared.platform import ids, keys
-from shared.campaigns.models import RewardRule, RewardRules
-from shared.rewards.models import Recipient
-
-
+from shared.platform import ids
+from shared.campaigns.models import Milestone, RewardRule, RewardRules
+from shared.rewards.models import IneligibleReason, Recipient, ReferralStatus
 
 
 @dataclass(frozen=True)
@@ -72,6 +70,7 @@ class PlannedReward:
     approve_at: datetime
     cap_month: str | None  # the advocate's month under a monthly cap
     cap_limit: int | None
+    lifetime_limit: int | None = None  # the advocate's lifetime cap, if the rules set one
 
 
 def cap_month(moment: datetime) -> str:
@@ -107,9 +106,16 @@ def plan_rewards(conversion: Conversion, rules: RewardRules, campaign_currency: 
                 approve_at=approve_at,
                 cap_month=cap_month(conversion.occurred_at) if capped else None,
                 cap_limit=rules.max_rewards_per_advocate_per_month if capped else None,
+                lifetime_limit=rules.max_rewards_per_advocate if recipient == "advocate" else None,
             )
         )
     return planned
+
+
+def milestones_reached(milestones: list[Milestone], approved_referrals: int, paid: frozenset[int]) -> list[Milestone]:
+    """The milestones an approval that brings the advocate to `approved_referrals` pays: every threshold reached and
+    not paid yet (a milestone added by a later rules version pays at the advocate's next approval), lowest first."""
+    return sorted((m for m in milestones if m.referrals <= approved_referrals and m.referrals not in paid), key=lambda m: m.referrals)
 
 
 @dataclass(frozen=True)
@@ -134,3 +140,65 @@ def refund_effect(terms: RuleTerms, order_amount: int, refunded_basis: int, refu
         value_before=terms.amount_for(order_amount - refunded_basis),
         value_after=terms.amount_for(order_amount - after),
     )
+
+
+# --- a referral's progress, as its advocate sees it (SPEC §3.6) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReferralProgress:
+    """Where one referred purchase stands for its advocate, and since when: the purchase for `purchased`,
+    `reward_pending` and what is decided at purchase; the approval for `rewarded`; the refund for `refunded`."""
+
+    status: ReferralStatus
+    at: datetime
+    reason: IneligibleReason | None = None
+
+
+def progress_at_purchase(conversion_status: str, purchased_at: datetime) -> ReferralProgress | None:
+    """What a conversion with an advocate is as soon as it is recorded (None: no advocate to tell)."""
+    if conversion_status == "attributed":
+        return ReferralProgress("purchased", purchased_at)
+    if conversion_status in ("self_referral", "not_first_purchase"):
+        return ReferralProgress("ineligible", purchased_at, conversion_status)  # type: ignore[arg-type]
+    return None
+
+
+def progress_once_planned(
+    conversion: Conversion,
+    campaign_currency: str,
+    planned: list[PlannedReward],
+    capped: IneligibleReason | None = None,
+    held: bool = False,
+) -> ReferralProgress | None:
+    """What the rewards job made of a referred purchase: the advocate's reward pending, held for fraud review
+    (`held`), or why there is none (`capped`: the cap that was full, monthly_cap or lifetime_cap)."""
+    at = conversion.occurred_at
+    if conversion.status != "attributed":
+        return progress_at_purchase(conversion.status, at)
+    if any(p.recipient == "advocate" for p in planned):
+        return ReferralProgress("ineligible", at, "held_for_review") if held else ReferralProgress("reward_pending", at)
+    if capped:
+        return ReferralProgress("ineligible", at, capped)
+    if conversion.currency != campaign_currency:
+        return ReferralProgress("ineligible", at, "currency_mismatch")
+    return ReferralProgress("ineligible", at, "under_minimum")
+
+
+def rewarded(approved_at: datetime) -> ReferralProgress:
+    return ReferralProgress("rewarded", approved_at)
+
+
+def progress_after_refund(effect: RefundEffect, refunded_at: datetime) -> ReferralProgress | None:
+    """A refund that leaves the advocate's reward worth nothing makes the referral ineligible; a partial one changes
+    nothing the advocate sees (None)."""
+    return ReferralProgress("ineligible", refunded_at, "refunded") if effect.value_after <= 0 else None
+
+
+def held_for_review(flagged_at: datetime) -> ReferralProgress:
+    """A referral whose reward fraud review holds: ineligible until someone releases it."""
+    return ReferralProgress("ineligible", flagged_at, "held_for_review")
+
+
+def pending_again(received_at: datetime) -> ReferralProgress:
+    """A held reward released to wait out its holding (a review before it ended, or a rescore that flags it no more)."""
+    return ReferralProgress("reward_pending", received_at)

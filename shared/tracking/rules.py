@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.platform import keys
-from shared.tracking.bots import is_bot
+from shared.tracking.bots import is_bot, is_preview_fetcher
 from shared.tracking.channels import normalise_channel
 from shared.platform.clock import expiry, iso
 from shared.platform.ids import new_token
@@ -26,10 +26,16 @@ class Visitor:
     ip: str
     user_agent: str
     opted_out: bool
+    referrer_host: str | None = None  # the Referer's host alone: where a followed link was posted
 
     @property
     def bot(self) -> bool:
         return is_bot(self.user_agent)
+
+    @property
+    def preview_fetcher(self) -> bool:
+        """For events posted to `POST /v1/events`: only link-preview fetchers and crawlers are flagged (SPEC §3.1)."""
+        return is_preview_fetcher(self.user_agent)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,10 @@ def plan_click(
     token = keys.visitor_click_token(hashed, now.date()) if hashed else new_token()
     click_id = keys.click_id(target.code, now, token)
     attributes = _base_attributes(target, now, bot, source, retention_days)
+    # Only a followed link has a referring page that says where the link was posted (fraud review's
+    # blocked_referrer); the events API's Referer is the storefront's own page.
+    if visitor.referrer_host and source == "redirect":
+        attributes["referrer_host"] = visitor.referrer_host
     if channel := normalise_channel(channel):
         attributes["channel"] = channel
     return click_id, EventRecord(keys.event_key(target.campaign_id, now.date(), "click", click_id), attributes, repeatable=True)
@@ -107,11 +117,15 @@ def plan_share_or_view(
     channel: str | None = None,
     occurred_at: datetime | None = None,
     event_id: str | None = None,
+    posted: bool = False,
 ) -> EventRecord:
-    """With an `event_id`, a client's retry names the same item and overwrites it: recorded once."""
+    """With an `event_id`, a client's retry names the same item and overwrites it: recorded once. A `posted` event
+    (`POST /v1/events`: servers and apps post on an advocate's behalf) is flagged only when a link-preview fetcher
+    or crawler posted it; a pixel's is flagged for any bot."""
     at = event_time(occurred_at, now)
     token = keys.dedupe_token(event_type, target.code, event_id) if event_id else new_token()
-    attributes = _base_attributes(target, at, visitor.bot, source, retention_days)
+    bot = visitor.preview_fetcher if posted else visitor.bot
+    attributes = _base_attributes(target, at, bot, source, retention_days)
     if channel := normalise_channel(channel):
         attributes["channel"] = channel
     # The event_id is in the key (hashed into its token): a retry names the same item.

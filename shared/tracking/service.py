@@ -192,7 +192,7 @@ class TrackingService:
         else:
             record = plan_share_or_view(
                 event.type, target, visitor, now, "api", self.retention_days,
-                channel=event.channel, occurred_at=event.occurred_at, event_id=event.event_id,
+                channel=event.channel, occurred_at=event.occurred_at, event_id=event.event_id, posted=True,
             )
         if pending:
             record.attributes["code"] = event.code  # for the replay's lookup; never stored (the key holds it)

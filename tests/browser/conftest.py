@@ -1,7 +1,8 @@
 """wom.js in a real browser: Debian's Chromium (installed here when missing), one for the session, driven by Selenium.
 
-A shop's pages are served from 127.0.0.1 and the script from a stand-in for wom's origin on `localhost`, a different
-site, so "first-party" means something; tests that need wom itself point the script at local mode (data-wom-api).
+A shop's pages are served from 127.0.0.1 and wom.js from `localhost`, a different site, so "first-party" means
+something: from local mode itself (GET /wom.js, which serves the committed build) where a test needs wom, or from a
+stand-in that serves the same build and logs every request it gets, where a test must see that nothing was sent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.e2e.conftest import (  # noqa: F401
     storage,
 )
 from tests.browser.support import BUILT, EXAMPLE_CSS, Site, serve_file
+from tests.e2e.support import LocalMode
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 # Known to work on these machines: without the background-networking flags Chromium keeps dialling out of a closed network.
@@ -97,11 +99,17 @@ class Browser:
     driver: webdriver.Chrome
     shop: Site
     wom: Site
+    local: str  # local mode's origin, as a browser names it (http://localhost:<port>)
     _scripts: list[str]
 
-    def script_tag(self, api: str | None = None, consent: str | None = None) -> str:
+    def script_tag(self, origin: str | None = None, api: str | None = None, consent: str | None = None) -> str:
+        """wom.js from `origin` (default: the stand-in), optionally naming another API (data-wom-api)."""
         attributes = (f' data-wom-api="{api}"' if api else "") + (f' data-wom-consent="{consent}"' if consent else "")
-        return f'<script src="{self.wom.origin}/wom.js" defer{attributes}></script>'
+        return f'<script src="{origin or self.wom.origin}/wom.js" defer{attributes}></script>'
+
+    def local_script_tag(self, consent: str | None = None) -> str:
+        """wom.js as a store includes it: from wom's own origin (local mode), which is then its API too."""
+        return self.script_tag(origin=self.local, consent=consent)
 
     def open(self, url: str) -> None:
         self.driver.get(url)
@@ -136,17 +144,21 @@ class Browser:
         return self.js("return window.__opened")
 
 
+def local_origin(local_mode: LocalMode) -> str:
+    return local_mode.base_url.replace("127.0.0.1", "localhost")
+
+
 @pytest.fixture
-def browser(driver: webdriver.Chrome, shop_site: Site, wom_site: Site) -> Iterator[Browser]:
+def browser(driver: webdriver.Chrome, shop_site: Site, wom_site: Site, local_mode: LocalMode) -> Iterator[Browser]:
     """A clean browser for each test: no cookies, storage or scripts of an earlier test; both sites back to their own routes."""
     driver.get("about:blank")
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
-    for origin in (shop_site.origin, wom_site.origin):
+    for origin in (shop_site.origin, wom_site.origin, local_origin(local_mode)):
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
     driver.execute_cdp_cmd("Browser.resetPermissions", {})
     shop_site.reset()
     wom_site.reset()
     scripts: list[str] = []
-    yield Browser(driver, shop_site, wom_site, scripts)
+    yield Browser(driver, shop_site, wom_site, local_origin(local_mode), scripts)
     for identifier in scripts:
         driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": identifier})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -127,3 +128,9 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, message: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {message}; last value {value!r}")
         time.sleep(0.05)
+
+
+def gateway_requests(local_mode: Any, sizes: tuple[int, int]) -> list[tuple[str, str]]:
+    """The requests local mode's gateway served since `sizes` (`LocalMode.log_size()`, from its access log), as
+    (method, path)."""
+    return re.findall(r'"([A-Z]+) (\S+?)(?:\?\S*)? HTTP/1\.[01]"', local_mode.logs_since(sizes))

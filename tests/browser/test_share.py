@@ -13,7 +13,7 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.browser.conftest import RECORD_WINDOW_OPEN, Browser
 from tests.browser.support import ROOT, SETTLE_SECONDS, beacons, wait_for
-from tests.e2e.support import Advocate, Api, LocalMode, Storage
+from tests.e2e.support import Advocate, Api, Storage
 
 pytestmark = pytest.mark.e2e
 
@@ -22,10 +22,11 @@ LABELS = ["WhatsApp", "X", "Facebook", "LinkedIn", "Telegram", "Messenger", "SMS
 SCREENSHOT = ROOT / "docs" / "share-block.png"
 
 
-def share_page(browser: Browser, code: str, api: str, blocks: int = 1) -> str:
+def share_page(browser: Browser, code: str, blocks: int = 1, script: str | None = None) -> str:
+    """A thank-you page with `blocks` share blocks; wom.js from local mode unless `script` says otherwise."""
     block = f'<div data-wom-share="{code}" data-wom-channels="{",".join(CHANNELS)}" data-wom-text="Get 10% off"></div>'
     body = '<link rel="stylesheet" href="/wom-example.css"><h1>Thanks for your order</h1>' + block * blocks
-    return browser.shop.page("/thanks", body + browser.script_tag(api=api))
+    return browser.shop.page("/thanks", body + (script or browser.local_script_tag()))
 
 
 def recorded(storage: Storage, code: str, event_type: str) -> list[dict]:
@@ -33,11 +34,11 @@ def recorded(storage: Storage, code: str, event_type: str) -> list[dict]:
 
 
 def test_each_channel_is_a_labelled_button_reached_by_keyboard_and_each_press_records_one_share(
-    browser: Browser, local_mode: LocalMode, storage: Storage, api: Api, advocate: Advocate
+    browser: Browser, storage: Storage, api: Api, advocate: Advocate
 ):
     browser.before_every_page(RECORD_WINDOW_OPEN)
     browser.allow_clipboard()
-    browser.open(share_page(browser, advocate.code, local_mode.base_url))
+    browser.open(share_page(browser, advocate.code))
     buttons = browser.driver.find_elements(By.CSS_SELECTOR, "[data-wom-share] > *")
     assert [b.tag_name for b in buttons] == ["button"] * len(CHANNELS)
     assert [b.get_attribute("data-wom-channel") for b in buttons] == CHANNELS
@@ -70,7 +71,8 @@ def test_each_channel_is_a_labelled_button_reached_by_keyboard_and_each_press_re
     views = recorded(storage, advocate.code, "view")
     assert [item.get("channel") for item in views] == ["other"], "one view for the block, not one per button"
 
-    link = f"{local_mode.base_url}/r/{advocate.code}"
+    # The link is on the script's own origin: wom's.
+    link = f"{browser.local}/r/{advocate.code}"
     message = quote("Get 10% off " + link, safe="")
     assert browser.opened() == [
         [f"https://wa.me/?text={message}", "_blank", "noopener"],
@@ -88,8 +90,9 @@ def test_each_channel_is_a_labelled_button_reached_by_keyboard_and_each_press_re
     assert api.get(f"/r/{advocate.code}").status_code == 302
 
 
-def test_one_view_per_code_per_page_load_however_many_blocks_show_it(browser: Browser, local_mode: LocalMode, storage: Storage, advocate: Advocate):
-    url = share_page(browser, advocate.code, local_mode.base_url, blocks=2)
+def test_one_view_per_code_per_page_load_however_many_blocks_show_it(browser: Browser, storage: Storage, advocate: Advocate):
+    # The script from elsewhere (a store's CDN, say) names wom's API with data-wom-api.
+    url = share_page(browser, advocate.code, blocks=2, script=browser.script_tag(api=browser.local))
     for load in (1, 2):
         browser.open(url)
         wait_for(lambda: len(recorded(storage, advocate.code, "view")) >= load, message=f"the view of load {load}")

@@ -20,6 +20,7 @@ from tests.e2e.support import (
     BROWSER_UA,
     DESTINATION,
     SIGNING_SECRET,
+    STATUS_TOKEN_KEY,
     Advocate,
     Api,
     LocalMode,
@@ -79,6 +80,7 @@ def local_mode_environment(api_port: int, emulator_port: int, data_dir: Path) ->
         "WOM_EMULATOR_PORT": str(emulator_port),
         "WOM_ADMIN_TOKEN": ADMIN_TOKEN,
         "WOM_SIGNING_SECRET": SIGNING_SECRET,
+        "WOM_STATUS_TOKEN_KEY": STATUS_TOKEN_KEY,
         # Links name `localhost`, so the connection's address (127.0.0.1) has no business in any stored item.
         "WOM_PUBLIC_BASE_URL": f"http://localhost:{api_port}",
         # Never the developer's own .wom/data.
@@ -101,7 +103,7 @@ def start_local_mode(env: dict[str, str], logs: Path, *arguments: str) -> LocalM
         endpoint_url=f"http://127.0.0.1:{env['WOM_EMULATOR_PORT']}",
         stdout_path=stdout_path,
         stderr_path=stderr_path,
-        sensitive={BROWSER_UA, "127.0.0.1", SIGNING_SECRET},
+        sensitive={BROWSER_UA, "127.0.0.1", SIGNING_SECRET, STATUS_TOKEN_KEY},
     )
     try:
         _wait_until_ready(local, start)

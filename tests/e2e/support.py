@@ -18,6 +18,7 @@ from shared.platform.resources import EVENTS_TABLE, METRICS_BUCKET, REFERRALS_TA
 
 ADMIN_TOKEN = "e2e-admin-token"
 SIGNING_SECRET = "e2e-signing-secret"
+STATUS_TOKEN_KEY = "e2e-status-token-key"
 DESTINATION = "https://shop.example.com/welcome?utm_source=wom#signup"
 # Every request carries a user agent no stored item may contain.
 BROWSER_UA = f"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0 e2e-{uuid.uuid4().hex[:12]}"

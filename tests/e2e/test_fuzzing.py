@@ -111,7 +111,12 @@ _SCALARS = st.one_of(
     st.sampled_from(["", "²", "١٧", "0999-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+05:00", "\x00", "'; DROP TABLE"]),
 )
 _JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
-_CONVERSION_FIELDS = ("order_id", "amount", "currency", "customer_id", "customer_email", "click_id", "referral_code", "occurred_at", "metadata", "refund_id")
+_CONVERSION_FIELDS = (
+    "order_id", "amount", "currency", "customer_id", "customer_email", "click_id", "referral_code", "occurred_at", "metadata", "refund_id",
+    "campaign_id", "email", "consent",
+)
+# A review's fields (issue 19) among them: the same fuzzer posts to the review route.
+_FIELDS = (*_CONVERSION_FIELDS, "decision", "note")
 
 
 @st.composite
@@ -125,16 +130,19 @@ def hostile_bodies(draw: st.DrawFn) -> bytes:
         return ('{"amount": %s}' % draw(st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "1" * 5000]))).encode()
     if kind == "junk":
         return draw(st.binary(max_size=64))
-    fields = draw(st.lists(st.sampled_from(_CONVERSION_FIELDS), unique=True, max_size=len(_CONVERSION_FIELDS)))
+    fields = draw(st.lists(st.sampled_from(_FIELDS), unique=True, max_size=len(_FIELDS)))
     body = {name: draw(_JSON) for name in fields}
     return json.dumps(body, allow_nan=True).encode()
 
 
-@pytest.mark.parametrize("path", ["/v1/conversions", "/v1/refunds", "/v1/events"])
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [(p, p) for p in ("/v1/conversions", "/v1/refunds", "/v1/enrolments", "/v1/events")] + [("/v1/rewards/rwd_fuzzed/review", "/v1/rewards/{reward_id}/review")],
+)
 @settings(max_examples=EXAMPLES_PER_OPERATION * 2, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(body=hostile_bodies())
-def test_hostile_json_gets_a_4xx_in_the_error_shape(local_mode: LocalMode, session: AuthorizingSession, path: str, body: bytes):
-    headers = {"Content-Type": "application/json", **credentials(_AUTH[("POST", path)])}
+def test_hostile_json_gets_a_4xx_in_the_error_shape(local_mode: LocalMode, session: AuthorizingSession, path: str, route: str, body: bytes):
+    headers = {"Content-Type": "application/json", **credentials(_AUTH[("POST", route)])}
     response = session.post(f"{local_mode.base_url}{path}", data=body, headers=headers)
     assert response.status_code < 500, response.text
     if response.status_code >= 400:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from local.report import money, percent, ratio
+from local.report import conversion_step, money, percent, ratio
 from shared.platform.resources import DAILY_METRICS_PREFIX, METRICS_BUCKET
 from shared.metrics.daily import rate
 from tests.e2e.support import ADMIN_TOKEN, DESTINATION, SIGNING_SECRET, Api, LocalMode, Storage, new_id
@@ -97,7 +97,7 @@ def test_simulated_traffic_reaches_the_report_as_the_metrics_objects_count_it(ad
         assert shown[label] == f"{total[name]:,}", label
     assert shown["revenue"] == money(total["revenue"], "EUR") and shown["revenue"].startswith("EUR")
     assert shown["rewards amount"] == money(total["rewards_amount"], "EUR")
-    assert shown["click to conversion rate"] == percent(rate(total["conversions"], total["clicks"]))
+    assert shown["click to conversion rate"] == conversion_step(rate(total["conversions"], total["clicks"]))
     assert shown["referral rate"] == percent(rate(total["conversions"], total["conversions"] + total["unattributed_conversions"]))
     assert shown["k-factor"] == ratio(rate(total["new_referred_customers"], total["sharing_advocates"]))
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from infra.app import STACK_NAME
 from shared.platform.resources import ATHENA_RESULTS_PREFIX, DAILY_METRICS_PREFIX, METRICS_BUCKET
-from shared.metrics.daily import FIELDS, Unattributed, daily_metrics, object_key, render
+from shared.metrics import cohorts
+from shared.metrics.daily import FIELDS, Enrolment, Unattributed, daily_metrics, object_key, render
 from tests.infra.conftest import Synthesized
 from tests.infra.test_jobs import queue_arn, rate_in_minutes
 
@@ -65,7 +66,7 @@ def sample_object() -> dict[str, Any]:
             "at": "2026-11-20T11:00:00Z",
         },
     ]
-    metrics = daily_metrics("cmp_1", "EUR", date(2026, 11, 20), items, Unattributed(conversions=1))
+    metrics = daily_metrics("cmp_1", "EUR", date(2026, 11, 20), items, Unattributed(conversions=1), Enrolment(enrolled=3, new=1))
     return json.loads(render(metrics))
 
 
@@ -219,3 +220,46 @@ def test_metrics_function_runs_hourly_with_retries_and_a_dead_letter_queue(synth
     # It writes to the bucket the table reads.
     variables = synthesized.template_json["Resources"][function_id]["Properties"]["Environment"]["Variables"]
     assert variables[METRICS_BUCKET.env_var] == {"Ref": bucket_id(synthesized)}
+
+
+# --- the cohorts table (customer value by first-purchase month) -----------------------------------------------
+
+
+def cohorts_table(synthesized: Synthesized) -> dict[str, Any]:
+    ((table,),) = [[t] for t in synthesized.resources("AWS::Glue::Table").values() if t["Properties"]["TableInput"]["Name"] == "customer_cohorts"]
+    return table["Properties"]["TableInput"]
+
+
+def _struct_names(glue_type: str) -> list[str]:
+    """The top-level field names of a Glue struct<...> type."""
+    inner, depth, names, current = glue_type[len("struct<"):-1], 0, [], ""
+    for char in inner:
+        if char == "<":
+            depth += 1
+        elif char == ">":
+            depth -= 1
+        if char == "," and depth == 0:
+            names.append(current.split(":", 1)[0])
+            current = ""
+        else:
+            current += char
+    return [*names, current.split(":", 1)[0]]
+
+
+def test_cohorts_table_reads_the_cohort_objects_where_the_job_writes_them(synthesized: Synthesized) -> None:
+    table = cohorts_table(synthesized)
+    columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
+    assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [("campaign_id", "string"), ("month", "string")]
+    assert columns == [field for field in cohorts.FIELDS if field[0] not in ("campaign_id", "month")]
+    assert table["Parameters"]["projection.campaign_id.type"] == "injected"
+    assert table["Parameters"]["projection.month.format"] == "yyyy-MM"
+    template = in_metrics_bucket(synthesized, table["Parameters"]["storage.location.template"])
+    key = cohorts.object_key("cmp_1", "2026-11")
+    assert template.replace("${campaign_id}", "cmp_1").replace("${month}", "2026-11") == f"s3://<bucket>/{key.rsplit('/', 1)[0]}/"
+    # Every struct's fields are the keys the job writes.
+    group = cohorts.cohort_group([{"first_day": "2026-11-03", "purchases": {"c1": {"day": "2026-11-03", "amount": 100, "currency": "EUR"}}, "refunds": {}}], None, "EUR", "2026-11", date(2027, 12, 31))
+    written = json.loads(cohorts.render(cohorts.cohort_object("cmp_1", "EUR", "2026-11", group, group, date(2027, 12, 31))))
+    for name, glue_type in columns:
+        if glue_type.startswith("struct<"):
+            assert _struct_names(glue_type) == list(written[name]), name
+    assert "CohortsTableName" in synthesized.template_json["Outputs"]

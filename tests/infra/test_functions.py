@@ -269,8 +269,9 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     events, referrals = (table_logical_id(synthesized, table) for table in (EVENTS_TABLE, REFERRALS_TABLE))
     # The click lookup, and each conversion's and refund's fact for the metrics job.
     assert granted.pop(events) == {"dynamodb:GetItem", "dynamodb:PutItem"}
-    # Orders and refunds; the buyer's customer index (a reference, and a check of the customer's state).
-    assert granted.pop(referrals) == {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # Orders and refunds; the buyer's customer index (a reference, and a check of the customer's state); Query: the
+    # advocate's hourly referral counters of the last 24 hours (fraud review's velocity), never a scan.
+    assert granted.pop(referrals) == {"dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
     # Wom-Signature, Stripe's and Shopify's webhook secrets, and the email hash key: nothing else.
     names = ("signing-secret", "stripe-webhook-secret", "shopify-secret", "email-hash-key")
@@ -279,6 +280,28 @@ def test_conversions_role_has_only_its_table_actions_and_secrets(synthesized: Sy
     assert all(value == {"secretsmanager:GetSecretValue"} for value in secrets.values())
     (logs,) = [value for key, value in granted.items() if key not in secrets]
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_storefront_role_reads_and_enrols_in_the_referrals_table_only(synthesized: Synthesized) -> None:
+    (storefront,) = [definition for definition in FUNCTIONS if definition.name == "storefront"]
+    granted = granted_by_resource(synthesized, storefront)
+    # The enrolment's transactions (conditional puts, the customer's state checked; a replaced consent updated), the
+    # advocate, campaign and counters (gets), and the advocate's partition (Query: referrals and daily activity). No
+    # delete, no scan, no index, no events table.
+    assert granted.pop(table_logical_id(synthesized, REFERRALS_TABLE)) == {
+        "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"
+    }
+    secrets = {key: value for key, value in granted.items() if "secretsmanager" in key}
+    assert sorted(name for key in secrets for name in ("email-hash-key", "signing-secret", "status-token-key") if f"{name}-??????" in key) == [
+        "email-hash-key", "signing-secret", "status-token-key"
+    ]
+    (logs,) = [value for key, value in granted.items() if key not in secrets]
+    assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_only_the_storefront_function_reads_the_status_token_key(synthesized: Synthesized) -> None:
+    readers = [definition.name for definition in FUNCTIONS if any("status-token-key-??????" in key for key in granted_by_resource(synthesized, definition))]
+    assert readers == ["storefront"]
 
 
 def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synthesized: Synthesized) -> None:
@@ -297,8 +320,8 @@ def test_rewards_role_has_its_table_actions_the_due_index_and_the_bus_only(synth
     assert granted.pop(index_resource_key(synthesized, due)) == {"dynamodb:Query"}
     assert granted.pop(bus_logical_id(synthesized, REWARDS_BUS)) == {"events:PutEvents"}
     assert granted.pop(dead_letter_queue_id(synthesized, "rewards")) == {"sqs:SendMessage"}
-    # The facts of reward changes, put in the events table: no read of it.
-    assert granted.pop(table_logical_id(synthesized, EVENTS_TABLE)) == {"dynamodb:PutItem"}
+    # The facts of reward changes, put in the events table; a rescore queries the campaign-days it rescores.
+    assert granted.pop(table_logical_id(synthesized, EVENTS_TABLE)) == {"dynamodb:PutItem", "dynamodb:Query"}
     # And nothing else: its log group only (no secret).
     (logs,) = granted.values()
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -314,6 +337,7 @@ def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synt
     assert granted.pop(referrals) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"}
     # Objects under metrics/daily/ only: no read, no delete, no other prefix (Athena's results are elsewhere).
     assert granted.pop(bucket_objects_key(synthesized, "metrics/daily/")) == {"s3:PutObject"}
+    assert granted.pop(bucket_objects_key(synthesized, "metrics/cohorts/")) == {"s3:PutObject"}  # the cohort objects
     # The raw event archive, for a day older than the hot window: read and list under events/ only.
     assert granted.pop(bucket_objects_key(synthesized, "events/")) == {"s3:GetObject"}
     assert granted.pop(synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")) == {"s3:ListBucket"}
@@ -322,14 +346,17 @@ def test_metrics_role_queries_days_and_writes_its_objects_only(synthesized: Synt
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
-def test_admin_queries_the_reward_listing_indexes_only(synthesized: Synthesized) -> None:
-    """By campaign (listing) and by advocate (advocate_rewards); never the rewards job's work list."""
+def test_admin_queries_the_reward_listing_indexes_and_the_review_queue_only(synthesized: Synthesized) -> None:
+    """By campaign (listing) and by advocate (advocate_rewards), and the due index, where held rewards wait on their
+    campaign's review queue."""
     (admin,) = [definition for definition in FUNCTIONS if definition.name == "admin"]
     granted = granted_by_resource(synthesized, admin)
-    listings = [index for index in REFERRALS_TABLE.indexes if index.name in ("listing", "advocate_rewards")]
+    indexes = [index for index in REFERRALS_TABLE.indexes if index.name in ("listing", "advocate_rewards", "due")]
     index_grants = {key: value for key, value in granted.items() if "/index/" in key}
-    assert len(listings) == 2
-    assert index_grants == {index_resource_key(synthesized, index): {"dynamodb:Query"} for index in listings}
+    assert len(indexes) == 3
+    assert index_grants == {index_resource_key(synthesized, index): {"dynamodb:Query"} for index in indexes}
+    # A review leaves facts for the metrics job in the events table, and reads nothing of it.
+    assert granted[table_logical_id(synthesized, EVENTS_TABLE)] == {"dynamodb:PutItem"}
 
 
 def test_hash_key_is_readable_only_by_its_readers(synthesized: Synthesized) -> None:

@@ -120,6 +120,14 @@ def test_hash_key_is_generated_retained_and_not_rotated(synthesized: Synthesized
     assert not synthesized.resources("AWS::SecretsManager::RotationSchedule"), "rotation would orphan stored hashes"
 
 
+def test_the_status_token_key_is_generated_and_retained(synthesized: Synthesized) -> None:
+    secrets = synthesized.resources("AWS::SecretsManager::Secret")
+    (key,) = [s for s in secrets.values() if s["Properties"]["Name"].endswith("/status-token-key")]
+    # Kept when the stack goes: a new key would turn every advocate's page into a 401 until shops enrol again.
+    assert key["DeletionPolicy"] == "Retain"
+    assert key["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
 def test_athena_results_and_raw_events_expire_and_the_metrics_do_not(synthesized: Synthesized) -> None:
     (bucket,) = synthesized.resources("AWS::S3::Bucket").values()
     rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
@@ -146,7 +154,7 @@ def test_an_operators_stack_keeps_its_data_and_only_the_secrets_have_fixed_names
     retained = {logical_id: r for logical_id, r in resources.items() if r.get("DeletionPolicy") == "Retain"}
     assert {r["Type"] for r in retained.values()} == RETAINED_TYPES
     fixed_names = sorted(r["Properties"]["Name"] for r in retained.values() if r["Type"] == "AWS::SecretsManager::Secret")
-    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/shopify-secret", "wom/Wom/signing-secret", "wom/Wom/stripe-webhook-secret"]
+    assert fixed_names == ["wom/Wom/email-hash-key", "wom/Wom/shopify-secret", "wom/Wom/signing-secret", "wom/Wom/status-token-key", "wom/Wom/stripe-webhook-secret"]
     assert not any("TableName" in r["Properties"] or "BucketName" in r["Properties"] for r in retained.values())
     teardown = (REPO_ROOT / "docs" / "deploying.md").read_text().split("## Teardown", 1)[1]
     for name in fixed_names:

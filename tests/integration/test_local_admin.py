@@ -108,6 +108,44 @@ def test_the_gateway_refuses_a_tampered_or_foreign_sigv4_signature(deployed_stac
 
 
 @pytest.mark.filterwarnings("ignore:Tried to parse .*WaitConditionHandle:UserWarning")
+def test_admin_commands_set_programme_rules_and_fraud_settings_and_review_a_held_reward(deployed_stack, capsys):
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from local.cli import main
+    from shared import wiring
+    from tests.integration.test_conversion_routes import Clock, post
+
+    stack = ["--stack", deployed_stack]
+    milestones = json.dumps({"milestones": [{"referrals": 3, "reward": {"type": "flat", "value": 900}}]})
+    created = main(
+        ["campaigns", "create", "spring", *stack, "--name", "Spring", "--destination-url", "https://shop.example.com/", "--advocate-reward", "flat:1000",
+         "--rewards", milestones, "--max-rewards-per-advocate", "32", "--max-referrals-per-day", "5", "--blocked-referrer-host", "Coupons.Example"]
+    )
+    assert created == 0
+    campaign = json.loads(capsys.readouterr().out)
+    assert (campaign["rewards"]["max_rewards_per_advocate"], campaign["rewards"]["milestones"][0]["referrals"]) == (32, 3)
+    assert campaign["fraud"] == {"max_referrals_per_day": 5, "blocked_referrer_hosts": ["coupons.example"]}
+    assert main(["campaigns", "patch", "spring", *stack, "--max-referrals-per-day", "7"]) == 0
+    assert json.loads(capsys.readouterr().out)["fraud"]["max_referrals_per_day"] == 7
+
+    assert main(["advocates", "enrol", "spring", "ada", *stack]) == 0
+    code = json.loads(capsys.readouterr().out)["code"]
+    clock = Clock(datetime.now(UTC))
+    body = {"order_id": "o-1", "amount": 5000, "currency": "USD", "customer_id": "friend", "customer_email": "x@mailinator.com", "referral_code": code}
+    assert post("/v1/conversions", body, clock)["statusCode"] == 201
+    wiring.rewards_job().run(clock.now + timedelta(minutes=1))
+
+    assert main(["rewards", "list", "--campaign", "spring", "--status", "held", *stack]) == 0
+    [held] = json.loads(capsys.readouterr().out)["rewards"]
+    assert held["review"]["reasons"] == ["disposable_email"]
+    assert main(["rewards", "review", held["reward_id"], "--decision", "reject", "--note", "throwaway address", *stack]) == 0
+    reviewed = json.loads(capsys.readouterr().out)
+    assert (reviewed["status"], reviewed["review"]["note"]) == ("voided", "throwaway address")
+    assert main(["rewards", "review", held["reward_id"], "--decision", "approve", *stack]) == 1
+    assert "reward_already_reviewed" in capsys.readouterr().err
+
+
 def test_wom_erase_and_wom_erasures_get_through_the_deployed_api(deployed_stack, capsys):
     import json
 

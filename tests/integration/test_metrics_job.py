@@ -23,24 +23,29 @@ DAY = date(2026, 11, 20)
 MORNING = datetime(2026, 11, 20, 9, tzinfo=UTC)
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 PREVIEW = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+# Storefront servers and mobile apps post events on an advocate's behalf with their HTTP library's agent.
+SERVER = "python-requests/2.32.3"
+APP = "okhttp/4.12.0"
+CURL = "curl/8.5.0"
+TWITTERBOT = "Twitterbot/1.0"
 RULES = {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}, "min_order_amount": 1000}
 
 EXPECTED = {
     "campaign_id": "spring",
     "date": "2026-11-20",
-    "shares": 5,
+    "shares": 7,
     "shares_by_channel": {
-        "copy_link": 0, "email": 1, "facebook": 1, "linkedin": 0, "messenger": 0, "other": 1,
-        "qr": 0, "sms": 0, "telegram": 0, "whatsapp": 1, "x": 1,
+        "copy_link": 0, "email": 2, "facebook": 1, "linkedin": 0, "messenger": 0, "other": 1,
+        "qr": 0, "sms": 1, "telegram": 0, "whatsapp": 1, "x": 1,
     },
-    "sharing_advocates": 2,
-    "views": 3,
+    "sharing_advocates": 3,
+    "views": 4,
     "clicks": 8,
     "clicks_raw": 11,
     "bot_clicks": 2,
     "unique_visitors": 7,
     "conversions": 5,
-    "unattributed_conversions": 2,
+    "unattributed_conversions": 3,
     "new_referred_customers": 4,
     "revenue": 28_800,
     "revenue_by_currency": {"EUR": 12_000, "USD": 28_800},
@@ -48,10 +53,23 @@ EXPECTED = {
     "rewards_created": 4,
     "rewards_amount": 3_300,
     "rewards_voided": 2,
-    "share_to_click_rate": 1.6,
+    "share_to_click_rate": 1.142857,
     "click_to_conversion_rate": 0.625,
-    "referral_rate": 0.714286,
-    "k_factor": 2.0,
+    "referral_rate": 0.625,
+    "k_factor": 1.333333,
+    "bot_shares": 1,
+    "bot_views": 2,
+    "enrolled_advocates": 4,
+    "new_advocates": 1,
+    "participation_rate": 0.75,
+    "shares_per_sharing_advocate": 2.333333,
+    "repeat_conversions": 1,
+    "repeat_revenue": 6_000,
+    "heard_from": {
+        "advertising": 0, "friend_or_family": 2, "influencer": 1, "other": 0, "review_site": 0, "search": 1, "social_media": 1,
+    },
+    "untracked_word_of_mouth": 2,
+    "rewards_voided_amount": 800,  # f5's 300 + 500
     "as_of": "2026-11-20T21:00:00.000Z",
 }
 
@@ -78,8 +96,8 @@ def click(api, code: str, ip: str, user_agent: str | None = None, headers: dict 
     return parse_qs(urlsplit(response["headers"]["Location"]).query)["wom_click"][0]
 
 
-def share(api, code: str, channel: str, event_id: str | None = None, user_agent: str | None = None) -> None:
-    event = {"type": "share", "code": code, "channel": channel, **({"event_id": event_id} if event_id else {})}
+def share(api, code: str, channel: str, event_id: str | None = None, user_agent: str | None = None, kind: str = "share") -> None:
+    event = {"type": kind, "code": code, "channel": channel, **({"event_id": event_id} if event_id else {})}
     response = api("POST", "/v1/events", body={"events": [event]}, **({"user_agent": user_agent} if user_agent else {}))
     assert response["json"] == {"accepted": 1, "rejected": []}
 
@@ -109,13 +127,21 @@ def scripted_day(api, clock) -> dict[str, dict]:
         people[name] = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": name, "email": f"{name}@example.com"})["json"]
     ada, ben, cy = (people[name]["code"] for name in ("ada", "ben", "cy"))
 
-    # The day before and the day after: counted on their own days, never on DAY.
+    # The day before and the day after: counted on their own days, never on DAY. p1's first purchase, referred by
+    # ada's code the day before, makes p1 a customer this campaign referred on an earlier day.
     at(clock, 23, 30, DAY - timedelta(days=1))
     click(api, ada, "198.51.100.9")
     share(api, ada, "sms")
+    assert buy(clock, "o-p1", "p1", 2_500, referral_code=ada)["status"] == "attributed"
+
+    # Advocates: ada, ben and cy were enrolled two days before; dee enrols on DAY (4 enrolled, 1 new; 3 of the 4
+    # share: participation 0.75, 7 shares / 3 sharing advocates).
+    at(clock, 8)
+    people["dee"] = api("POST", "/v1/campaigns/spring/advocates", body={"customer_id": "dee"})["json"]
 
     # Shares: ada 2 (whatsapp, retried with the same event_id: once; email by pixel), ben 3 (x, facebook, and
-    # an unknown channel: other); a link-preview bot's pixel share is not a share. 5 shares by 2 advocates.
+    # an unknown channel: other), cy 2 posted by the shop's server and its app (email, sms: counted, whatever
+    # their agent); a link-preview bot's pixel share is a bot share. 7 shares by 3 advocates, 1 bot share.
     at(clock, 9)
     share(api, ada, "whatsapp", event_id="s-1")
     share(api, ada, "whatsapp", event_id="s-1")
@@ -124,10 +150,15 @@ def scripted_day(api, clock) -> dict[str, dict]:
     pixel(api, "share", ben, "facebook")
     share(api, ben, "myspace")
     pixel(api, "share", ben, "email", user_agent=PREVIEW)
-    # Views: three email opens, and a preview fetch that is not one.
+    share(api, cy, "email", user_agent=SERVER)
+    share(api, cy, "sms", user_agent=APP)
+    # Views: three email opens and one posted with curl (4); a preview fetch of the pixel and a view Twitterbot
+    # posted are bot views (2).
     for _ in range(3):
         pixel(api, "view", ada, "email")
+    share(api, cy, "email", user_agent=CURL, kind="view")
     pixel(api, "view", ada, "email", user_agent=PREVIEW)
+    share(api, ada, "x", user_agent=TWITTERBOT, kind="view")
 
     # Clicks. f1 on ada's link twice in the hour (1 click, 2 requests), f2 on ada's, f3 on ben's, f1 on ben's
     # (another link: another visitor hash), f5 on ben's; Slackbot twice on ada's (2 bot requests); a HEAD (not
@@ -152,16 +183,23 @@ def scripted_day(api, clock) -> dict[str, dict]:
     # Conversions: f2 first purchase by click (20,000: rewards 2,000 + 500) and a repeat (counted, not new, no
     # reward); f3 by ben's code under the minimum (counted, new, no reward); f4 in EUR by cy's code (counted,
     # new, EUR revenue, no reward in a USD campaign); f5 by click (3,000: rewards 300 + 500); ada with her own
-    # code (self-referral: counted nowhere); two purchases nobody referred. 5 conversions, 4 new customers.
+    # code (self-referral: counted nowhere); two purchases nobody referred, and p1 back with no link or code
+    # (unattributed, and this campaign's repeat purchase: p1's first purchase was referred the day before; f2's
+    # second purchase is not one, f2's first was the same day). 5 conversions, 4 new customers, 3 unattributed,
+    # 1 repeat worth 6,000.
+    # Survey answers (deployment-wide, every status): friend_or_family (f3, walk-in 1), search (walk-in 2),
+    # influencer (ada), social_media (p1). Untracked word of mouth: the unattributed ones answering friend, social
+    # media, influencer or review site: walk-in 1 and p1 (2).
     at(clock, 14)
     buy(clock, "o-f2", "f2", 20_000, click_id=f2_click)
     buy(clock, "o-f2-again", "f2", 5_000, click_id=f2_click)
-    buy(clock, "o-f3", "f3", 800, referral_code=ben)
+    buy(clock, "o-f3", "f3", 800, referral_code=ben, heard_from="friend_or_family")
     buy(clock, "o-f4", "f4", 12_000, currency="EUR", referral_code=cy)
     buy(clock, "o-f5", "f5", 3_000, click_id=f5_click)
-    assert buy(clock, "o-ada", "ada", 4_000, referral_code=ada)["status"] == "self_referral"
-    buy(clock, "o-walk-in-1", "w1", 7_000)
-    buy(clock, "o-walk-in-2", "w2", 9_000)
+    assert buy(clock, "o-ada", "ada", 4_000, referral_code=ada, heard_from="influencer")["status"] == "self_referral"
+    buy(clock, "o-walk-in-1", "w1", 7_000, heard_from="friend_or_family")
+    buy(clock, "o-walk-in-2", "w2", 9_000, heard_from="search")
+    assert buy(clock, "o-p1-again", "p1", 6_000, heard_from="social_media")["status"] == "unattributed"
 
     # Refunds: 5,000 of f2's order (its percent reward shrinks, nothing voided) and all of f5's (both rewards
     # voided). 8,000 refunded; the job created 4 rewards worth 3,300 and voided 2.
@@ -206,11 +244,11 @@ def test_a_day_without_events_gives_zeros_and_nulls(api, clock) -> None:
     quiet_day = (clock.now + timedelta(days=3)).date()
     wiring.metrics_job().run_days([quiet_day])
     written = json.loads(metrics_object(quiet_day, "quiet"))
-    rates = {"share_to_click_rate", "click_to_conversion_rate", "referral_rate", "k_factor"}
+    rates = {"share_to_click_rate", "click_to_conversion_rate", "referral_rate", "k_factor", "participation_rate", "shares_per_sharing_advocate"}
     for name in FIELD_NAMES:
         if name in rates or name == "as_of":
             assert written[name] is None, name
-        elif name in ("shares_by_channel",):
+        elif name in ("shares_by_channel", "heard_from"):
             assert set(written[name].values()) == {0}
         elif name == "revenue_by_currency":
             assert written[name] == {}
@@ -280,7 +318,7 @@ def test_one_day_of_thirty_is_read_without_touching_the_others(aws, api, clock) 
     summary = wiring.metrics_job().run_days([DAY - timedelta(days=10)])
     items_read = sum(read)
     expected = day_items[DAY - timedelta(days=10)]
-    # The campaign list (one item) is the only read beyond the day's own items.
+    # The campaign list (one item, which also holds its advocate count) is the only read beyond the day's own items.
     assert expected <= items_read <= 1.05 * expected, (items_read, expected)
     assert json.loads(metrics_object(DAY - timedelta(days=10), "busy"))["shares"] == 50
     assert summary["items_read"] == expected
@@ -294,12 +332,13 @@ def test_conversion_facts_carry_no_customer_data(scripted_day) -> None:
 
     items = [deserialise(i) for i in boto3.client("dynamodb").scan(TableName=EVENTS_TABLE.local_name)["Items"]]
     facts = [i for i in items if read_event(i)["kind"] in ("conversion", "refund", "reward_created", "reward_voided")]
-    assert len(facts) == 9 + 2 + 4 + 2  # conversions (8 on DAY, 1 the next day), refunds, rewards created and voided
+    # conversions (p1's the day before, 9 on DAY, 1 the next day), refunds, rewards created (p1's 2, DAY's 4) and voided
+    assert len(facts) == 11 + 2 + 6 + 2
     for fact in facts:
         assert not {"customer_id", "customer_email", "customer_email_hash", "metadata", "order_id"} & set(fact)
         assert "example.com" not in json.dumps(fact)
     unattributed = [i for i in facts if i["pk"].startswith(keys.UNATTRIBUTED + "#")]
-    assert len(unattributed) == 3
+    assert len(unattributed) == 4
 
 
 def test_a_repeat_buyer_is_a_new_referred_customer_once_even_when_every_purchase_earns(api, clock) -> None:
@@ -314,3 +353,21 @@ def test_a_repeat_buyer_is_a_new_referred_customer_once_even_when_every_purchase
     written = json.loads(metrics_object(DAY, "open"))
     assert (written["conversions"], written["new_referred_customers"]) == (2, 1)
     assert (written["rewards_created"], written["rewards_amount"]) == (2, 1_400)
+
+
+def test_the_documented_untracked_word_of_mouth_query_agrees_with_the_objects(scripted_day, tmp_path) -> None:
+    from infra.constructs.analytics import table_columns
+    from tests.support.athena import download, run_documented
+
+    wiring.metrics_job().run_days([DAY - timedelta(days=1), DAY])
+    assert download("metrics/daily/campaign_id=spring/", tmp_path) == 2
+    rows = run_documented(
+        "tests/integration/test_metrics_job.py runs this query", "daily_metrics",
+        f"{tmp_path}/metrics/daily/campaign_id=*/dt=*/metrics.json", table_columns(), {"campaign_id": "VARCHAR", "dt": "VARCHAR"},
+    )
+    day = json.loads(metrics_object())
+    assert rows[-1] == (
+        "2026-11-20", day["conversions"], day["unattributed_conversions"], day["untracked_word_of_mouth"], 2,
+        day["repeat_conversions"], day["repeat_revenue"], day["participation_rate"], day["bot_shares"] + day["bot_views"],
+    )
+    assert [row[0] for row in rows] == ["2026-11-19", "2026-11-20"]

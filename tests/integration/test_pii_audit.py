@@ -17,12 +17,13 @@ import stripe
 
 from functions.admin import handler as admin_handler
 from functions.conversions import handler as conversions_handler
+from functions.storefront import handler as storefront_handler
 from functions.tracking import handler as tracking_handler
 from local.gateway import match_route
 from shared import wiring
 from shared.conversions.service import body_hash
 from shared.platform.deployment import ROUTES, Route
-from shared.platform.privacy import customer_key, email_hash
+from shared.platform.privacy import customer_key, email_hash, mailbox_hash
 from shared.privacy.job import ERASURE_HOLD
 from shared.conversions.signatures import signature_header
 from tests.integration.test_conversion_routes import Clock
@@ -45,7 +46,7 @@ BUYER_EMAIL = "Audit.Buyer+shop@Example.net"
 STRIPE_BUYER, STRIPE_EMAIL = "cus_TAuditBuyer0001", "Stripe.Audit@Example.net"
 SHOPIFY_BUYER, SHOPIFY_EMAIL = "7264590800042", "Shopify.Audit@Example.net"
 CALLER = {"source_ip": SOURCE_IP, "user_agent": USER_AGENT, "headers": {"X-Forwarded-For": FORWARDED_IP, "X-Real-IP": FORWARDED_IP, "Referer": f"https://mail.example.net/?to={ADVOCATE_EMAIL}"}}
-HANDLERS = {"tracking": tracking_handler, "conversions": conversions_handler, "admin": admin_handler}
+HANDLERS = {"tracking": tracking_handler, "conversions": conversions_handler, "storefront": storefront_handler, "admin": admin_handler}
 
 
 class Driver:
@@ -79,7 +80,10 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     call = Driver(clock)
 
     # Admin: a campaign, changed and read; the advocate enrolled with their email and consent, read back.
-    campaign = {"campaign_id": "audit", "name": "Audit", "destination_url": "https://shop.example.com/", "rewards": {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 300}}}
+    # Programme rules that make every kind of reward: a milestone bonus at the advocate's second approved referral,
+    # and fraud review holding the advocate's third referred purchase of the day (advocate_velocity).
+    rewards = {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 300}, "milestones": [{"referrals": 2, "reward": {"type": "flat", "value": 500}}]}
+    campaign = {"campaign_id": "audit", "name": "Audit", "destination_url": "https://shop.example.com/", "rewards": rewards, "fraud": {"max_referrals_per_day": 2}}
     assert call("POST", "/v1/campaigns", body=campaign)["statusCode"] == 201
     assert call("PATCH", "/v1/campaigns/audit", body={"name": "Audit, renamed"})["statusCode"] == 200
     assert call("GET", "/v1/campaigns/audit")["statusCode"] == 200
@@ -87,6 +91,13 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     enrolment = {"customer_id": ADVOCATE_ID, "email": ADVOCATE_EMAIL, "consent": {"terms_version": "t-1", "marketing": False}}
     advocate = call("POST", "/v1/campaigns/audit/advocates", body=enrolment)["json"]
     code = advocate["code"]
+    # The shop's own backend enrols the same customer (signed): the same advocate, and a status token for their page.
+    from_shop = call("POST", "/v1/enrolments", signed=True, body={"campaign_id": "audit", **enrolment})
+    assert (from_shop["statusCode"], from_shop["json"]["advocate_id"]) == (200, advocate["advocate_id"])
+    status_token = from_shop["json"]["status_token"]
+    # The storefront script and its advocate's-page part, fetched by the audited browser.
+    assert call("GET", "/wom.js", headers={"Accept-Encoding": "gzip"})["statusCode"] == 200
+    assert call("GET", "/wom-advocate.js")["statusCode"] == 200
 
     # Tracking, from the audited browser: the link (and its HEAD check), the pixel, the events API and its preflight.
     location = call("GET", f"/r/{code}")["headers"]["Location"]
@@ -117,6 +128,14 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     wiring.rewards_job().run(clock.now + timedelta(minutes=5))
     clock.now += timedelta(days=15)
     wiring.rewards_job().run(clock.now)
+    # The review queue holds the Shopify purchase's rewards; a reviewer's notes name the people behind them.
+    held = call("GET", "/v1/rewards", query={"campaign_id": "audit", "status": "held"})["json"]["rewards"]
+    assert sorted((r["recipient"], r["customer_id"], r["review"]["reasons"][0]) for r in held) == [("advocate", ADVOCATE_ID, "advocate_velocity"), ("friend", SHOPIFY_BUYER, "advocate_velocity")]
+    for reward in held:
+        decision = "approve" if reward["recipient"] == "advocate" else "reject"
+        note = f"{ADVOCATE_ID} vouched for {SHOPIFY_BUYER}"
+        assert call("POST", f"/v1/rewards/{reward['reward_id']}/review", body={"decision": decision, "note": note})["json"]["review"]["note"] == note
+    wiring.rewards_job().run(clock.now)  # the next run publishes the reviews' events
     wiring.metrics_job().run_days([START.date()])
 
     # Admin: the advocate's view, the rewards, one paid; the OpenAPI document.
@@ -124,16 +143,23 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     assert call("GET", "/v1/campaigns/audit/advocates", query={"customer_id": ADVOCATE_ID})["json"]["advocates"][0]["code"] == code
     found = call("GET", "/v1/rewards", query={"campaign_id": "audit"})["json"]["rewards"]
     assert {r["customer_id"] for r in found} == {ADVOCATE_ID, BUYER_ID, STRIPE_BUYER, SHOPIFY_BUYER}
+    assert [r["milestone"] for r in found if r.get("milestone")] == [2]
     advocate_reward = next(r for r in found if r["recipient"] == "advocate")
     assert call("POST", f"/v1/rewards/{advocate_reward['reward_id']}/fulfil", body={"reference": "payout-1"})["statusCode"] == 200
     assert call("GET", "/openapi.json")["statusCode"] == 200
+    # The advocate's own page: their three referred purchases, by wom's ids only.
+    page = call("GET", "/v1/advocate-status", query={"token": status_token})["json"]
+    assert len(page["referrals"]) == 3 and page["code"] == code
 
     keys_and_hashes = [
         customer_key(HASH_KEY, ADVOCATE_ID), customer_key(HASH_KEY, BUYER_ID),
         email_hash(HASH_KEY, ADVOCATE_EMAIL), email_hash(HASH_KEY, BUYER_EMAIL), body_hash(purchase),
         customer_key(HASH_KEY, STRIPE_BUYER), customer_key(HASH_KEY, SHOPIFY_BUYER),
         email_hash(HASH_KEY, STRIPE_EMAIL), email_hash(HASH_KEY, SHOPIFY_EMAIL),
+        mailbox_hash(HASH_KEY, ADVOCATE_EMAIL),  # the advocate's, for alias_of_advocate
     ]
+    # A buyer's mailbox hash is compared at recording time, never kept.
+    buyer_mailboxes = [mailbox_hash(HASH_KEY, email) for email in (BUYER_EMAIL, STRIPE_EMAIL, SHOPIFY_EMAIL)]
     never = [SOURCE_IP, FORWARDED_IP, USER_AGENT, ADVOCATE_EMAIL, ADVOCATE_EMAIL.lower(), BUYER_EMAIL, BUYER_EMAIL.lower(), STRIPE_EMAIL, SHOPIFY_EMAIL]
     dynamodb, s3 = aws, boto3.client("s3")
 
@@ -147,6 +173,8 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     ids = {key.split("#")[0] for _, _, key in occurrences([ADVOCATE_ID, BUYER_ID, STRIPE_BUYER, SHOPIFY_BUYER], stored) if key != "ORDER#audit-1 / META"}
     assert ids == {"ADVOCATE", "REWARD"}
     assert {place for _, place, _ in occurrences(keys_and_hashes, stored)} == {"wom-referrals"}
+    assert occurrences(buyer_mailboxes, stored) == []
+    assert {key.split("#")[0] for _, _, key in occurrences([mailbox_hash(HASH_KEY, ADVOCATE_EMAIL)], stored)} == {"ADVOCATE"}
 
     # Erase all four (Shopify's buyer as Shopify asks); the receipts complete; after the hold nothing of any is left.
     receipts = [call("DELETE", f"/v1/customers/{quote(ADVOCATE_ID, safe='')}")["json"], call("POST", "/v1/erasures", body={"customer_id": BUYER_ID})["json"]]
@@ -160,6 +188,10 @@ def test_no_route_stores_personal_data_beyond_what_it_must_and_an_erasure_leaves
     clock.now += ERASURE_HOLD
     wiring.privacy_job().run(clock.now)
     assert occurrences(never + [ADVOCATE_ID, BUYER_ID, STRIPE_BUYER, SHOPIFY_BUYER] + keys_and_hashes, everything(dynamodb, s3)) == []
+    # Nothing is left under the erased advocate (their referrals included), and their token names no one.
+    assert [thing.key for thing in everything(dynamodb, s3) if thing.key.startswith(f"ADVOCATE#{advocate['advocate_id']} ")] == []
+    gone = call("GET", "/v1/advocate-status", query={"token": status_token})
+    assert (gone["statusCode"], gone["json"]["error"]["code"]) == (404, "advocate_not_found")
 
     assert call.driven == set(ROUTES), f"routes not audited: {sorted(r.route_key for r in set(ROUTES) - call.driven)}"
 

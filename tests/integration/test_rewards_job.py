@@ -198,6 +198,24 @@ class Crash(Exception):
     pass
 
 
+def run_that_dies(at: datetime, after_writes: int) -> None:
+    """A rewards run as of `at` that dies (as a Lambda timeout would) after `after_writes` transactions."""
+    client = wiring.rewards_job().rewards._client
+    writes = {"n": 0}
+
+    def die_after_some_writes(**_kwargs) -> None:
+        writes["n"] += 1
+        if writes["n"] > after_writes:
+            raise Crash("injected")
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", die_after_some_writes)
+    try:
+        with pytest.raises(Crash):
+            run_job(at)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", die_after_some_writes)
+
+
 def _outcome(api) -> list[tuple]:
     return sorted((r["conversion_id"], r["recipient"], r["amount"], r["status"], bool(r.get("adjusts"))) for r in rewards(api))
 
@@ -211,19 +229,7 @@ def test_a_run_that_dies_halfway_then_a_clean_run_end_like_one_clean_run(api, sh
     shop[1].now = START + HOLDING + timedelta(days=1)
     refund(shop, "r-1", "o-1", 5_000)
     later = shop[1].now + timedelta(minutes=5)
-
-    client = wiring.rewards_job().rewards._client
-    writes = {"n": 0}
-
-    def die_after_some_writes(**_kwargs) -> None:
-        writes["n"] += 1
-        if writes["n"] > crash_after:
-            raise Crash("injected")
-
-    client.meta.events.register("before-call.dynamodb.TransactWriteItems", die_after_some_writes)
-    with pytest.raises(Crash):
-        run_job(later)
-    client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", die_after_some_writes)
+    run_that_dies(later, crash_after)
     run_job(later)
     crashed_outcome, crashed_events = _outcome(api), sorted((e["detail-type"], e["detail"]["event_id"]) for e in bus.drain())
 
@@ -282,6 +288,7 @@ def test_the_advocate_view_matches_what_the_job_wrote(api, shop):
     assert view["json"]["conversions"] == 4
     assert view["json"]["rewards"] == {
         "pending": {"count": 0, "amount": 0},
+        "held": {"count": 0, "amount": 0},
         "approved": {"count": 2, "amount": 2500},
         "paid": {"count": 1, "amount": 1250},
         "voided": {"count": 1, "amount": 1250},

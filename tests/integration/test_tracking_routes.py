@@ -212,3 +212,27 @@ def test_no_raw_ip_user_agent_or_email_is_stored_anywhere(api, advocate, aws):
     assert len(event_items(aws)) == 4
     for secret in ("192.0.2.", BROWSER_UA, "Slackbot", "Safari", "Ada@Example.com".lower(), "ada@example.com"):
         assert secret.lower() not in dump.lower()
+
+
+@pytest.mark.parametrize(("path", "built"), [("/wom.js", "wom.min.js"), ("/wom-advocate.js", "wom-advocate.min.js")])
+def test_the_tracking_function_serves_the_storefront_scripts_gzipped_when_allowed_and_stores_nothing(api, aws, path, built):
+    import gzip
+
+    from shared.tracking.scripts import STATIC
+
+    script = (STATIC / built).read_bytes()
+    before = all_items(aws)
+    zipped = api("GET", path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped["statusCode"] == 200 and zipped["isBase64Encoded"] is True
+    assert zipped["headers"]["Content-Type"] == "application/javascript; charset=utf-8"
+    assert (zipped["headers"]["Content-Encoding"], zipped["headers"]["Vary"]) == ("gzip", "Accept-Encoding")
+    assert zipped["headers"]["Cache-Control"] == "public, max-age=3600"
+    assert gzip.decompress(base64.b64decode(zipped["body"])) == script
+
+    plain = api("GET", path, headers={"Accept-Encoding": "identity"})
+    assert plain["isBase64Encoded"] is False and plain["body"].encode() == script
+    assert "Content-Encoding" not in plain["headers"]
+
+    again = api("GET", path, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped["headers"]["ETag"]})
+    assert (again["statusCode"], again["body"]) == (304, "")
+    assert all_items(aws) == before, "serving the script records nothing"

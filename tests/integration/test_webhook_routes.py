@@ -315,3 +315,32 @@ def test_shopify_customers_redact_erases_the_customer_under_every_name_their_ord
     assert occurrences(names, everything(aws, boto3.client("s3"))) == []
     # The three sales still count: erasure leaves the orders, without anyone behind them.
     assert len(stored(aws, "ORDER#")) == 3
+
+
+def test_webhook_conversions_are_recorded_with_fraud_signals_and_held_like_a_signed_post(api, advocate, clock, aws):
+    """Stripe's and Shopify's purchases go through the same conversion service: their signals are computed and
+    stored, and the rewards job holds what the campaign's fraud settings flag."""
+    patched = api("PATCH", "/v1/campaigns/spring", body={"fraud": {"blocked_referrer_hosts": ["coupons.example"], "max_referrals_per_day": 1}})
+    assert patched["statusCode"] == 200, patched
+    # Stripe: a disposable address, through a link posted on a blocked coupon site.
+    location = api("GET", f"/r/{advocate['code']}", headers={"Referer": "https://www.coupons.example/deals?page=2"})["headers"]["Location"]
+    checkout = stripe_event(
+        "checkout_session_completed.usd",
+        client_reference_id=parse_qs(urlsplit(location).query)["wom_click"][0],
+        customer_details={"email": "burner@mailinator.com", "name": "B"},
+    )
+    assert post_stripe(checkout, clock)["json"]["conversion"]["status"] == "attributed"
+    # Shopify: the advocate's second referred purchase within 24 hours, by its discount code.
+    headers, order = shopify_delivery("orders_paid.usd")
+    order["note_attributes"] = []
+    order["discount_codes"] = [{"code": advocate["code"], "amount": "1.00", "type": "fixed_amount"}]
+    assert post_shopify(headers, order)["json"]["conversion"]["status"] == "attributed"
+
+    signals = {o["source"]["S"]: o["fraud_signals"]["M"] for o in stored(aws, "ORDER#")}
+    assert signals["stripe"] == {
+        "disposable_email": {"BOOL": True}, "alias_of_advocate": {"BOOL": False}, "advocate_referrals_24h": {"N": "1"}, "referrer_host": {"S": "www.coupons.example"}
+    }
+    assert signals["shopify"] == {"disposable_email": {"BOOL": False}, "alias_of_advocate": {"BOOL": False}, "advocate_referrals_24h": {"N": "2"}}
+    wiring.rewards_job().run(clock.now)
+    held = api("GET", "/v1/rewards", query={"campaign_id": "spring", "status": "held"})["json"]["rewards"]
+    assert sorted(r["review"]["reasons"] for r in held) == [["advocate_velocity"], ["disposable_email", "blocked_referrer"]]

@@ -43,6 +43,31 @@ def test_send_refund_needs_its_ids_and_an_integer_amount():
             build_parser().parse_args(["send", "refund", *missing])
 
 
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["jobs", "run", "rescore"], "rescore takes --since"),
+        (["jobs", "run", "rescore", "--since", "2026-11-01", "--date", "2026-11-01"], "rescore takes --since"),
+        (["jobs", "run", "rescore", "--since", "2026-12-01", "--now", "2026-11-30T12:00:00Z"], "--since must be a day"),
+        (["jobs", "run", "rescore", "--since", "2025-10-01", "--now", "2026-12-01T12:00:00Z"], "--since must be a day"),
+        (["jobs", "run", "rewards", "--since", "2026-11-01"], "--since and --apply are for rescore"),
+        (["jobs", "run", "metrics", "--apply"], "--since and --apply are for rescore"),
+    ],
+)
+def test_rescore_takes_a_since_day_in_range_and_nothing_else_takes_it(argv, complaint, capsys):
+    args = build_parser().parse_args(argv)
+    assert args.handler(args) == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_rescore_is_a_dry_run_unless_told_to_apply():
+    dry = build_parser().parse_args(["jobs", "run", "rescore", "--since", "2026-11-01"])
+    applied = build_parser().parse_args(["jobs", "run", "rescore", "--since", "2026-11-01", "--apply"])
+    assert (dry.apply, applied.apply, str(applied.since)) == (False, True, "2026-11-01")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["jobs", "run", "rescore", "--since", "yesterday"])
+
+
 def test_erase_takes_one_customer_id_an_optional_wait_and_the_admin_targets(capsys):
     from local.erase import erase
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from werkzeug.test import Client
 
-from local.gateway import Gateway, match_route
+from local.gateway import Gateway, LocalPage, loggable_request_line, match_route
 from shared.platform.deployment import Route
 
 TOKEN = "unit-admin-token"
@@ -263,3 +263,47 @@ def test_the_path_reaches_the_function_as_sent(sent, raw):
     client_for(functions).get(sent)
     assert functions.event["rawPath"] == raw
     assert functions.event["requestContext"]["http"]["path"] == raw
+
+
+def test_local_mode_s_clock_moves_only_when_the_setting_allows_it_and_only_with_the_token():
+    from datetime import UTC, datetime
+
+    from shared import wiring
+
+    fixed = Client(Gateway(invoke=lambda *_: {"statusCode": 200}, admin_bearer_token="t"))
+    assert fixed.put("/_local/clock", json={"now": "2026-01-05T10:00:00Z"}, headers={"Authorization": "Bearer t"}).status_code == 404
+    movable = Client(Gateway(invoke=lambda *_: {"statusCode": 200}, admin_bearer_token="t", movable_clock=True))
+    assert movable.put("/_local/clock", json={"now": "2026-01-05T10:00:00Z"}).status_code == 401
+    assert movable.put("/_local/clock", json={"now": "soon"}, headers={"Authorization": "Bearer t"}).status_code == 400
+    try:
+        moved = movable.put("/_local/clock", json={"now": "2026-01-05T10:00:00Z"}, headers={"Authorization": "Bearer t"})
+        assert moved.status_code == 200 and moved.json == {"now": "2026-01-05T10:00:00.000Z", "moved": True}
+        assert wiring.now() == datetime(2026, 1, 5, 10, tzinfo=UTC)
+        restored = movable.put("/_local/clock", json={"now": None}, headers={"Authorization": "Bearer t"})
+        assert restored.json["moved"] is False and wiring.now().year >= 2026 and wiring.now() != datetime(2026, 1, 5, 10, tzinfo=UTC)
+    finally:
+        wiring.reset()
+
+
+def test_local_pages_are_served_beside_the_api_and_never_reach_a_function():
+    functions = FakeFunctions()
+    gateway = Gateway(invoke=functions, admin_bearer_token=TOKEN, pages={"/demo": LocalPage("text/html; charset=utf-8", b"<p>demo</p>")})
+    client = Client(gateway, use_cookies=False)
+    page = client.get("/demo")
+    assert (page.status_code, page.data, page.headers["Content-Type"]) == (200, b"<p>demo</p>", "text/html; charset=utf-8")
+    assert client.head("/demo").data == b""
+    assert client.post("/demo").status_code == 404, "a page is only read"
+    assert client.get("/demo/other").status_code == 404
+    assert functions.calls == []
+
+
+@pytest.mark.parametrize(
+    ("line", "logged"),
+    [
+        ("GET /v1/advocate-status?token=st1.adv_x.1.mac HTTP/1.1", "GET /v1/advocate-status?token=<redacted> HTTP/1.1"),
+        ("GET /v1/advocate-status?a=1&token=st1.adv_x.1.mac&b=2 HTTP/1.1", "GET /v1/advocate-status?a=1&token=<redacted>&b=2 HTTP/1.1"),
+        ("GET /r/abc?utm=token HTTP/1.1", "GET /r/abc?utm=token HTTP/1.1"),
+    ],
+)
+def test_the_access_log_never_holds_a_status_token(line, logged):
+    assert loggable_request_line(line) == logged

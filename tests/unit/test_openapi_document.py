@@ -82,6 +82,9 @@ def test_who_may_call_is_documented_with_its_401(document):
         elif route.auth == "signed":
             assert op["security"] == [{"womSignature": []}], (method, path)
             assert {"401", "503"} <= set(op["responses"]) and "Retry-After" in op["responses"]["503"]["headers"]
+        elif route.auth == "token":
+            assert op["security"] == [{"statusToken": []}] and "401" in op["responses"], (method, path)
+            assert schemes["statusToken"] == {"type": "apiKey", "in": "query", "name": "token", "description": schemes["statusToken"]["description"]}
         elif route.auth == "stripe":
             assert op["security"] == [{"stripeSignature": []}] and "400" in op["responses"], (method, path)
         elif route.auth == "shopify":

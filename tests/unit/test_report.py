@@ -120,8 +120,9 @@ def test_render_writes_a_png_where_asked(tmp_path):
         assert image.format == "PNG"
         assert image.size[0] >= 1200 and 800 <= image.size[1] < image.size[0]
     found = colours(out)
-    # The funnel's bars, the daily clicks and conversions, the revenue panel and the shading of days without an object.
-    for hex_colour in ("#9ecae1", "#08519c", "#4292c6", "#e6550d", "#31a354", "#f1f3f6"):
+    # The funnel's bars (shares, clicks, conversions: rewards are not a stage), the daily clicks and conversions, the
+    # revenue panel and the shading of days without an object.
+    for hex_colour in ("#9ecae1", "#4292c6", "#2171b5", "#e6550d", "#31a354", "#f1f3f6"):
         assert tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)) in found, hex_colour
 
 
@@ -166,10 +167,34 @@ def test_reading_asks_for_each_day_of_the_campaign_and_skips_the_missing_ones():
 
 def test_the_command_line_takes_the_options_with_their_defaults():
     args = build_parser().parse_args(["report"])
-    assert (args.handler, args.campaign, args.days, args.until, args.out, args.currency) == (report, "demo", 30, None, None, None)
+    # No --days: the report starts on the first day with metrics in the last 30 (default_days).
+    assert (args.handler, args.campaign, args.days, args.until, args.out, args.currency) == (report, "demo", None, None, None, None)
     args = build_parser().parse_args(["report", "--campaign", "spring", "--days", "7", "--until", "2026-11-24", "--out", "x.png", "--currency", "eur"])
     assert (args.campaign, args.days, args.until, args.out, args.currency) == ("spring", 7, UNTIL, "x.png", "EUR")
     for wrong in (["--days", "0"], ["--until", "24/11/2026"], ["--currency", "euro"]):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["report", *wrong])
 
+
+
+def test_the_default_period_starts_with_the_first_day_of_metrics_not_thirty_empty_days():
+    from local.report import default_days
+
+    assert default_days([daily("2026-11-24")], UNTIL) == 7
+    assert default_days([daily("2026-11-10"), daily("2026-11-24")], UNTIL) == 15
+    assert default_days([], UNTIL) == 7
+
+
+def test_ratios_above_one_read_as_counts_per_step_not_percentages():
+    from local.report import conversion_step, per
+
+    assert per(2.609, "clicks", "share") == "2.6 clicks per share"
+    assert conversion_step(1.5) == "1.5 conversions per click"
+    assert conversion_step(0.125) == "12.5%"
+
+
+def test_reward_cost_is_net_of_the_rewards_refunds_voided():
+    summary = summarise("spring", DAYS, [daily("2026-11-24", rewards_created=3, rewards_amount=1_500, rewards_voided=1, rewards_voided_amount=500)])
+    printed = dict(headline_lines(summary, "USD"))
+    assert printed["reward cost after refunds"] == "USD\u00a010.00"
+    assert printed["rewards voided"] == "1"

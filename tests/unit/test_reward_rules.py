@@ -8,7 +8,20 @@ import pytest
 
 from shared.platform import ids, keys
 from shared.campaigns.models import RewardRules
-from shared.rewards.rules import Conversion, RuleTerms, cap_month, plan_rewards, refund_effect
+from shared.rewards.rules import (
+    Conversion,
+    ReferralProgress,
+    RuleTerms,
+    cap_month,
+    held_for_review,
+    pending_again,
+    plan_rewards,
+    progress_after_refund,
+    progress_at_purchase,
+    progress_once_planned,
+    refund_effect,
+    rewarded,
+)
 
 AT = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
 
@@ -133,3 +146,58 @@ def test_refunds_in_any_order_end_at_the_same_value():
     swapped_first = refund_effect(terms, 10_000, 0, 1_111)
     swapped_second = refund_effect(terms, 10_000, swapped_first.refunded_basis, 3_333)
     assert first.delta + second.delta == swapped_first.delta + swapped_second.delta == terms.amount_for(5_556) - 1250
+
+
+# --- a referral's progress, as its advocate sees it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("attributed", ("purchased", None)),
+        ("self_referral", ("ineligible", "self_referral")),
+        ("not_first_purchase", ("ineligible", "not_first_purchase")),
+        ("unattributed", None),
+    ],
+)
+def test_progress_at_purchase(status, expected):
+    progress = progress_at_purchase(status, AT)
+    assert (None if progress is None else (progress.status, progress.reason)) == expected
+    assert progress is None or progress.at == AT
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ({}, ("reward_pending", None)),
+        ({"amount": 999, "rules": {"min_order_amount": 1000}}, ("ineligible", "under_minimum")),
+        ({"amount": 0}, ("ineligible", "under_minimum")),
+        ({"currency": "EUR"}, ("ineligible", "currency_mismatch")),
+        ({"capped": "monthly_cap"}, ("ineligible", "monthly_cap")),
+        ({"capped": "lifetime_cap"}, ("ineligible", "lifetime_cap")),
+        # Fraud review holds the advocate's reward: ineligible until someone releases it.
+        ({"held": True}, ("ineligible", "held_for_review")),
+        ({"held": True, "amount": 999, "rules": {"min_order_amount": 1000}}, ("ineligible", "under_minimum")),
+        ({"status": "not_first_purchase"}, ("ineligible", "not_first_purchase")),
+        # The friend's reward alone does not make the advocate's referral pending.
+        ({"rules": {"advocate": {"type": "percent", "value": 0.01}, "friend": {"type": "flat", "value": 500}}, "amount": 50}, ("ineligible", "under_minimum")),
+    ],
+)
+def test_progress_once_the_job_has_planned(case, expected):
+    bought = conversion(amount=case.get("amount", 10_000), status=case.get("status", "attributed"), currency=case.get("currency", "USD"))
+    planned = plan_rewards(bought, rules(**case.get("rules", {})), "USD")
+    if case.get("capped"):
+        planned = [p for p in planned if p.recipient != "advocate"]
+    progress = progress_once_planned(bought, "USD", planned, capped=case.get("capped"), held=case.get("held", False))
+    assert (progress.status, progress.reason, progress.at) == (*expected, AT)
+
+
+def test_progress_after_approval_and_refunds():
+    assert rewarded(AT) == ReferralProgress("rewarded", AT)
+    assert held_for_review(AT) == ReferralProgress("ineligible", AT, "held_for_review")
+    assert pending_again(AT) == ReferralProgress("reward_pending", AT)
+    terms = RuleTerms("percent", 10, 0)
+    assert progress_after_refund(refund_effect(terms, 10_000, 0, 10_000), AT) == ReferralProgress("ineligible", AT, "refunded")
+    assert progress_after_refund(refund_effect(terms, 10_000, 0, 4_000), AT) is None, "a partial refund changes nothing the advocate sees"
+    flat_min = RuleTerms("flat", 500, 5_000)
+    assert progress_after_refund(refund_effect(flat_min, 6_000, 0, 2_000), AT) == ReferralProgress("ineligible", AT, "refunded"), "under the minimum after it"

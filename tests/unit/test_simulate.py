@@ -172,3 +172,19 @@ def test_a_redirect_is_expected_and_counted():
     assert result.sent == Counter({"click": 1})
     with pytest.raises(SimulationError, match="answered 404"):
         simulation(answer(404, url="http://wom.test/r/abcdefghjk")).send(Step("click", advocate=0, user_agent="x", buyer="f"), SimulationResult())
+
+
+def test_a_history_has_each_day_s_traffic_returning_referred_customers_and_survey_answers():
+    from local.simulate import plan_history
+
+    days = plan_history(SimulationPlan(advocates=4, friends_per_advocate=3, seed=5, run_tag="h"), 12)
+    assert len(days) == 12
+    assert sum(step.kind == "enrolment" for step in days[0]) == 4 and not any(step.kind == "enrolment" for day in days[1:] for step in day)
+    returning = [step for day in days for step in day if step.kind == "returning_purchase"]
+    referred_before = {step.payload["customer_id"] for day in days for step in day if step.kind in ("referred_purchase", "code_purchase")}
+    assert returning and {step.payload["customer_id"] for step in returning} <= referred_before
+    answers = {step.payload.get("heard_from") for day in days for step in day if "heard_from" in step.payload}
+    assert {"friend_or_family", "search"} <= answers
+    order_ids = [step.payload["order_id"] for day in days for step in day if "order_id" in step.payload and step.kind != "refund"]
+    assert len(order_ids) == len(set(order_ids)), "every day's orders are new orders"
+    assert plan_history(SimulationPlan(4, 3, 5, "h"), 12) == days, "the same plan gives the same history"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from shared.platform import keys
-from shared.tracking.bots import is_bot
+from shared.tracking.bots import is_bot, is_preview_fetcher
 from shared.tracking.channels import normalise_channel
 from shared.platform.ids import CODE_ALPHABET, is_valid_code, new_advocate_id, new_code
 from shared.platform.errors import InvalidRequest
@@ -18,6 +18,7 @@ from shared.tracking.links import referral_redirect_url
 from shared.tracking.models import LinkTarget
 from shared.platform.privacy import email_hash, tracking_opted_out, visitor_hash
 from shared.tracking.rules import Visitor, hashes_visitor, plan_click, plan_share_or_view
+from tests.support.http_events import BROWSER_UA
 
 NOW = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
 TARGET = LinkTarget(code="abcdefghjk", campaign_id="spring", advocate_id="adv_1", destination_url="https://shop.example.com/")
@@ -77,6 +78,41 @@ def test_bots_and_link_previewers_are_detected(ua):
 )
 def test_browsers_are_people(ua):
     assert not is_bot(ua)
+
+
+PREVIEW_FETCHERS = [
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Twitterbot/1.0",
+    "WhatsApp/2.23.20.0 A",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+]
+# What storefront servers and mobile apps post events with (SPEC §3.1): counted, never flagged.
+EVENT_POSTERS = [
+    "python-requests/2.32.3", "okhttp/4.12.0", "curl/8.4.0", "Go-http-client/2.0", "axios/1.7.2", "node-fetch/1.0",
+    "Java/17.0.2", "Apache-HttpClient/4.5.14 (Java/17)", "Ruby", "MyShop/3.2 (iPhone; iOS 17.5; Scale/3.00)",
+    "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)", "", BROWSER_UA,
+]
+
+
+@pytest.mark.parametrize("ua", PREVIEW_FETCHERS)
+def test_link_preview_fetchers_posting_events_are_flagged(ua):
+    visitor = Visitor(ip="203.0.113.1", user_agent=ua, opted_out=False)
+    assert is_preview_fetcher(ua)
+    for kind in ("share", "view"):
+        assert plan_share_or_view(kind, TARGET, visitor, NOW, "api", 400, posted=True).attributes["bot"] is True
+
+
+@pytest.mark.parametrize("ua", EVENT_POSTERS)
+def test_servers_and_apps_posting_events_are_counted_while_their_pixel_loads_are_not(ua):
+    visitor = Visitor(ip="203.0.113.1", user_agent=ua, opted_out=False)
+    assert not is_preview_fetcher(ua)
+    for kind in ("share", "view"):
+        assert plan_share_or_view(kind, TARGET, visitor, NOW, "api", 400, posted=True).attributes["bot"] is False
+    # A pixel is loaded, not posted: a script loading it is a bot, as for links.
+    assert plan_share_or_view("share", TARGET, visitor, NOW, "pixel", 400).attributes["bot"] is is_bot(ua)
 
 
 # --- hashing ---------------------------------------------------------------
