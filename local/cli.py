@@ -16,6 +16,7 @@ from typing import Any
 from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
 from local.erase import add_erase_parser
+from local.replay import add_replay_parser
 from local.events_tail import add_events_parser
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
@@ -363,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_aside_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
     set_aside_parser.set_defaults(handler=list_set_aside)
     add_erase_parser(commands)
+    add_replay_parser(commands)
     add_simulate_parser(commands)
     add_report_parser(commands)
     add_admin_parsers(commands)

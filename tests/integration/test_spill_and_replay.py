@@ -94,3 +94,28 @@ def test_a_replay_of_a_replayed_message_writes_nothing_more(api, advocate, aws):
     assert (first.written, second.written, second.already_stored) == (1, 0, 1)
     [click] = [i for i in event_items(aws) if i["kind"] == "click"]
     assert click["hits"] == 1
+
+
+def test_events_neither_table_nor_queue_took_are_logged_and_wom_replay_writes_them_once(api, advocate, aws, monkeypatch, tmp_path, capsys, caplog):
+    import logging
+
+    from local.cli import main
+
+    dynamodb_client().meta.events.register("before-parameter-build.dynamodb", _fault("throttle"))
+    monkeypatch.setattr(wiring.tracking().spill, "_queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/gone")
+    with caplog.at_level(logging.ERROR, logger="wom.tracking"):
+        assert api("GET", f"/r/{advocate['code']}")["statusCode"] == 302
+        assert api("POST", "/v1/events", body={"events": [{"type": "share", "code": advocate["code"]}, {"type": "view", "code": advocate["code"]}]})["statusCode"] == 200
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("wom-unstored-event ")]
+    assert len(lines) == 3  # one line per event
+    assert not any(secret in line for line in lines for secret in ("Mozilla", "203.0.113", "local-"))
+    # As Lambda's JSON log format prints them.
+    log = tmp_path / "tracking.log"
+    log.write_text("\n".join(json.dumps({"level": "ERROR", "message": line, "requestId": "r"}) for line in lines) + "\n")
+    wiring.reset()
+    assert event_items(aws) == []
+    assert main(["replay", "--log", str(log)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"already_stored": 0, "lines": 3, "unknown_code": 0, "written": 3}
+    assert main(["replay", "--log", str(log)]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] == 0
+    assert sorted(i["kind"] for i in event_items(aws)) == ["click", "share", "view"]
