@@ -1,0 +1,29 @@
+"""The replay of the spill queue (SPEC §7): tracked events whose write failed, written with the same keys, once.
+
+Invoked by the spill queue's event source mapping (infra/constructs/spill.py) with ReportBatchItemFailures: a
+message whose write still fails is reported, so SQS delivers only it again (after its visibility timeout) and,
+after SPILL_MAX_RECEIVES deliveries, moves it to the dead letters (alarmed). A body that is not a spilled message
+fails the same way: it is kept in the dead letters to be looked at, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared import wiring
+from shared.platform.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def replay_message(record: SQSRecord) -> None:
+    result = wiring.replay().replay(json.loads(record.body))
+    logger.info("spilled events replayed", extra={"written": result.written, "already_stored": result.already_stored, "unknown_code": result.unknown_code})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    return process_partial_response(event=event, record_handler=replay_message, processor=processor, context=context)
