@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from shared.platform.clock import Clock, utc_now
-from shared.platform.dynamo import dynamodb_client
+from shared.platform.dynamo import dynamodb_client, forget_clients
 from shared.platform.resources import SPILL_QUEUE
 from shared.platform.settings import Settings, get_settings
 
@@ -317,6 +317,7 @@ def archive_writer() -> ArchiveWriter:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, replay, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, replay, get_settings):
         factory.cache_clear()
+    forget_clients()
     use_clock(utc_now)

@@ -5,7 +5,7 @@ A request function answers within ANSWER_SHARE of its timeout, however storage b
 bounded (attempts × (connect + read) plus botocore's backoff between attempts), and no storage call starts after
 the request's deadline (the answer's share less one storage call and, for the tracking function, one spill
 call). The tracking function tries each call once: its retry is the spill queue (shared/tracking/spill.py).
-Jobs and the replay have minutes, and retry with backoff.
+Jobs have minutes, and retry with backoff; the replay retries little, its queue delivers a message again.
 
 Plain data and arithmetic: the functions import this at their cold start.
 """
@@ -44,6 +44,13 @@ class CallLimits:
         backoff = sum(2 ** (retry - 1) for retry in range(1, self.max_attempts))
         return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
 
+    def against_the_emulator(self) -> CallLimits:
+        """The same attempts with the background calls' timeouts: local mode's emulator answers slower than
+        DynamoDB, and a timed-out write there would only be replayed (a click's hit possibly twice)."""
+        return CallLimits(
+            max(self.connect_timeout, BACKGROUND_CALLS.connect_timeout), max(self.read_timeout, BACKGROUND_CALLS.read_timeout), self.max_attempts
+        )
+
     def config(self, **extra: Any) -> Any:
         from botocore.config import Config
 
@@ -76,7 +83,15 @@ class FunctionBudget:
 BACKGROUND_CALLS = CallLimits(connect_timeout=2, read_timeout=10, max_attempts=5)
 
 
-def function_budget(timeout_seconds: float, routed: bool, spills: bool) -> FunctionBudget:
+# The replay: a message whose write still fails is delivered again by SQS (up to SPILL_MAX_RECEIVES times), so a
+# call retries little and soon, and a batch of ten fits the function's timeout while the table throttles.
+REPLAY_CALLS = CallLimits(connect_timeout=0.5, read_timeout=2, max_attempts=3)
+QUEUE_CONSUMERS = frozenset({"replay"})
+
+
+def function_budget(timeout_seconds: float, routed: bool, spills: bool, consumes_a_queue: bool = False) -> FunctionBudget:
+    if consumes_a_queue:
+        return FunctionBudget(timeout_seconds, REPLAY_CALLS)
     if not routed:
         return FunctionBudget(timeout_seconds, BACKGROUND_CALLS)
     answer_within = (SPILLING_ANSWER_SHARE if spills else ANSWER_SHARE) * timeout_seconds
@@ -94,7 +109,7 @@ def function_budget(timeout_seconds: float, routed: bool, spills: bool) -> Funct
 
 _ROUTED = frozenset(route.function for route in ROUTES)
 BUDGETS: dict[str, FunctionBudget] = {
-    f.name: function_budget(f.timeout_seconds, f.name in _ROUTED, f.name in SPILLING_FUNCTIONS) for f in FUNCTIONS
+    f.name: function_budget(f.timeout_seconds, f.name in _ROUTED, f.name in SPILLING_FUNCTIONS, f.name in QUEUE_CONSUMERS) for f in FUNCTIONS
 }
 
 
@@ -104,6 +119,25 @@ def budget_for(function_name: str | None) -> FunctionBudget:
     if function_name is None:
         return FunctionBudget(0, BACKGROUND_CALLS)
     return BUDGETS[function_name]
+
+
+# --- which function runs -----------------------------------------------------------------------------
+
+_running: ContextVar[str | None] = ContextVar("wom_running_function", default=None)
+
+
+def running_function() -> str | None:
+    """The function local mode is invoking just now (None in AWS, where the process is one function)."""
+    return _running.get()
+
+
+@contextmanager
+def running(function_name: str) -> Iterator[None]:
+    token = _running.set(function_name)
+    try:
+        yield
+    finally:
+        _running.reset(token)
 
 
 # --- the request's storage deadline ----------------------------------------------------------------

@@ -134,7 +134,7 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="replay",
         handler="functions.replay.handler.lambda_handler",
         memory_mb=256,
-        timeout_seconds=30,
+        timeout_seconds=60,
         description="Replay: writes tracked events from the spill queue (their first write failed) with the same keys, once",
     ),
 )

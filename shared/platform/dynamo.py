@@ -13,7 +13,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -35,21 +34,43 @@ Key = dict[str, str]
 Operation = dict[str, Any]  # one item of a TransactWriteItems call
 
 
-# Called with each new storage client (local mode's fault injection registers one; nothing does in AWS).
+# Called with each storage client, made or to be made (local mode's fault injection adds one; nothing does in AWS).
 CLIENT_HOOKS: list[Callable[[Any], None]] = []
+_clients: dict[str | None, Any] = {}
 
 
-@lru_cache(maxsize=1)
 def dynamodb_client() -> Any:
-    """The process's one DynamoDB client, with the timeouts and retries of the function it runs
-    (shared.platform.budget: a request function's calls fit its timeout, and none starts past its deadline)."""
+    """The DynamoDB client of the function this code runs as, with that function's timeouts and retries
+    (shared.platform.budget: a request function's calls fit its timeout, and none starts past its deadline).
+    In AWS that is the process's one function; local mode, running every function in one process, names the
+    one it invokes (budget.running), so each keeps its own limits there too."""
+    from shared.platform.budget import running_function
     from shared.platform.settings import get_settings
 
-    client = boto3.client("dynamodb", config=budget_for(get_settings().function_name).storage.config())
-    client.meta.events.register("before-call.dynamodb", refuse_calls_past_the_deadline)
-    for hook in CLIENT_HOOKS:
-        hook(client)
+    local_name = running_function()
+    name = local_name or get_settings().function_name
+    client = _clients.get(name)
+    if client is None:
+        limits = budget_for(name).storage
+        if local_name is not None:
+            limits = limits.against_the_emulator()
+        client = boto3.client("dynamodb", config=limits.config())
+        client.meta.events.register("before-call.dynamodb", refuse_calls_past_the_deadline)
+        for hook in CLIENT_HOOKS:
+            hook(client)
+        client = _clients.setdefault(name, client)
     return client
+
+
+def forget_clients() -> None:
+    _clients.clear()
+
+
+def add_client_hook(hook: Callable[[Any], None]) -> None:
+    """Applies `hook` to every storage client already made and to each one made after."""
+    CLIENT_HOOKS.append(hook)
+    for client in list(_clients.values()):
+        hook(client)
 
 
 class ConditionFailed(Exception):

@@ -124,7 +124,7 @@ class QueueDefinition:
 SPILL_QUEUE = QueueDefinition(logical_id="SpillQueue", env_var="WOM_SPILL_QUEUE_URL", local_name="wom-spill")
 # What the replay could not write after SPILL_MAX_RECEIVES deliveries.
 SPILL_DEAD_LETTERS = QueueDefinition(logical_id="SpillDeadLetters", env_var="WOM_SPILL_DEAD_LETTERS_URL", local_name="wom-spill-dead-letters")
-SPILL_MAX_RECEIVES = 5
+SPILL_MAX_RECEIVES = 10
 QUEUES: tuple[QueueDefinition, ...] = (SPILL_QUEUE, SPILL_DEAD_LETTERS)
 
 

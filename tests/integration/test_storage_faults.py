@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from local.faults import ThrottleSome
 from shared import wiring
 from shared.platform.budget import BUDGETS
-from shared.platform.dynamo import dynamodb_client
+from shared.platform.dynamo import dynamodb_client, forget_clients
 from tests.integration.test_conversion_routes import Clock, START, click_through, order, orders, post
 
 
@@ -78,7 +78,7 @@ def test_no_tracking_answer_waits_past_its_time_limit_on_a_hung_table(api, advoc
     from shared.platform.settings import get_settings
 
     get_settings.cache_clear()
-    dynamodb_client.cache_clear()
+    forget_clients()
     known = wiring.tracking().targets
     wiring.tracking.cache_clear()
     fresh = wiring.tracking()
