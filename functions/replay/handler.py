@@ -16,7 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shared import wiring
 from shared.platform.observability import logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch that failed whole is reported like any other (each message delivered again after its visibility
+# timeout), not raised: the function's Errors alarm is for the replay itself failing, while a throttled table is
+# seen on its own alarms and on the spill queue's age.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def replay_message(record: SQSRecord) -> None:

@@ -33,19 +33,56 @@ def _fault(kind: str):
     return hook
 
 
+def _receive(sqs, url: str) -> list[dict]:
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+
+
+def _replay_function(messages: list[dict], url: str) -> dict:
+    """The replay function, handed a batch as the spill queue's event source mapping hands it."""
+    from functions.replay.handler import lambda_handler
+    from local.gateway import LambdaContext
+    from local.spill import lambda_record
+    from shared.platform.deployment import FUNCTIONS
+
+    arn = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    [replay] = [f for f in FUNCTIONS if f.name == "replay"]
+    return lambda_handler({"Records": [lambda_record(m, arn) for m in messages]}, LambdaContext(replay))
+
+
 def _drain(replay_twice: bool = False) -> int:
+    """The queue through the replay function; each batch handed over twice when `replay_twice` (SQS delivers at
+    least once)."""
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=SPILL_QUEUE.local_name)["QueueUrl"]
     messages = 0
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return messages
+    while batch := _receive(sqs, url):
+        for _ in range(2 if replay_twice else 1):
+            assert _replay_function(batch, url) == {"batchItemFailures": []}
         for message in batch:
-            for _ in range(2 if replay_twice else 1):
-                wiring.replay().replay(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             messages += 1
+    return messages
+
+
+def test_the_replay_function_reports_only_the_messages_it_could_not_write(api, advocate, aws):
+    dynamodb_client().meta.events.register("before-parameter-build.dynamodb", _fault("throttle"))
+    api("GET", f"/r/{advocate['code']}")
+    wiring.reset()
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=SPILL_QUEUE.local_name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"not": "a spilled message"}')
+    batch = _receive(sqs, url)
+    assert len(batch) == 2
+    [garbage] = [m["MessageId"] for m in batch if "not" in m["Body"]]
+    assert _replay_function(batch, url) == {"batchItemFailures": [{"itemIdentifier": garbage}]}
+    [click] = [i for i in event_items(aws) if i["kind"] == "click"]
+    assert click["hits"] == 1
+    # Storage failing during the replay: the message is reported, to be delivered again, and nothing is half-written.
+    wiring.reset()
+    dynamodb_client().meta.events.register("before-parameter-build.dynamodb", _fault("throttle"))
+    [spilled] = [m for m in batch if m["MessageId"] != garbage]
+    assert _replay_function([spilled], url) == {"batchItemFailures": [{"itemIdentifier": spilled["MessageId"]}]}
+    assert [i["hits"] for i in event_items(aws) if i["kind"] == "click"] == [1]
 
 
 def _answers(api, code: str, n: int, prefix: str) -> list[tuple]:
