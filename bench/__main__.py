@@ -27,14 +27,15 @@ class Sizes:
     erasure_histories: tuple[tuple[int, int], ...] = ((5, 100), (5, 1_000), (50, 100))
     archive_events: int = 2000
     archive_rounds: int = 5
+    spill_requests: int = 200
 
 
 QUICK = Sizes(
     call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1,
-    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1,
+    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1, spill_requests=20,
 )
 # Sections that can be measured alone and spliced into an existing BENCHMARKS.md (`--only`), leaving the rest.
-ALONE = ("erasure",)
+ALONE = ("erasure", "spill")
 
 
 def _step(name: str) -> float:
@@ -47,6 +48,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     from bench.calls import measure_calls
     from bench.cold_start import measure_cold_start
     from bench.erasure import measure_erasure
+    from bench.spill import measure_spill
     from bench.latency import measure_latency
     from bench.metrics_job import measure_metrics_job
     from bench.report import Results
@@ -74,6 +76,8 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     script_size = measure_script_size()
     _step("§8 erasure")
     erasure = measure_erasure(log_level, sizes.erasure_histories)
+    _step("§9 the spill path")
+    spill = measure_spill(log_level, sizes.spill_requests)
     return Results(
         generated_at=datetime.now(UTC),
         seconds=time.perf_counter() - started,
@@ -87,6 +91,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
         script_size=script_size,
         erasure=erasure,
         archive=archive,
+        spill=spill,
     )
 
 
@@ -108,15 +113,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _only(args: argparse.Namespace) -> int:
-    from bench.erasure import measure_erasure, splice
     from bench.stack import read_stack_settings
 
     started = _step("synthesizing the stack for its settings")
-    log_level = read_stack_settings().function("tracking").log_level
-    _step("§8 erasure")
+    stack = read_stack_settings()
+    log_level = stack.function("tracking").log_level
     sizes = QUICK if args.quick else Sizes()
-    args.output.write_text(splice(args.output.read_text(), measure_erasure(log_level, sizes.erasure_histories)))
-    print(f"bench: replaced the erasure section of {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.only == "erasure":
+        from bench.erasure import measure_erasure, splice
+
+        _step("§8 erasure")
+        args.output.write_text(splice(args.output.read_text(), measure_erasure(log_level, sizes.erasure_histories)))
+    else:
+        from bench import spill
+
+        _step("§9 the spill path")
+        report = args.output.read_text()
+        measured = spill.measure_spill(log_level, sizes.spill_requests)
+        tracking, replay = stack.function("tracking").memory_mb, stack.function("replay").memory_mb
+        args.output.write_text(spill.splice(report, measured, tracking, replay, spill.healthy_click_from(report)))
+    print(f"bench: replaced the {args.only} section of {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,8 @@ from bench.calls import TRACKED, CallsResult
 from bench.cold_start import BASELINE, RUNTIME_PACKAGES, ColdStartResult
 from bench.environment import Machine
 from bench.erasure import ErasureBench
+from bench.spill import SpillMeasurement
+from bench.spill import section as spill_section
 from bench.erasure import budget_row as erasure_budget_row
 from bench.erasure import section as erasure_section
 from bench.latency import LatencyReport
@@ -51,6 +53,7 @@ class Results:
     script_size: ScriptSize | None = None  # None: not measured in this run
     erasure: ErasureBench | None = None  # None: not measured in this run
     archive: ArchiveMeasurement | None = None
+    spill: SpillMeasurement | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,14 @@ def render(results: Results) -> str:
         script_size_section(results.script_size, add)
     if results.erasure:
         erasure_section(results.erasure, add)
+    if results.spill:
+        spill_section(
+            results.spill,
+            results.stack.function("tracking").memory_mb,
+            results.stack.function("replay").memory_mb,
+            cost.price(price_inputs(results, "click")).total,
+            add,
+        )
     return "\n".join(out).rstrip() + "\n"
 
 
