@@ -405,3 +405,30 @@ def test_every_answer_writes_time_one_way_and_json_compactly(api, shop):
         walk(answer["json"])
     assert {key for key, _ in seen} >= {"created_at", "approved_at", "paid_at"}
     assert [value for _, value in seen if not stamp.match(value)] == []
+
+
+def test_reward_events_the_bus_refuses_fail_the_run_and_go_out_with_the_next(api, shop, bus):
+    """A fulfilment outage must reach the job's Errors alarm: a run whose events the bus refused fails (they stay in
+    the outbox), and the next run, the bus answering again, publishes each of them once."""
+    from functions.rewards.handler import lambda_handler
+    from local.gateway import LambdaContext
+    from shared.platform.deployment import FUNCTIONS
+    from shared.platform.errors import RewardEventsUnpublished
+
+    [definition] = [f for f in FUNCTIONS if f.name == "rewards"]
+    buy(shop, "o-refused")
+    events = wiring.rewards_job().events_client
+
+    def refuse(params, **_):  # EventBridge's answer when it takes none of the entries
+        entries = params["Entries"]
+        return None, {"FailedEntryCount": len(entries), "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"} for _ in entries]}
+
+    events.meta.events.register("before-call.events.PutEvents", refuse)
+    with pytest.raises(RewardEventsUnpublished) as failed:
+        lambda_handler({"now": START.isoformat()}, LambdaContext(definition))
+    assert failed.value.summary["publish_failures"] == 2 and failed.value.summary["published"] == 0
+    assert bus.drain() == []
+    events.meta.events.unregister("before-call.events.PutEvents", refuse)
+    summary = lambda_handler({"now": (START + timedelta(minutes=15)).isoformat()}, LambdaContext(definition))
+    assert (summary["published"], summary["publish_failures"]) == (2, 0)
+    assert sorted(e["detail-type"] for e in bus.drain()) == ["RewardCreated", "RewardCreated"]
