@@ -417,18 +417,21 @@ def test_reward_events_the_bus_refuses_fail_the_run_and_go_out_with_the_next(api
 
     [definition] = [f for f in FUNCTIONS if f.name == "rewards"]
     buy(shop, "o-refused")
+    run_job(START + timedelta(minutes=15))  # two pending rewards; their approval is what is published
     events = wiring.rewards_job().events_client
 
-    def refuse(params, **_):  # EventBridge's answer when it takes none of the entries
-        entries = params["Entries"]
-        return None, {"FailedEntryCount": len(entries), "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"} for _ in entries]}
+    def refuse(params, **_):  # EventBridge's answer when it takes none of the entries (params: the request)
+        entries = json.loads(params["body"])["Entries"]
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse(params["url"], 200, {}, None), {"FailedEntryCount": len(entries), "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"} for _ in entries]}
 
     events.meta.events.register("before-call.events.PutEvents", refuse)
     with pytest.raises(RewardEventsUnpublished) as failed:
-        lambda_handler({"now": START.isoformat()}, LambdaContext(definition))
+        lambda_handler({"now": (START + HOLDING + timedelta(minutes=1)).isoformat()}, LambdaContext(definition))
     assert failed.value.summary["publish_failures"] == 2 and failed.value.summary["published"] == 0
     assert bus.drain() == []
     events.meta.events.unregister("before-call.events.PutEvents", refuse)
-    summary = lambda_handler({"now": (START + timedelta(minutes=15)).isoformat()}, LambdaContext(definition))
+    summary = lambda_handler({"now": (START + HOLDING + timedelta(minutes=16)).isoformat()}, LambdaContext(definition))
     assert (summary["published"], summary["publish_failures"]) == (2, 0)
-    assert sorted(e["detail-type"] for e in bus.drain()) == ["RewardCreated", "RewardCreated"]
+    assert sorted(e["detail-type"] for e in bus.drain()) == ["RewardApproved", "RewardApproved"]
