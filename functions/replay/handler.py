@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared import wiring
+from shared.platform.budget import BUDGETS, storage_deadline
 from shared.platform.observability import logger
 
 # A batch that failed whole is reported like any other (each message delivered again after its visibility
@@ -23,10 +24,16 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def replay_message(record: SQSRecord) -> None:
-    result = wiring.replay().replay(json.loads(record.body))
+    try:
+        result = wiring.replay().replay(json.loads(record.body))
+    except Exception as error:
+        # Powertools logs a failed record at DEBUG only: say which message failed and why (no body: it holds events).
+        logger.warning("a spilled message was not replayed; it will be delivered again", extra={"message_id": record.message_id, "error": type(error).__name__})
+        raise
     logger.info("spilled events replayed", extra={"written": result.written, "already_stored": result.already_stored, "unknown_code": result.unknown_code})
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
-    return process_partial_response(event=event, record_handler=replay_message, processor=processor, context=context)
+    with storage_deadline(BUDGETS["replay"]):
+        return process_partial_response(event=event, record_handler=replay_message, processor=processor, context=context)

@@ -91,7 +91,9 @@ QUEUE_CONSUMERS = frozenset({"replay"})
 
 def function_budget(timeout_seconds: float, routed: bool, spills: bool, consumes_a_queue: bool = False) -> FunctionBudget:
     if consumes_a_queue:
-        return FunctionBudget(timeout_seconds, REPLAY_CALLS)
+        # No call starts once the rest of the batch could outlast the timeout: its messages are reported failed
+        # and delivered again, instead of the whole batch timing out.
+        return FunctionBudget(timeout_seconds, REPLAY_CALLS, storage_deadline_seconds=round(ANSWER_SHARE * timeout_seconds - REPLAY_CALLS.worst_seconds, 3))
     if not routed:
         return FunctionBudget(timeout_seconds, BACKGROUND_CALLS)
     answer_within = (SPILLING_ANSWER_SHARE if spills else ANSWER_SHARE) * timeout_seconds
