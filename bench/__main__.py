@@ -30,14 +30,15 @@ class Sizes:
     # customers of the measured month per cohort-job run, and of the month before around each
     cohort_customers: tuple[int, ...] = (100, 1_000, 5_000)
     cohort_unrelated: int = 5_000
+    spill_requests: int = 200
 
 
 QUICK = Sizes(
     call_repetitions=4, cold_rounds=2, importtime_runs=1, latency_rounds=2, latency_per_round=100, latency_warmup=20, scale_seconds=1,
-    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1, cohort_customers=(20,), cohort_unrelated=40,
+    erasure_histories=((2, 10),), archive_events=100, archive_rounds=1, cohort_customers=(20,), cohort_unrelated=40, spill_requests=20,
 )
 # Sections that can be measured alone and spliced into an existing BENCHMARKS.md (`--only`), leaving the rest.
-ALONE = ("erasure", "cohorts")
+ALONE = ("erasure", "cohorts", "spill")
 
 
 def _step(name: str) -> float:
@@ -51,6 +52,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     from bench.cohorts import measure_cohorts
     from bench.cold_start import measure_cold_start
     from bench.erasure import measure_erasure
+    from bench.spill import measure_spill
     from bench.latency import measure_latency
     from bench.metrics_job import measure_metrics_job
     from bench.report import Results
@@ -80,6 +82,8 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
     erasure = measure_erasure(log_level, sizes.erasure_histories)
     _step("§9 cohort job")
     cohort_job = measure_cohorts(log_level, sizes.cohort_customers, sizes.cohort_unrelated)
+    _step("§10 the spill path")
+    spill = measure_spill(log_level, sizes.spill_requests)
     return Results(
         generated_at=datetime.now(UTC),
         seconds=time.perf_counter() - started,
@@ -94,6 +98,7 @@ def run(sizes: Sizes):  # noqa: ANN201 - returns bench.report.Results
         erasure=erasure,
         archive=archive,
         cohorts=cohort_job,
+        spill=spill,
     )
 
 
@@ -115,18 +120,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _only(args: argparse.Namespace) -> int:
-    from bench import cohorts, erasure
+    from bench import cohorts, erasure, spill
     from bench.stack import read_stack_settings
 
     started = _step("synthesizing the stack for its settings")
-    log_level = read_stack_settings().function("tracking").log_level
+    stack = read_stack_settings()
+    log_level = stack.function("tracking").log_level
     sizes = QUICK if args.quick else Sizes()
+    report = args.output.read_text()
     if args.only == "erasure":
         _step("§8 erasure")
-        report = erasure.splice(args.output.read_text(), erasure.measure_erasure(log_level, sizes.erasure_histories))
-    else:
+        report = erasure.splice(report, erasure.measure_erasure(log_level, sizes.erasure_histories))
+    elif args.only == "cohorts":
         _step("§9 cohort job")
-        report = cohorts.splice(args.output.read_text(), cohorts.measure_cohorts(log_level, sizes.cohort_customers, sizes.cohort_unrelated))
+        report = cohorts.splice(report, cohorts.measure_cohorts(log_level, sizes.cohort_customers, sizes.cohort_unrelated))
+    else:
+        _step("§10 the spill path")
+        measured = spill.measure_spill(log_level, sizes.spill_requests)
+        tracking, replay = stack.function("tracking").memory_mb, stack.function("replay").memory_mb
+        report = spill.splice(report, measured, tracking, replay, spill.healthy_click_from(report))
     args.output.write_text(report)
     print(f"bench: replaced the {args.only} section of {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0

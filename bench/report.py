@@ -15,6 +15,8 @@ from bench.cohorts import CohortBench
 from bench.cohorts import budget_row as cohort_budget_row
 from bench.cohorts import section as cohort_section
 from bench.erasure import ErasureBench
+from bench.spill import SpillMeasurement
+from bench.spill import section as spill_section
 from bench.erasure import budget_row as erasure_budget_row
 from bench.erasure import section as erasure_section
 from bench.latency import LatencyReport
@@ -55,6 +57,7 @@ class Results:
     erasure: ErasureBench | None = None  # None: not measured in this run
     archive: ArchiveMeasurement | None = None
     cohorts: CohortBench | None = None  # None: not measured in this run
+    spill: SpillMeasurement | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,14 @@ def render(results: Results) -> str:
         erasure_section(results.erasure, add)
     if results.cohorts:
         cohort_section(results.cohorts, add)
+    if results.spill:
+        spill_section(
+            results.spill,
+            results.stack.function("tracking").memory_mb,
+            results.stack.function("replay").memory_mb,
+            cost.price(price_inputs(results, "click")).total,
+            add,
+        )
     return "\n".join(out).rstrip() + "\n"
 
 

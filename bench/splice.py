@@ -18,6 +18,12 @@ def splice_section(report: str, row: tuple[str, str, str], heading: str, block: 
         table = next(i for i, text in enumerate(lines) if text.startswith("|") and i > lines.index(BUDGETS_HEADING))
         end = next(i for i in range(table, len(lines) + 1) if i == len(lines) or not lines[i].startswith("|"))
         lines.insert(end, line)
+    return splice_block("\n".join(lines), heading, block)
+
+
+def splice_block(report: str, heading: str, block: list[str]) -> str:
+    """The section under `heading` replaced by `block` (or added at the end), the rest left as it is."""
+    lines = report.rstrip("\n").split("\n")
     section = "\n".join(block).rstrip("\n").split("\n")
     if heading in lines:
         begin = lines.index(heading)

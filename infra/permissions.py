@@ -24,12 +24,14 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SHOPIFY_SECRET,
     SIGNING_SECRET,
+    SPILL_QUEUE,
     STATUS_TOKEN_KEY_SECRET,
     STRIPE_WEBHOOK_SECRET,
     TABLES,
     BucketDefinition,
     BusDefinition,
     IndexDefinition,
+    QueueDefinition,
     SecretDefinition,
     TableDefinition,
 )
@@ -52,6 +54,11 @@ class FunctionAccess:
     stream_reads: tuple[TableDefinition, ...] = ()
     # GetSecretValue on these secrets, and on no other; the function is told their ARNs.
     reads_secrets: tuple[SecretDefinition, ...] = ()
+    # sqs:SendMessage on each of these queues, and on no other; the function is told each one's URL (env_var).
+    sends_to: tuple[QueueDefinition, ...] = ()
+    # Each of these queues, read by the function's SQS event source mapping (which runs as the function's role):
+    # ReceiveMessage, DeleteMessage, GetQueueAttributes and ChangeMessageVisibility on that queue only.
+    consumes: tuple[QueueDefinition, ...] = ()
 
     @property
     def table_definitions(self) -> tuple[TableDefinition, ...]:
@@ -74,6 +81,8 @@ ACCESS: dict[str, FunctionAccess] = {
             # The day's visitor salt, created (PutItem) when it does not exist yet.
             SALTS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
         },
+        # A request whose write failed sends its events there (shared/tracking/spill.py); the replay writes them.
+        sends_to=(SPILL_QUEUE,),
     ),
     "admin": FunctionAccess(
         tables={
@@ -167,6 +176,17 @@ ACCESS: dict[str, FunctionAccess] = {
         },
         bucket_writes={METRICS_BUCKET: (DAILY_METRICS_PREFIX, COHORT_METRICS_PREFIX)},
         bucket_reads={METRICS_BUCKET: (ARCHIVE_PREFIX,)},
+    ),
+    # The replay (functions/replay): the spill queue in, through its event source mapping (infra/constructs/spill.py).
+    # A spilled share or view is a conditional put of its item; a click's hit an Update in a TransactWriteItems
+    # with the request's replay marker, a conditional Put in the referrals table (IAM authorises a transaction per
+    # item action); a pending event's code is read (GetItem of the code and its campaign) to file it.
+    "replay": FunctionAccess(
+        tables={
+            EVENTS_TABLE: ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+            REFERRALS_TABLE: ("dynamodb:GetItem", "dynamodb:PutItem"),
+        },
+        consumes=(SPILL_QUEUE,),
     ),
     # The archive writer: the events table's stream in, objects under events/ out; no table access at all.
     "archive": FunctionAccess(

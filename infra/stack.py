@@ -16,6 +16,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring, Watched
 from infra.constructs.secrets import Secrets
+from infra.constructs.spill import REPLAY_FUNCTION, Spill
 from infra.constructs.storage import Storage
 from infra.permissions import access_for
 from shared.platform.deployment import FUNCTIONS
@@ -36,14 +37,18 @@ class WomStack(Stack):
         self.secrets = Secrets(
             self, tuple(dict.fromkeys(s for d in FUNCTIONS for s in access_for(d.name).reads_secrets)), destroy=config.destroys_data
         )
+        # The queues first (functions are told their URLs and granted them), the replay's mapping once it exists.
+        self.spill = Spill(self, "Spill")
         self.functions = Functions(
             self,
             "Functions",
             storage=self.storage,
             buses=self.buses,
             secrets=self.secrets,
+            queues=self.spill.by_definition,
             config=config,
         )
+        self.spill.deliver_to(self.functions.by_name[REPLAY_FUNCTION].function)
         self.api = Api(self, "Api", functions=self.functions.by_name, config=config)
         self.jobs = Jobs(self, "Jobs", functions=self.functions.by_name)
         self.archive = Archive(self, "Archive", storage=self.storage, writer=self.functions.by_name["archive"])
@@ -59,7 +64,9 @@ class WomStack(Stack):
                     for name, queue in self.jobs.dead_letter_queues.items()
                 },
                 "ArchiveWriter": Watched("the archive writer's given-up batches (shard and sequence numbers to replay)", self.archive.failures),
+                "Spill": Watched("the replay's given-up spilled events", self.spill.dead_letters),
             },
+            spill_queue=self.spill.queue,
             config=config,
         )
         self.analytics = Analytics(self, "Analytics", metrics_bucket=self.storage.metrics_bucket)
@@ -105,6 +112,18 @@ class WomStack(Stack):
             "ArchiveFailuresQueueUrl",
             value=self.archive.failures.queue_url,
             description="Batches of raw events the archive writer gave up on (shard and sequence numbers)",
+        )
+        CfnOutput(
+            self,
+            "SpillQueueUrl",
+            value=self.spill.queue.queue_url,
+            description="Tracked events whose write failed, until the replay function writes them (docs/operations.md)",
+        )
+        CfnOutput(
+            self,
+            "SpillDeadLettersUrl",
+            value=self.spill.dead_letters.queue_url,
+            description="Spilled events the replay gave up on: redrive them into the spill queue (docs/operations.md)",
         )
         CfnOutput(
             self,

@@ -16,6 +16,7 @@ from typing import Any
 from local.admin import AdminApi, AdminError, AdminRequest, add_admin_parsers
 from local.arguments import day, instant
 from local.erase import add_erase_parser
+from local.replay import add_replay_parser
 from local.events_tail import add_events_parser
 from shared.platform.resources import REFERRALS_TABLE
 from shared.platform.deployment import SCHEDULES
@@ -158,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
     from local.jobs import register_scheduled_jobs
     from local.scheduler import SCHEDULED_JOBS, JobScheduler, ScheduledJob
     from local.archive import StreamPoller, streams_client
+    from local.spill import SpillPoller
     from local.emulator import client
     from local.jobs import invoke_function
     from local.state import LocalState
@@ -180,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wom: port {port} is not free ({error.strerror}); set {variable} to another port", file=sys.stderr)
             return 1
     emulator = start_emulator(settings.emulator_port)
-    server = scheduler = archive = stream = None
+    server = scheduler = archive = stream = replay = spill = None
     state = LocalState(settings.data_dir, emulator_clients(emulator.endpoint_url))
     try:
         # The functions read their settings from the environment, as in AWS: local mode sets what the stack would.
@@ -214,8 +216,13 @@ def run(args: argparse.Namespace) -> int:
         scheduler.start()
         archive = JobScheduler(settings.archive_interval, [ScheduledJob("archive", lambda _now: stream.poll_once())])
         archive.start()
+        # What the spill queue's event source mapping does in AWS: the replay writes what a failed write spilled.
+        spill = SpillPoller(client("sqs", emulator.endpoint_url), invoke_function)
+        replay = JobScheduler(settings.replay_interval, [ScheduledJob("replay", lambda _now: spill.poll_once())])
+        replay.start()
+        faults_note = _inject_faults(settings)
         jobs = ", ".join(job.name for job in SCHEDULED_JOBS) or "none registered yet"
-        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs, demo_url), flush=True)
+        print(_banner(base_url, emulator.endpoint_url, token, advocates, settings.jobs_interval, data_note, jobs, demo_url) + faults_note, flush=True)
         while not stop.wait(0.5):
             pass
         return 0
@@ -224,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
             scheduler.stop()
         if archive is not None:
             archive.stop()
+        if replay is not None:
+            replay.stop()
         if stream is not None:
             try:
                 stream.poll_once()  # what arrived since the last read of the stream
@@ -239,6 +248,21 @@ def run(args: argparse.Namespace) -> int:
                 logger.exception("saving local data to %s failed", settings.data_dir)
         emulator.stop()
         print("wom stopped.", flush=True)
+
+
+def _inject_faults(settings: Any) -> str:
+    """WOM_FAULTS: from now on (the demo data is in), the functions' DynamoDB calls fail as asked."""
+    probability = settings.fault_probabilities.get("dynamodb")
+    if not probability:
+        return ""
+    from local.faults import ThrottleSome
+    from shared.platform.dynamo import add_client_hook
+
+    add_client_hook(ThrottleSome(probability).install)
+    return (
+        f"\nWOM_FAULTS: {probability:.0%} of the functions' DynamoDB calls are throttled. Tracked events spill and are"
+        f" replayed within {settings.replay_interval:g} s; signed routes may answer 503 (retry them)."
+    )
 
 
 def _invoke_job(job: str, now: datetime, day: Any = None, **extra: bool) -> int:
@@ -363,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_aside_parser.add_argument("job", choices=[schedule.name for schedule in SCHEDULES])
     set_aside_parser.set_defaults(handler=list_set_aside)
     add_erase_parser(commands)
+    add_replay_parser(commands)
     add_simulate_parser(commands)
     add_report_parser(commands)
     add_admin_parsers(commands)

@@ -7,6 +7,7 @@ mode and AWS agree on names, keys and TTL attributes.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.server import ThreadedMotoServer
 
 from local.settings import local_settings
-from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, TABLES, BucketDefinition, BusDefinition, TableDefinition
+from shared.platform.resources import METRICS_BUCKET, REWARDS_BUS, SPILL_DEAD_LETTERS, SPILL_MAX_RECEIVES, SPILL_QUEUE, TABLES, BucketDefinition, BusDefinition, TableDefinition
 
 logger = logging.getLogger(__name__)
 
@@ -300,6 +301,14 @@ def create_bus(events, bus: BusDefinition) -> None:
             raise
 
 
+def create_queues(sqs) -> None:
+    """The spill queue and its dead letters, with the stack's redrive (SPILL_MAX_RECEIVES deliveries)."""
+    dead = sqs.create_queue(QueueName=SPILL_DEAD_LETTERS.local_name)["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(SPILL_MAX_RECEIVES)})
+    sqs.create_queue(QueueName=SPILL_QUEUE.local_name, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "30"})
+
+
 def create_resources(client_of: Callable[[str], Any]) -> Any:
     """Create every table, the metrics bucket and the rewards bus through `client_of(service)` (boto3.client inside
     moto, or `emulator_clients(endpoint_url)` for moto server); safe to run again. Returns the DynamoDB client."""
@@ -308,6 +317,7 @@ def create_resources(client_of: Callable[[str], Any]) -> Any:
         create_table(dynamodb, table)
     create_bucket(client_of("s3"), METRICS_BUCKET)
     create_bus(client_of("events"), REWARDS_BUS)
+    create_queues(client_of("sqs"))
     logger.info("created tables %s and bucket %s", ", ".join(t.local_name for t in TABLES), METRICS_BUCKET.local_name)
     return dynamodb
 

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.emulator import ACCOUNT_ID, FAKE_CREDENTIALS, REGION
 from local.settings import local_settings
+from shared.platform.budget import running
 from shared.platform.deployment import FUNCTIONS, ROUTES, FunctionDefinition, Route
 from shared.platform.errors import error_json
 
@@ -302,7 +303,8 @@ class FunctionInvoker:
     """Imports each function's handler on first use and calls it as Lambda would: one request at a time.
 
     A Lambda execution environment never runs two requests at once, and handlers keep per-request
-    state in module globals (the Powertools resolver's current event), so calls are serialized.
+    state in module globals (the Powertools resolver's current event), so each function's calls are serialized;
+    different functions run side by side, as in AWS (the replay draining the spill queue while links answer).
     """
 
     def __init__(
@@ -313,15 +315,17 @@ class FunctionInvoker:
         self._functions = {f.name: f for f in functions}
         self._load = load
         self._handlers: dict[str, Handler] = {}
-        self._lock = threading.Lock()
+        self._locks = {name: threading.Lock() for name in self._functions}
 
     def __call__(self, function_name: str, event: dict) -> Any:
         function = self._functions[function_name]
-        with self._lock:
+        with self._locks[function_name]:
             handler = self._handlers.get(function_name)
             if handler is None:
                 handler = self._handlers[function_name] = self._load(function)
-            return handler(event, LambdaContext(function))
+            # Its storage calls have its own time limits, as the function alone in its process has in AWS.
+            with running(function.name):
+                return handler(event, LambdaContext(function))
 
 
 # --- the HTTP side --------------------------------------------------------------------------------

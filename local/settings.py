@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ADMIN_TOKEN = "local-admin-token"
@@ -24,6 +24,11 @@ class LocalSettings(BaseSettings):
     emulator_port: int = Field(4566, ge=0, le=65535, description="the AWS emulator's (moto server's) port on 127.0.0.1")
     jobs_interval: float = Field(60.0, gt=0, description="seconds between runs of the scheduled jobs")
     archive_interval: float = Field(5.0, gt=0, description="seconds between reads of the events stream into the raw event archive")
+    replay_interval: float = Field(2.0, gt=0, description="seconds between reads of the spill queue by the replay (tracked events whose write failed)")
+    faults: str | None = Field(
+        None,
+        description="`dynamodb=<p>`: each DynamoDB call of the functions is throttled with probability p, to watch the spill queue, the replay and the signed routes' 503 (local mode only, never honoured in AWS)",
+    )
     admin_token: str = Field(DEFAULT_ADMIN_TOKEN, min_length=1, description="the bearer token of the admin routes")
     signing_secret: str = Field(DEFAULT_SIGNING_SECRET, min_length=1, description="the Wom-Signature secret(s) of storefront posts")
     stripe_webhook_secret: str = Field(DEFAULT_STRIPE_SECRET, min_length=1, description="the Stripe webhook endpoint's signing secret(s)")
@@ -42,6 +47,20 @@ class LocalSettings(BaseSettings):
         False,
         description="`wom run` lets `wom simulate --days` move its one clock (`PUT /_local/clock`, admin token): local mode only, never in AWS",
     )
+
+    @field_validator("faults")
+    @classmethod
+    def _faults_parse(cls, value: str | None) -> str | None:
+        from local.faults import parse_faults
+
+        parse_faults(value)  # raises ValueError, named by the settings error
+        return value
+
+    @property
+    def fault_probabilities(self) -> dict[str, float]:
+        from local.faults import parse_faults
+
+        return parse_faults(self.faults)
 
     @model_validator(mode="after")
     def _defaults_from_the_port(self) -> LocalSettings:

@@ -11,7 +11,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from shared.platform.clock import Clock, utc_now
-from shared.platform.dynamo import dynamodb_client
+from shared.platform.dynamo import dynamodb_client, forget_clients
+from shared.platform.resources import SPILL_QUEUE
 from shared.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from shared.rewards.job import RewardsJob
     from shared.campaigns.storefront import StorefrontService
     from shared.rewards.service import RewardService
+    from shared.tracking.replay import EventReplay
     from shared.tracking.service import TrackingService
 
 _clock: Clock = utc_now
@@ -93,6 +95,7 @@ def tracking() -> TrackingService:
     from shared.tracking.repository import EventRepository
     from shared.tracking.salts import VisitorSaltRepository
     from shared.tracking.service import LinkTargets, TrackingService
+    from shared.tracking.spill import SpillQueue
 
     config, client = settings(), dynamodb_client()
     return TrackingService(
@@ -101,6 +104,28 @@ def tracking() -> TrackingService:
         salts=VisitorSaltRepository(client, config.salts_table),
         clock=now,
         retention_days=config.hot_event_days,
+        spill=SpillQueue(_spill_client, config.spill_queue_url, SPILL_QUEUE.local_name),
+    )
+
+
+def _spill_client() -> object:
+    import boto3
+
+    from shared.platform.budget import budget_for
+
+    budget = budget_for("tracking")
+    return boto3.client("sqs", config=(budget.spill or budget.storage).config())
+
+
+@lru_cache(maxsize=1)
+def replay() -> EventReplay:
+    from shared.campaigns.targets import LinkTargetReader
+    from shared.tracking.replay import EventReplay
+    from shared.tracking.repository import EventRepository
+
+    config, client = settings(), dynamodb_client()
+    return EventReplay(
+        EventRepository(client, config.events_table, config.referrals_table), LinkTargetReader(client, config.referrals_table), clock=now
     )
 
 
@@ -292,6 +317,7 @@ def archive_writer() -> ArchiveWriter:
 
 def reset() -> None:
     """Forget every built service, client and setting (tests that change the environment call this)."""
-    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, get_settings, dynamodb_client):
+    for factory in (tracking, conversions, webhooks, campaigns, storefront, rewards, rewards_job, rescore, metrics_job, erasures, privacy_job, archive_writer, replay, get_settings):
         factory.cache_clear()
+    forget_clients()
     use_clock(utc_now)

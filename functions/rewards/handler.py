@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from shared import wiring
 from shared.platform.clock import as_of
-from shared.platform.errors import ItemsSetAside
+from shared.platform.errors import ItemsSetAside, RewardEventsUnpublished
 from shared.platform.observability import logger
 
 
@@ -26,6 +26,9 @@ def lambda_handler(event: dict, context: object) -> dict:
         return _rescore(event["rescore"] or {}, as_of(event, wiring.now))
     summary = job.run(as_of(event, wiring.now), retry_set_aside=bool(event.get("retry_set_aside")))
     logger.info("rewards job finished", extra={"summary": summary})
+    if summary["publish_failures"]:
+        # The events stay in the outbox for the next run; failing this one raises the job's Errors alarm.
+        raise RewardEventsUnpublished(summary)
     if summary["set_aside"]:
         # Every good item is done; failing the invocation now is what raises the job's Errors alarm.
         raise ItemsSetAside("rewards", summary)

@@ -8,6 +8,7 @@ from typing import Any
 
 from functions.tracking.routes import ROUTES, Request, json_error, response
 from shared import wiring
+from shared.platform.budget import BUDGETS, storage_deadline
 from shared.platform.cors import origin_allowed
 
 CORS_ALLOW_HEADERS = "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key"
@@ -31,7 +32,9 @@ def lambda_handler(event: dict, context: object) -> dict:
     route_key = event.get("routeKey", "")
     route = ROUTES.get(route_key)
     if route is not None:
-        answer = route(Request.of(event))
+        # No storage call starts past the deadline: the answer comes well inside the function's timeout.
+        with storage_deadline(BUDGETS["tracking"]):
+            answer = route(Request.of(event))
     elif route_key in PREFLIGHT_ROUTES and wiring.settings().cors_origins:
         answer = response(204, headers={"Access-Control-Allow-Methods": _allowed_methods()})
     else:

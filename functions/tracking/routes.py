@@ -21,6 +21,7 @@ from shared.platform.observability import tracking_logger as logger
 from shared.platform.privacy import tracking_opted_out
 from shared.tracking.models import batch_events
 from shared.tracking.rules import Visitor
+from shared.tracking.service import TargetUnavailable
 
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -28,6 +29,12 @@ NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
     "<body style='font-family:system-ui;margin:4em auto;max-width:32em'>"
     "<h1>This referral link doesn't exist</h1><p>It may have been mistyped or switched off.</p></body></html>"
+)
+RETRY_SECONDS = 3
+RETRY_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>One moment</title>"
+    "<body style='font-family:system-ui;margin:4em auto;max-width:32em'>"
+    "<h1>This link is taking a moment</h1><p>Trying again in a few seconds…</p></body></html>"
 )
 # navigator.sendBeacon can only post text/plain without a CORS preflight; its body is the same JSON.
 BEACON_TYPE = "text/plain"
@@ -96,8 +103,21 @@ def _unknown_link() -> dict[str, Any]:
     return response(404, NOT_FOUND_PAGE, "text/html; charset=utf-8", NO_STORE)
 
 
+def _link_unreadable() -> dict[str, Any]:
+    """Storage failed and this instance never knew the code: the deployment's fallback URL, else a page that
+    tries the link again in a few seconds (never a 5xx; the click is recorded when the link answers)."""
+    fallback = wiring.settings().fallback_url
+    if fallback:
+        return response(302, headers={"Location": fallback, **NO_STORE})
+    return response(200, RETRY_PAGE, "text/html; charset=utf-8", {**NO_STORE, "Refresh": str(RETRY_SECONDS)})
+
+
 def _redirect(request: Request, record: bool) -> dict[str, Any]:
-    redirect = wiring.tracking().record_click(request.path_parameters.get("code", ""), request.visitor, record=record)
+    try:
+        redirect = wiring.tracking().record_click(request.path_parameters.get("code", ""), request.visitor, record=record)
+    except TargetUnavailable:
+        logger.warning("code lookup failed; fallback answered")
+        return _link_unreadable()
     if redirect is None:
         return _unknown_link()
     return response(302, headers={"Location": redirect.location, "Referrer-Policy": "no-referrer", **NO_STORE})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.bundling import app_code, layer_code, layer_requirements
@@ -16,12 +19,16 @@ from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 from infra.permissions import FunctionAccess, access_for
 from shared.platform.deployment import FUNCTIONS, FunctionDefinition, FunctionName
+from shared.platform.resources import QueueDefinition
 from shared.platform.settings import ENV_VARS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 SERVICE_NAME = "wom"
+# What an SQS event source mapping, running as the function's role, does with its queue (and nothing more:
+# no GetQueueUrl, no SendMessage, no PurgeQueue).
+QUEUE_CONSUMER_ACTIONS = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
 # wom:logLevel (Python's names) as Lambda's application log level names them.
 APPLICATION_LOG_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
@@ -46,6 +53,7 @@ class WomFunction(Construct):
         storage: Storage,
         buses: Buses,
         secrets: Secrets,
+        queues: Mapping[QueueDefinition, sqs.IQueue],
         log_level: str,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -108,6 +116,14 @@ class WomFunction(Construct):
             _acknowledge_prefixes(self.role, bucket, prefixes, definition.name, "writes objects whose keys it makes under")
         for secret in access.reads_secrets:
             secrets.secret(secret).grant_read(self.role)
+        for queue_definition in access.sends_to:
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queues[queue_definition].queue_arn])
+            )
+        for queue_definition in access.consumes:
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=list(QUEUE_CONSUMER_ACTIONS), resources=[queues[queue_definition].queue_arn])
+            )
 
         self.function = lambda_.Function(
             self,
@@ -148,6 +164,7 @@ class Functions(Construct):
         storage: Storage,
         buses: Buses,
         secrets: Secrets,
+        queues: Mapping[QueueDefinition, sqs.IQueue],
         config: StackConfig,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -172,10 +189,11 @@ class Functions(Construct):
                 access=access,
                 code=code,
                 layers=[self.dependencies],
-                environment=_environment(access, storage, buses, secrets, config),
+                environment=_environment(definition, access, storage, buses, secrets, queues, config),
                 storage=storage,
                 buses=buses,
                 secrets=secrets,
+                queues=queues,
                 log_level=config.log_level,
             )
 
@@ -202,9 +220,20 @@ def _acknowledge_prefixes(role: iam.Role, bucket: object, prefixes: tuple[str, .
         )
 
 
-def _environment(access: FunctionAccess, storage: Storage, buses: Buses, secrets: Secrets, config: StackConfig) -> dict[str, str]:
+def _environment(
+    definition: FunctionDefinition,
+    access: FunctionAccess,
+    storage: Storage,
+    buses: Buses,
+    secrets: Secrets,
+    queues: Mapping[QueueDefinition, sqs.IQueue],
+    config: StackConfig,
+) -> dict[str, str]:
     """Names come from shared.platform.settings.ENV_VARS, the same table the functions read their settings through."""
-    environment = {table.env_var: storage.table(table).table_name for table in access.table_definitions}
+    # Which function this is: its clients' time limits (shared/platform/budget.py).
+    environment = {ENV_VARS["function_name"]: definition.name}
+    environment |= {table.env_var: storage.table(table).table_name for table in access.table_definitions}
+    environment |= {queue.env_var: queues[queue].queue_url for queue in access.sends_to}
     environment |= {bus.env_var: buses.bus_name(bus) for bus in access.buses}
     environment |= {bucket.env_var: storage.bucket(bucket).bucket_name for bucket in access.bucket_definitions}
     environment |= {

@@ -105,9 +105,9 @@ class AlarmTopic(Construct):
 class Monitoring(Construct):
     """Alarms on the API, every function, every table and every watched queue, and one dashboard.
 
-    ``dead_letter_queues``: every queue where failed work lands (today the jobs'; add the spill replay's DLQ
-    and the archive writer's failure destination here). ``spill_queue``: the tracking path's spill queue, when
-    the stack has one; it adds an oldest-message alarm and the dashboard's spill graphs.
+    ``dead_letter_queues``: every queue where failed work lands (the jobs', the archive writer's failure
+    destination, the spill replay's dead letters). ``spill_queue``: the tracking path's spill queue, when the
+    stack has one; it adds an oldest-message alarm and the dashboard's spill graphs.
     """
 
     def __init__(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FunctionName = Literal["tracking", "conversions", "storefront", "admin", "rewards", "metrics", "privacy", "archive"]
+FunctionName = Literal["tracking", "conversions", "storefront", "admin", "rewards", "metrics", "privacy", "archive", "replay"]
 # Who may call a route: anyone; an operator (AWS IAM at API Gateway, a bearer token in local mode); a storefront
 # whose body carries a Wom-Signature; Stripe or Shopify, signing their webhooks their own way; or whoever holds an
 # advocate's status token (`?token=`, wom-signed). The function checks every signature and token itself (API
@@ -129,6 +129,13 @@ FUNCTIONS: tuple[FunctionDefinition, ...] = (
         memory_mb=256,
         timeout_seconds=60,
         description="Archive writer: the events table's stream to gzip JSON Lines under events/ in the metrics bucket",
+    ),
+    FunctionDefinition(
+        name="replay",
+        handler="functions.replay.handler.lambda_handler",
+        memory_mb=256,
+        timeout_seconds=60,
+        description="Replay: writes tracked events from the spill queue (their first write failed) with the same keys, once",
     ),
 )
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.platform.budget import budget_for, refuse_calls_past_the_deadline
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
 BATCH_GET_LIMIT = 100  # DynamoDB's limit per BatchGetItem
@@ -30,16 +30,47 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-# Fail fast: a browser is waiting on the tracking routes.
-_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"})
-
 Key = dict[str, str]
 Operation = dict[str, Any]  # one item of a TransactWriteItems call
 
 
-@lru_cache(maxsize=1)
+# Called with each storage client, made or to be made (local mode's fault injection adds one; nothing does in AWS).
+CLIENT_HOOKS: list[Callable[[Any], None]] = []
+_clients: dict[str | None, Any] = {}
+
+
 def dynamodb_client() -> Any:
-    return boto3.client("dynamodb", config=_CONFIG)
+    """The DynamoDB client of the function this code runs as, with that function's timeouts and retries
+    (shared.platform.budget: a request function's calls fit its timeout, and none starts past its deadline).
+    In AWS that is the process's one function; local mode, running every function in one process, names the
+    one it invokes (budget.running), so each keeps its own limits there too."""
+    from shared.platform.budget import running_function
+    from shared.platform.settings import get_settings
+
+    local_name = running_function()
+    name = local_name or get_settings().function_name
+    client = _clients.get(name)
+    if client is None:
+        limits = budget_for(name).storage
+        if local_name is not None:
+            limits = limits.against_the_emulator()
+        client = boto3.client("dynamodb", config=limits.config())
+        client.meta.events.register("before-call.dynamodb", refuse_calls_past_the_deadline)
+        for hook in CLIENT_HOOKS:
+            hook(client)
+        client = _clients.setdefault(name, client)
+    return client
+
+
+def forget_clients() -> None:
+    _clients.clear()
+
+
+def add_client_hook(hook: Callable[[Any], None]) -> None:
+    """Applies `hook` to every storage client already made and to each one made after."""
+    CLIENT_HOOKS.append(hook)
+    for client in list(_clients.values()):
+        hook(client)
 
 
 class ConditionFailed(Exception):

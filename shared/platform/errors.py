@@ -53,3 +53,12 @@ class ItemsSetAside(RuntimeError):
         super().__init__(f"the {job} job set {summary['set_aside']} item(s) aside: {summary.get('set_aside_items')}")
         self.job = job
         self.summary = summary
+
+
+class RewardEventsUnpublished(RuntimeError):
+    """The bus refused some reward events: kept in the outbox for the next run, and this run counts as failed (a
+    fulfilment outage must reach the job's Errors alarm, not only a warning)."""
+
+    def __init__(self, summary: dict) -> None:
+        super().__init__(f"{summary['publish_failures']} reward event(s) not published; kept for the next run")
+        self.summary = summary

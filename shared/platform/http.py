@@ -36,6 +36,9 @@ def answer(model: type[BaseModel], description: str, **extra: Any) -> dict[str, 
     return {"description": description, "content": {"application/json": {"model": model}}, **extra}
 
 
+RETRY_AFTER_SECONDS = "1"
+
+
 def json_error(status: int, code: str, message: str) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=error_body(code, message))
 
@@ -113,6 +116,22 @@ def create_resolver(cors_origins: tuple[str, ...] = ()) -> APIGatewayHttpResolve
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(error: UnicodeDecodeError) -> Response:
         return json_error(400, "malformed_json", "the body is not UTF-8 encoded JSON")
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.platform.dynamo import TransactionCancelled, is_transient
+
+    @app.exception_handler([ClientError, BotoCoreError, TransactionCancelled])
+    def _storage_failed(error: Exception) -> Response:
+        # Storage throttled, failing or out of time: 503 and a retry (signed posts are idempotent); else a defect.
+        if not is_transient(error):
+            raise error
+        return Response(
+            status_code=503,
+            content_type=content_types.APPLICATION_JSON,
+            body=error_body("unavailable", "storage is unavailable just now; retry after Retry-After seconds"),
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
 
     @app.not_found
     def _no_route(error: NotFoundError) -> Response:

@@ -27,6 +27,9 @@ from shared.platform.ids import CODE_ALPHABET, CODE_LENGTH, digest, encode_token
 
 EVENT_SHARDS = 32
 UNATTRIBUTED = "_unattributed"  # campaign slugs start with [a-z0-9]
+# A spilled event whose code could not be looked up (storage failing): the replay files it under the code's
+# campaign (shared/tracking/replay.py). Never written to the table.
+PENDING_CAMPAIGN = "_pending"
 
 Key = dict[str, str]
 
@@ -45,6 +48,13 @@ def day_partitions(campaign_id: str, day: date) -> list[str]:
 
 def event_key(campaign_id: str, day: date, event_type: str, key: str) -> Key:
     return {"pk": event_partition(campaign_id, day, shard_of(key)), "sk": f"{event_type}#{key}"}
+
+
+def refiled_event_key(key: Key, campaign_id: str) -> Key:
+    """The same event (day, kind, id) under another campaign: a pending event once its code is resolved."""
+    day = date.fromisoformat(key["pk"].rsplit("#", 2)[1])
+    event_type, _, event_id = key["sk"].partition("#")
+    return event_key(campaign_id, day, event_type, event_id)
 
 
 def conversion_fact_key(campaign_id: str | None, day: date, conversion_id_: str) -> Key:
@@ -148,6 +158,14 @@ def advocate_key(advocate_id: str) -> Key:
 
 def code_key(code: str) -> Key:
     return {"pk": f"CODE#{code}", "sk": "META"}
+
+
+REPLAYED = "REPLAYED"
+
+
+def replay_marker_key(replay_id: str) -> Key:
+    """A spilled click's request, once the replay has added its hit (shared/tracking/replay.py)."""
+    return {"pk": f"{REPLAYED}#{replay_id}", "sk": REPLAYED}
 
 
 def salt_key(day: date) -> Key:

@@ -113,6 +113,22 @@ ATHENA_RESULTS_PREFIX = "athena-results/"
 
 
 @dataclass(frozen=True)
+class QueueDefinition:
+    logical_id: str
+    env_var: str  # carries the queue's URL to the functions that send to it
+    local_name: str
+
+
+# Tracked events whose write failed (throttled, unavailable, timed out), until the replay function writes them
+# (shared/tracking/spill.py, infra/constructs/spill.py).
+SPILL_QUEUE = QueueDefinition(logical_id="SpillQueue", env_var="WOM_SPILL_QUEUE_URL", local_name="wom-spill")
+# What the replay could not write after SPILL_MAX_RECEIVES deliveries.
+SPILL_DEAD_LETTERS = QueueDefinition(logical_id="SpillDeadLetters", env_var="WOM_SPILL_DEAD_LETTERS_URL", local_name="wom-spill-dead-letters")
+SPILL_MAX_RECEIVES = 10
+QUEUES: tuple[QueueDefinition, ...] = (SPILL_QUEUE, SPILL_DEAD_LETTERS)
+
+
+@dataclass(frozen=True)
 class BusDefinition:
     logical_id: str
     env_var: str

@@ -19,6 +19,7 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SHOPIFY_SECRET,
     SIGNING_SECRET,
+    SPILL_QUEUE,
     STATUS_TOKEN_KEY_SECRET,
     STRIPE_WEBHOOK_SECRET,
 )
@@ -49,6 +50,11 @@ class Settings:
     stripe_webhook_secret: str = field(default="whsec_local", repr=False)
     shopify_secret_arn: str | None = None
     shopify_secret: str = field(default="local-shopify-secret", repr=False)
+    # Which function this process is (shared.platform.deployment.FUNCTIONS): its clients' time limits. Unset in
+    # local mode and tests, where one process runs every function.
+    function_name: str | None = None
+    # The tracking function's spill queue; unset locally, where it is found by its name.
+    spill_queue_url: str | None = None
     # Keys of the advocates' status tokens (several, comma-separated, during a rotation; the first signs): an ARN in
     # AWS, values locally. wom's own: storefronts never hold it, so only wom mints tokens.
     status_token_key_secret_arn: str | None = None
@@ -77,6 +83,8 @@ ENV_VARS = {
     "stripe_webhook_secret": "WOM_STRIPE_WEBHOOK_SECRET",
     "shopify_secret_arn": SHOPIFY_SECRET.arn_env_var,
     "shopify_secret": "WOM_SHOPIFY_SECRET",
+    "function_name": "WOM_FUNCTION",
+    "spill_queue_url": SPILL_QUEUE.env_var,
     "status_token_key_secret_arn": STATUS_TOKEN_KEY_SECRET.arn_env_var,
     "status_token_key": "WOM_STATUS_TOKEN_KEY",
 }

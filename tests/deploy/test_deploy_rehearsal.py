@@ -25,7 +25,18 @@ from infra.permissions import ACCESS
 from local.deploy_rehearsal import RehearsalResult, deploy, emulator
 from local.emulator import client
 from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
-from shared.platform.resources import METRICS_BUCKET, TABLES, BusDefinition, TableDefinition
+from infra.constructs.functions import QUEUE_CONSUMER_ACTIONS
+from infra.constructs.spill import SPILL_BATCH_SIZE
+from shared.platform.resources import (
+    METRICS_BUCKET,
+    SPILL_DEAD_LETTERS,
+    SPILL_MAX_RECEIVES,
+    SPILL_QUEUE,
+    TABLES,
+    BusDefinition,
+    QueueDefinition,
+    TableDefinition,
+)
 
 pytestmark = [
     pytest.mark.deploy,
@@ -104,6 +115,14 @@ class Deployed:
         return self.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
+
+    def queue_url(self, definition: QueueDefinition) -> str:
+        # The spill construct's queues: logical ids SpillQueue…, SpillDeadLetters… (infra/constructs/spill.py).
+        return self.physical_id(definition.logical_id, "AWS::SQS::Queue")
+
+    def queue_arn(self, definition: QueueDefinition) -> str:
+        attributes = self.client("sqs").get_queue_attributes(QueueUrl=self.queue_url(definition), AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
 
     def granted(self, role_name: str) -> dict[str, set[str]]:
         """The actions of a role's inline policies, by resource ARN as the emulator resolved them."""
@@ -225,11 +244,20 @@ def test_function_exists_as_defined(deployed: Deployed, definition: FunctionDefi
         deployed.bus_arn(bus): {"events:PutEvents"} for bus in access.buses
     }
     queues = {arn: actions for arn, actions in granted.items() if ":sqs:" in arn}
+    expected_queues: dict[str, set[str]] = {}
+    for queue in access.sends_to:
+        expected_queues.setdefault(deployed.queue_arn(queue), set()).add("sqs:SendMessage")
+    for queue in access.consumes:
+        expected_queues.setdefault(deployed.queue_arn(queue), set()).update(QUEUE_CONSUMER_ACTIONS)
+    if definition in JOB_FUNCTIONS:
+        expected_queues[deployed.dead_letter_queue_arn(definition)] = {"sqs:SendMessage"}
     if access.stream_reads:  # the failure destination of its event source mapping
-        ((queue, actions),) = queues.items()
-        assert "ArchiveFailures" in queue and actions == {"sqs:SendMessage"}
-    else:
-        assert queues == ({deployed.dead_letter_queue_arn(definition): {"sqs:SendMessage"}} if definition in JOB_FUNCTIONS else {})
+        (failures,) = [arn for arn in queues if "ArchiveFailures" in arn]
+        expected_queues[failures] = {"sqs:SendMessage"}
+    assert queues == expected_queues
+    # Told the URL of each queue it sends to, as the emulator created it.
+    for queue in access.sends_to:
+        assert variables[queue.env_var] == deployed.queue_url(queue)
     secrets = {action for arn, actions in granted.items() if ":secretsmanager:" in arn for action in actions}
     assert bool(secrets) == bool(access.reads_secrets)
     # Architecture and layer as deployed (the emulator's CloudFormation drops both; see test_emulator_gap).
@@ -273,6 +301,39 @@ def test_dead_letter_queue_exists_encrypted(deployed: Deployed, definition: Func
     assert attributes["SqsManagedSseEnabled"] == "true"
     assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
     assert "RedrivePolicy" not in attributes
+
+
+def test_spill_queue_exists_encrypted_and_redrives_to_its_dead_letters(deployed: Deployed) -> None:
+    sqs = deployed.client("sqs")
+    spill = sqs.get_queue_attributes(QueueUrl=deployed.queue_url(SPILL_QUEUE), AttributeNames=["All"])["Attributes"]
+    dead = sqs.get_queue_attributes(QueueUrl=deployed.queue_url(SPILL_DEAD_LETTERS), AttributeNames=["All"])["Attributes"]
+    for attributes in (spill, dead):
+        assert attributes["SqsManagedSseEnabled"] == "true"
+        assert attributes["MessageRetentionPeriod"] == str(14 * 86_400)
+    assert json.loads(spill["RedrivePolicy"]) == {"deadLetterTargetArn": dead["QueueArn"], "maxReceiveCount": SPILL_MAX_RECEIVES}
+    assert spill["VisibilityTimeout"] == "185"
+    assert "RedrivePolicy" not in dead
+
+
+def test_the_replay_function_reads_the_spill_queue(deployed: Deployed) -> None:
+    (replay,) = [d for d in FUNCTIONS if d.name == "replay"]
+    function_name = deployed.physical_id(function_prefix(replay), "AWS::Lambda::Function")
+    (mapping,) = deployed.client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == deployed.queue_arn(SPILL_QUEUE)
+    assert mapping["BatchSize"] == SPILL_BATCH_SIZE
+
+
+def test_the_documented_redrive_finds_the_spill_queue_and_its_dead_letters(deployed: Deployed, tmp_path) -> None:
+    """docs/operations.md#spill-dead-letters: the block that finds the two queues the redrive moves between."""
+    from tests.docs.blocks import deployed_blocks, emulator_environment, run_block
+
+    (block,) = [b for b in deployed_blocks() if b.path == "docs/operations.md" and "SpillDeadLetters" in b.code]
+    outcome = run_block(block, block.code, emulator_environment(deployed.endpoint_url), cwd=tmp_path)
+    assert outcome.failure is None, outcome.output
+    assert outcome.output.splitlines() == [
+        f"spill queue:  {deployed.queue_url(SPILL_QUEUE)}",
+        f"dead letters: {deployed.queue_url(SPILL_DEAD_LETTERS)}",
+    ]
 
 
 @pytest.mark.parametrize("definition", JOB_FUNCTIONS, ids=[d.name for d in JOB_FUNCTIONS])

@@ -15,9 +15,12 @@ ARCHIVE = next(definition for definition in FUNCTIONS if definition.name == "arc
 
 
 def test_the_events_stream_drives_the_archive_function_in_bounded_bisected_batches(synthesized: Synthesized) -> None:
-    (mapping,) = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
-    properties = mapping["Properties"]
     function_id, _ = function_resource(synthesized, ARCHIVE)
+    (properties,) = [
+        m["Properties"]
+        for m in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
     events_table = synthesized.logical_id("AWS::DynamoDB::Table", "StorageEventsTable")
     assert properties["FunctionName"] == {"Ref": function_id}
     assert properties["EventSourceArn"] == {"Fn::GetAtt": [events_table, "StreamArn"]}

@@ -10,6 +10,7 @@ import pytest
 from infra.constructs.buses import BUSES
 from infra.constructs.storage import table_of
 from infra.permissions import ACCESS
+from shared.platform.budget import BUDGETS
 from shared.platform.deployment import FUNCTIONS, SCHEDULES, FunctionDefinition
 from shared.platform.resources import (
     EVENTS_TABLE,
@@ -20,8 +21,10 @@ from shared.platform.resources import (
     SALTS_TABLE,
     SECRETS,
     TABLES,
+    QUEUES,
     BusDefinition,
     IndexDefinition,
+    QueueDefinition,
 )
 from shared.platform.settings import ENV_VARS
 from tests.infra.conftest import Synthesized
@@ -85,6 +88,10 @@ def bucket_objects_key(synthesized: Synthesized, prefix: str) -> str:
     """resource_keys' key for the objects under one prefix of the metrics bucket: <bucket ARN>/<prefix>*."""
     bucket_arn = {"Fn::GetAtt": [synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket"), "Arn"]}
     return json.dumps({"Fn::Join": ["", [bucket_arn, f"/{prefix}*"]]})
+
+
+def queue_logical_id(synthesized: Synthesized, queue: QueueDefinition) -> str:
+    return synthesized.logical_id("AWS::SQS::Queue", queue.logical_id)
 
 
 def dead_letter_queue_id(synthesized: Synthesized, function_name: str) -> str:
@@ -151,6 +158,15 @@ def test_function_environment(synthesized: Synthesized, definition: FunctionDefi
         assert bus.env_var not in variables
     bucket_id = synthesized.logical_id("AWS::S3::Bucket", "StorageMetricsBucket")
     assert (variables.get(METRICS_BUCKET.env_var) == {"Ref": bucket_id}) == (METRICS_BUCKET in ACCESS[definition.name].bucket_definitions)
+    # Which function it is: its clients' time limits (shared/platform/budget.py has a budget for each).
+    assert variables[ENV_VARS["function_name"]] == definition.name
+    assert BUDGETS[definition.name].timeout_seconds == definition.timeout_seconds
+    # Told the URL of exactly the queues it sends to (a queue's Ref is its URL); a consumer's mapping knows its own.
+    for queue in QUEUES:
+        if queue in ACCESS[definition.name].sends_to:
+            assert variables[queue.env_var] == {"Ref": queue_logical_id(synthesized, queue)}
+        else:
+            assert queue.env_var not in variables
     assert variables["POWERTOOLS_SERVICE_NAME"] == "wom"
     assert variables["POWERTOOLS_LOG_LEVEL"] == variables["LOG_LEVEL"] == "INFO"
     assert variables[ENV_VARS["hot_event_days"]] == "35"
@@ -211,6 +227,12 @@ def test_role_grants_exactly_the_declared_access(synthesized: Synthesized, defin
     if definition.name in {schedule.function for schedule in SCHEDULES}:
         # Its failed asynchronous runs go to the job's dead-letter queue (the on-failure destination).
         expected[dead_letter_queue_id(synthesized, definition.name)] = {"sqs:SendMessage"}
+    for queue in access.sends_to:
+        expected.setdefault(queue_logical_id(synthesized, queue), set()).add("sqs:SendMessage")
+    for queue in access.consumes:
+        expected.setdefault(queue_logical_id(synthesized, queue), set()).update(
+            {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+        )
     secret_grants = {key: value for key, value in granted.items() if "secretsmanager" in " ".join(value)}
     assert {key: value for key, value in granted.items() if key not in secret_grants} == expected
     assert sorted(secret_grants) == sorted(key for key in secret_grants if any(f"/{s.name}-??????" in key for s in access.reads_secrets))
@@ -234,6 +256,8 @@ def test_tracking_role_cannot_read_secrets_or_scan(synthesized: Synthesized) -> 
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
+        # Its spilled events, to the spill queue only (tests/infra/test_spill.py).
+        "sqs:SendMessage",
     }
     # It reads codes and campaigns from the referrals table and writes nothing there: the salts have their own.
     by_resource = granted_by_resource(synthesized, tracking)

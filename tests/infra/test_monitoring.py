@@ -1,7 +1,7 @@
 """Monitoring: every alarm (metric, threshold, action), the dashboard's widgets, and where alarms notify.
 
 The stack's own synthesis answers for the defaults. The variants (an email subscription, the operator's own
-topic, a spill queue the stack does not have yet) are a Monitoring construct alone in a small stack, with
+topic, a stack without a spill queue) are a Monitoring construct alone in a small stack, with
 stand-in functions and queues: a few seconds, not another synthesis of the app.
 """
 
@@ -39,6 +39,8 @@ def expected_alarm_names() -> set[str]:
     names |= {f"Wom-{t.logical_id}{kind}" for t in TABLES for kind in ("ReadThrottles", "WriteThrottles", "SystemErrors")}
     names |= {f"Wom-{d.name.capitalize()}JobDeadLetters" for d in JOB_FUNCTIONS}
     names.add("Wom-ArchiveWriterDeadLetters")  # the archive writer's failure destination (infra/constructs/archive.py)
+    # The spill queue (infra/constructs/spill.py): its oldest message's age, and its dead letters.
+    names |= {"Wom-SpillOldestMessage", "Wom-SpillDeadLetters"}
     return names
 
 
@@ -84,7 +86,8 @@ def test_every_alarm_fires_on_any_occurrence_and_notifies_the_topic_both_ways(sy
     topic = {"Ref": topic_id(synthesized.template_json)}
     for name, alarm in alarms(synthesized.template_json).items():
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold", name
-        assert alarm["Threshold"] == 0, name
+        # Any occurrence, but for the spill queue's age: a quarter of an hour of waiting (tests/infra/test_spill.py).
+        assert alarm["Threshold"] == (SPILL_AGE_ALARM.to_seconds() if name == "Wom-SpillOldestMessage" else 0), name
         assert alarm["EvaluationPeriods"] == 1, name
         assert alarm["TreatMissingData"] == "notBreaching", name
         assert alarm["AlarmActions"] == [topic], name
@@ -332,12 +335,25 @@ def test_dashboard_dead_letter_queues(synthesized: Synthesized, dashboard: Dashb
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             "QueueName",
-            f"<GetAtt {synthesized.logical_id('AWS::SQS::Queue', 'ArchiveFailures')}.QueueName>",
+            f"<GetAtt {synthesized.logical_id('AWS::SQS::Queue', logical_id)}.QueueName>",
             "Maximum",
         )
+        for logical_id in ("ArchiveFailures", "SpillDeadLetters")
     ]
-    # No spill queue in the stack yet: no spill graphs.
-    assert not [w for w in dashboard.widgets if "Spill" in w["properties"].get("title", "")]
+    # The stack's spill queue: waiting and being replayed, and its oldest message.
+    spill = f"<GetAtt {synthesized.logical_id('AWS::SQS::Queue', 'SpillQueue')}.QueueName>"
+    assert_spill_graphs(dashboard, spill)
+
+
+def assert_spill_graphs(dashboard: Dashboard, spill: str) -> None:
+    """The spill queue's graphs: messages waiting and being replayed, and the oldest one's age."""
+    assert dashboard.metrics("Spill queue: events waiting") == [
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", spill, "Maximum"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", spill, "Maximum"),
+    ]
+    assert dashboard.metrics("Spill queue: oldest event (seconds)") == [
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", spill, "Maximum")
+    ]
 
 
 def test_dashboard_job_runs(synthesized: Synthesized, dashboard: Dashboard) -> None:
@@ -489,13 +505,7 @@ def test_spill_queue_and_every_given_dead_letter_queue_are_on_the_dashboard(with
     (dead_letters_id,) = [k for k in template_json["Resources"] if k.startswith("StandInDeadLetters")]
     dashboard = dashboard_of(template_json)
     spill = f"<GetAtt {spill_id}.QueueName>"
-    assert dashboard.metrics("Spill queue: events waiting") == [
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", spill, "Maximum"),
-        ("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", spill, "Maximum"),
-    ]
-    assert dashboard.metrics("Spill queue: oldest event (seconds)") == [
-        ("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", spill, "Maximum")
-    ]
+    assert_spill_graphs(dashboard, spill)
     assert dashboard.widget("Spill queue: oldest event (seconds)")["annotations"]["horizontal"][0]["value"] == 900
     assert dashboard.metrics("Dead-letter queues: messages") == [
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"<GetAtt {dead_letters_id}.QueueName>", "Maximum")

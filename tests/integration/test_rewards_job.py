@@ -405,3 +405,33 @@ def test_every_answer_writes_time_one_way_and_json_compactly(api, shop):
         walk(answer["json"])
     assert {key for key, _ in seen} >= {"created_at", "approved_at", "paid_at"}
     assert [value for _, value in seen if not stamp.match(value)] == []
+
+
+def test_reward_events_the_bus_refuses_fail_the_run_and_go_out_with_the_next(api, shop, bus):
+    """A fulfilment outage must reach the job's Errors alarm: a run whose events the bus refused fails (they stay in
+    the outbox), and the next run, the bus answering again, publishes each of them once."""
+    from functions.rewards.handler import lambda_handler
+    from local.gateway import LambdaContext
+    from shared.platform.deployment import FUNCTIONS
+    from shared.platform.errors import RewardEventsUnpublished
+
+    [definition] = [f for f in FUNCTIONS if f.name == "rewards"]
+    buy(shop, "o-refused")
+    run_job(START + timedelta(minutes=15))  # two pending rewards; their approval is what is published
+    events = wiring.rewards_job().events_client
+
+    def refuse(params, **_):  # EventBridge's answer when it takes none of the entries (params: the request)
+        entries = json.loads(params["body"])["Entries"]
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse(params["url"], 200, {}, None), {"FailedEntryCount": len(entries), "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"} for _ in entries]}
+
+    events.meta.events.register("before-call.events.PutEvents", refuse)
+    with pytest.raises(RewardEventsUnpublished) as failed:
+        lambda_handler({"now": (START + HOLDING + timedelta(minutes=1)).isoformat()}, LambdaContext(definition))
+    assert failed.value.summary["publish_failures"] == 2 and failed.value.summary["published"] == 0
+    assert bus.drain() == []
+    events.meta.events.unregister("before-call.events.PutEvents", refuse)
+    summary = lambda_handler({"now": (START + HOLDING + timedelta(minutes=16)).isoformat()}, LambdaContext(definition))
+    assert (summary["published"], summary["publish_failures"]) == (2, 0)
+    assert sorted(e["detail-type"] for e in bus.drain()) == ["RewardApproved", "RewardApproved"]
