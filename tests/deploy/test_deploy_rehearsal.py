@@ -311,7 +311,7 @@ def test_spill_queue_exists_encrypted_and_redrives_to_its_dead_letters(deployed:
         assert attributes["SqsManagedSseEnabled"] == "true"
         assert attributes["MessageRetentionPeriod"] == str(14 * 86_400)
     assert json.loads(spill["RedrivePolicy"]) == {"deadLetterTargetArn": dead["QueueArn"], "maxReceiveCount": SPILL_MAX_RECEIVES}
-    assert spill["VisibilityTimeout"] == "185"
+    assert spill["VisibilityTimeout"] == "365"  # 6 × the replay's 60 s timeout + its 5 s batching window
     assert "RedrivePolicy" not in dead
 
 

@@ -20,6 +20,7 @@ from schemathesis import GenerationMode
 
 from functions.admin.openapi import openapi_dict
 from shared.platform.deployment import ROUTES
+from tests.e2e.conftest import _free_port, local_mode_environment, start_local_mode, stop_local_mode
 from tests.e2e.fuzzing import FUZZING_SESSION, AuthorizingSession, credentials
 from tests.e2e.support import Api, LocalMode
 
@@ -39,6 +40,16 @@ def session() -> AuthorizingSession:
     return FUZZING_SESSION
 
 
+@pytest.fixture(scope="module")
+def local_mode(tmp_path_factory: pytest.TempPathFactory):
+    """A local mode of the fuzzer's own: its linked sequences list campaigns and patch what they find (pausing a
+    campaign, moving its destination), which must not reach the campaign the other e2e tests share."""
+    logs = tmp_path_factory.mktemp("wom-run-fuzzing")
+    local = start_local_mode(local_mode_environment(_free_port(), _free_port(), logs / "data"), logs, "--fresh")
+    yield local
+    stop_local_mode(local)
+
+
 def _load_schema() -> schemathesis.BaseSchema:
     # Built in this process at collection time (the port of local mode is not known yet); the first test checks the
     # served document is this very one. (schemathesis' from_fixture does not run under pytest 9.)
@@ -55,7 +66,7 @@ def _load_schema() -> schemathesis.BaseSchema:
 schema = _load_schema()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api_schema(local_mode: LocalMode) -> schemathesis.BaseSchema:
     served = Api(local_mode.base_url).get("/openapi.json").json()
     assert served == json.loads(json.dumps(openapi_dict())), "the document local mode serves is not the one fuzzed"
