@@ -30,7 +30,7 @@ from bench.environment import counted_logs, create_stack_resources, handler_envi
 from bench.splice import splice_section
 from local.emulator import keep_moto_close_to_dynamodb
 from shared import wiring
-from shared.campaigns.models import AdvocateEnrolment
+from shared.campaigns.models import MAX_REFERRALS_PER_DAY, AdvocateEnrolment
 from shared.conversions.models import ConversionRequest
 from shared.platform.dynamo import dynamodb_client
 from shared.platform.resources import TABLES
@@ -41,6 +41,9 @@ READ_BUDGET = 1.1
 START = datetime(2026, 11, 2, 12, tzinfo=UTC)
 PERSON = "bench-person@example.org"
 RULES = {"advocate": {"type": "percent", "value": 10}, "friend": {"type": "flat", "value": 500}}
+# Fifty referred friends an hour would be held for review (advocate_velocity), never approved by time: the bench
+# measures an erasure, not fraud review, so the threshold is out of the way.
+CAMPAIGN = {"destination_url": "https://shop.example.com/", "rewards": RULES, "fraud": {"max_referrals_per_day": MAX_REFERRALS_PER_DAY}}
 # (friends referred through each of the person's two links, other customers in the tables)
 SIZES = ((5, 100), (5, 1_000), (50, 100))
 QUICK_SIZES = ((2, 10),)
@@ -90,7 +93,7 @@ def _convert(order_id: str, customer_id: str, **attribution: str) -> None:
 def _history(friends: int, others: int, clock: list[datetime]) -> None:
     campaigns = wiring.campaigns()
     for campaign_id in ("bench-a", "bench-b", "bench-c"):
-        traffic.invoke("admin", http_event("POST", "/v1/campaigns", body={"campaign_id": campaign_id, "name": campaign_id, "destination_url": "https://shop.example.com/", "rewards": RULES}))
+        traffic.invoke("admin", http_event("POST", "/v1/campaigns", body=CAMPAIGN | {"campaign_id": campaign_id, "name": campaign_id}))
     base = "https://wom.example.com"
     codes = [campaigns.enrol_advocate(c, AdvocateEnrolment(customer_id=PERSON, email="Bench.Person@example.org"), base)[0].code for c in ("bench-a", "bench-b")]
     seller = campaigns.enrol_advocate("bench-c", AdvocateEnrolment(customer_id="seller", email="seller@example.net"), base)[0].code
