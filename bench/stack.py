@@ -227,10 +227,12 @@ def monitoring_from_template(template: dict) -> MonitoringSettings:
 
 
 def _archive_settings(template: dict) -> ArchiveSettings | None:
-    mappings = list(_resources(template, "AWS::Lambda::EventSourceMapping").values())
+    # The archive writer's mapping reads the events table's stream (the spill queue's replay has a mapping too).
+    mappings = [m for m in _resources(template, "AWS::Lambda::EventSourceMapping").values() if m["Properties"].get("StartingPosition")]
     if not mappings:
         return None
-    mapping = mappings[0]["Properties"]
+    [archive] = mappings
+    mapping = archive["Properties"]
     rules = {}
     for bucket in _resources(template, "AWS::S3::Bucket").values():
         for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", []):

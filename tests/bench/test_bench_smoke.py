@@ -59,7 +59,9 @@ TEMPLATE = {
                 }
             },
         },
-        "Mapping": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"BatchSize": 10000, "MaximumBatchingWindowInSeconds": 300}},
+        "Mapping": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"BatchSize": 10000, "MaximumBatchingWindowInSeconds": 300, "StartingPosition": "TRIM_HORIZON"}},
+        # The spill queue's replay: a mapping with no stream position, never the archive's.
+        "SpillMapping": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"BatchSize": 10, "MaximumBatchingWindowInSeconds": 5, "FunctionResponseTypes": ["ReportBatchItemFailures"]}},
         "StorageReferralsTable1": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}},
         "Stage": {
             "Type": "AWS::ApiGatewayV2::Stage",
@@ -205,3 +207,12 @@ def test_the_report_shows_every_budget_and_section(results):
     for heading in ("## Budgets (SPEC §8)", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 9. Cohort job"):
         assert heading in text
     assert "not yet measured" not in text
+
+
+def test_the_archive_is_priced_with_the_archive_writer_s_own_mapping(results):
+    """The synthesized stack has two event source mappings (the events stream's and the spill queue's): the archive
+    is priced with its own batches, not the replay's."""
+    from infra.constructs.archive import ARCHIVE_BATCH_SIZE, ARCHIVE_BATCHING_WINDOW
+
+    assert results.stack.archive.batch_size == ARCHIVE_BATCH_SIZE
+    assert results.stack.archive.batching_window_seconds == ARCHIVE_BATCHING_WINDOW.to_seconds()
