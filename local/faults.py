@@ -1,7 +1,7 @@
 """Fault injection for local mode only (SPEC §7, §9): `WOM_FAULTS="dynamodb=<p>"` makes each DynamoDB call of the
 functions' client fail with a throttling error with probability p, so the spill queue, the replay and the signed
 routes' 503 can be watched from outside. The functions never read WOM_FAULTS: local mode installs the hook
-(shared.platform.dynamo.CLIENT_HOOKS), so a deployed function cannot be made to fail by its environment.
+(shared.platform.dynamo.add_client_hook), so a deployed function cannot be made to fail by its environment.
 
 The fault is DynamoDB's own answer (HTTP 400, ProvisionedThroughputExceededException) handed to botocore in place
 of sending the request, so botocore's retries and the functions' handling are those of a real throttle.

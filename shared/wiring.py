@@ -111,10 +111,10 @@ def tracking() -> TrackingService:
 def _spill_client() -> object:
     import boto3
 
-    from shared.platform.budget import budget_for
+    from shared.platform.budget import budget_for, limits_here
 
     budget = budget_for("tracking")
-    return boto3.client("sqs", config=(budget.spill or budget.storage).config())
+    return boto3.client("sqs", config=limits_here(budget.spill or budget.storage).config())
 
 
 @lru_cache(maxsize=1)

@@ -67,7 +67,7 @@ class FunctionBudget:
     timeout_seconds: float
     storage: CallLimits
     spill: CallLimits | None = None
-    # Seconds after a request starts past which no storage call starts; None for jobs and queue consumers.
+    # Seconds after an invocation starts past which no storage call starts; None for jobs.
     storage_deadline_seconds: float | None = None
 
     @property
@@ -78,8 +78,7 @@ class FunctionBudget:
         return self.storage_deadline_seconds + self.storage.worst_seconds + (self.spill.worst_seconds if self.spill else 0)
 
 
-# Jobs and queue consumers: time enough for a slow call, retries for a throttled one (a job sets aside what
-# still fails; the replay's queue delivers the message again).
+# Jobs: time enough for a slow call, retries for a throttled one (a job sets aside what still fails).
 BACKGROUND_CALLS = CallLimits(connect_timeout=2, read_timeout=10, max_attempts=5)
 
 
@@ -140,6 +139,11 @@ def running(function_name: str) -> Iterator[None]:
         yield
     finally:
         _running.reset(token)
+
+
+def limits_here(limits: CallLimits) -> CallLimits:
+    """`limits` as this process applies them: at the emulator's pace when local mode runs the function."""
+    return limits.against_the_emulator() if running_function() is not None else limits
 
 
 # --- the request's storage deadline ----------------------------------------------------------------

@@ -19,7 +19,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.platform.budget import budget_for, refuse_calls_past_the_deadline
+from shared.platform.budget import budget_for, limits_here, refuse_calls_past_the_deadline, running_function
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB's limit per BatchWriteItem (moto accepts more; AWS does not)
 BATCH_GET_LIMIT = 100  # DynamoDB's limit per BatchGetItem
@@ -35,7 +35,7 @@ Operation = dict[str, Any]  # one item of a TransactWriteItems call
 
 
 # Called with each storage client, made or to be made (local mode's fault injection adds one; nothing does in AWS).
-CLIENT_HOOKS: list[Callable[[Any], None]] = []
+_client_hooks: list[Callable[[Any], None]] = []
 _clients: dict[str | None, Any] = {}
 
 
@@ -44,19 +44,14 @@ def dynamodb_client() -> Any:
     (shared.platform.budget: a request function's calls fit its timeout, and none starts past its deadline).
     In AWS that is the process's one function; local mode, running every function in one process, names the
     one it invokes (budget.running), so each keeps its own limits there too."""
-    from shared.platform.budget import running_function
     from shared.platform.settings import get_settings
 
-    local_name = running_function()
-    name = local_name or get_settings().function_name
+    name = running_function() or get_settings().function_name
     client = _clients.get(name)
     if client is None:
-        limits = budget_for(name).storage
-        if local_name is not None:
-            limits = limits.against_the_emulator()
-        client = boto3.client("dynamodb", config=limits.config())
+        client = boto3.client("dynamodb", config=limits_here(budget_for(name).storage).config())
         client.meta.events.register("before-call.dynamodb", refuse_calls_past_the_deadline)
-        for hook in CLIENT_HOOKS:
+        for hook in _client_hooks:
             hook(client)
         client = _clients.setdefault(name, client)
     return client
@@ -68,7 +63,7 @@ def forget_clients() -> None:
 
 def add_client_hook(hook: Callable[[Any], None]) -> None:
     """Applies `hook` to every storage client already made and to each one made after."""
-    CLIENT_HOOKS.append(hook)
+    _client_hooks.append(hook)
     for client in list(_clients.values()):
         hook(client)
 
