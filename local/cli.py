@@ -233,6 +233,11 @@ def run(args: argparse.Namespace) -> int:
             archive.stop()
         if replay is not None:
             replay.stop()
+        if spill is not None:
+            try:
+                spill.poll_once()  # what spilled since the last replay: the queue is not kept between runs
+            except Exception:
+                logger.exception("replaying the spill queue failed on the way out")
         if stream is not None:
             try:
                 stream.poll_once()  # what arrived since the last read of the stream
