@@ -26,9 +26,12 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from bench import traffic
+from bench.calls import ITEM_OVERHEAD_BYTES
 from bench.cost import DAYS_PER_MONTH, GB, Prices
+from bench.dynamo_ledger import item_size, write_units
 from bench.environment import create_stack_resources, handler_environment, patched_environ
 from bench.splice import splice_block
+from infra.constructs.spill import SPILL_BATCH_SIZE as BATCH_SIZE
 from shared import wiring
 from shared.platform.deployment import FUNCTIONS
 from shared.platform.resources import EVENTS_TABLE, SPILL_QUEUE
@@ -40,10 +43,8 @@ SEND_ROUND_TRIP_MS = 10.0  # one SendMessage from Lambda in-region, added to the
 DYNAMODB_ROUND_TRIP_MS = 5.0  # as §5
 REPLAY_CPU_MS_PER_MESSAGE = 1.0  # parsing and building a message's writes
 LAMBDA_JSON_FIELDS_BYTES = 160  # what Lambda's JSON log format adds to a line: time, level, logger, request id
-ITEM_OVERHEAD_BYTES = 100  # DynamoDB's per-item storage overhead
 # Lambda's SQS pollers long-poll the queue whether or not it holds anything (20 s waits; five pollers at rest).
 IDLE_POLLERS, LONG_POLL_SECONDS = 5, 20
-BATCH_SIZE = 10  # infra/constructs/spill.py SPILL_BATCH_SIZE: the queue's largest receive
 WRITES = ("PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems")
 
 
@@ -70,19 +71,6 @@ def _throttle_event_writes(model: Any, params: dict, **_: Any) -> None:
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "bench"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, model.name)
 
 
-def _units(size_bytes: int) -> int:
-    return max(1, math.ceil(size_bytes / 1024))
-
-
-def _item_bytes(item: dict) -> int:
-    """DynamoDB's item size: names and values in bytes (numbers as their digits), as write units are billed."""
-    total = 0
-    for name, value in item.items():
-        (kind, raw), = value.items()
-        total += len(name.encode()) + (len(str(raw)) if kind == "N" else len(json.dumps(raw).encode()) if kind not in ("S",) else len(str(raw).encode()))
-    return total
-
-
 class _Counter:
     def __init__(self) -> None:
         self.calls: Counter = Counter()
@@ -93,15 +81,15 @@ class _Counter:
     def __call__(self, model: Any, params: dict, **_: Any) -> None:
         self.calls[model.name] += 1
         if model.name == "PutItem":
-            self.write_units += _units(_item_bytes(params["Item"]))
+            self.write_units += write_units(item_size(params["Item"]))
         elif model.name == "UpdateItem":
             self.write_units += 1  # a small click item (§1: under 1 KB)
         elif model.name == "TransactWriteItems":
             for operation in params["TransactItems"]:
                 (kind, body), = operation.items()
-                self.write_units += 2 * (_units(_item_bytes(body["Item"])) if kind == "Put" else 1)
+                self.write_units += write_units(item_size(body["Item"]) if kind == "Put" else 0, transactional=True)
                 if kind == "Put":  # the request's replay marker
-                    self.marker_bytes += _item_bytes(body["Item"]) + ITEM_OVERHEAD_BYTES
+                    self.marker_bytes += item_size(body["Item"]) + ITEM_OVERHEAD_BYTES
         elif model.name == "GetItem":
             self.read_units += 0.5
 
