@@ -64,12 +64,17 @@ def _drain(replay_twice: bool = False) -> int:
     return messages
 
 
-def test_the_replay_function_reports_only_the_messages_it_could_not_write(api, advocate, aws):
+def _spill_one_click(api, code: str) -> tuple:
+    """A click whose write is throttled, so it waits on the spill queue; storage is back afterwards."""
     dynamodb_client().meta.events.register("before-parameter-build.dynamodb", _fault("throttle"))
-    api("GET", f"/r/{advocate['code']}")
+    api("GET", f"/r/{code}")
     wiring.reset()
     sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=SPILL_QUEUE.local_name)["QueueUrl"]
+    return sqs, sqs.get_queue_url(QueueName=SPILL_QUEUE.local_name)["QueueUrl"]
+
+
+def test_the_replay_function_reports_only_the_messages_it_could_not_write(api, advocate, aws):
+    sqs, url = _spill_one_click(api, advocate["code"])
     sqs.send_message(QueueUrl=url, MessageBody='{"not": "a spilled message"}')
     batch = _receive(sqs, url)
     assert len(batch) == 2
@@ -119,11 +124,7 @@ def test_events_written_during_a_fault_are_replayed_exactly_once(api, advocate, 
 
 
 def test_a_replay_of_a_replayed_message_writes_nothing_more(api, advocate, aws):
-    dynamodb_client().meta.events.register("before-parameter-build.dynamodb", _fault("throttle"))
-    api("GET", f"/r/{advocate['code']}")
-    wiring.reset()
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=SPILL_QUEUE.local_name)["QueueUrl"]
+    sqs, url = _spill_one_click(api, advocate["code"])
     [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     body = json.loads(message["Body"])
     assert "Mozilla" not in message["Body"] and "sourceIp" not in message["Body"]
